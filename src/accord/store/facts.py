@@ -1,0 +1,193 @@
+"""The canonical fact format: every table accord stores, its columns and their types.
+
+This module is the single definition; `docs/facts.md` documents it and a test checks the
+two agree. Facts are what happened and when. Every table has one id column; writing a
+fact whose id is already stored with the same content changes nothing, and with other
+content is refused. Timestamps are UTC (stored without a zone); dates are calendar dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # one of: string, int, float, bool, timestamp, date
+    required: bool
+    doc: str
+
+
+@dataclass(frozen=True)
+class FactTable:
+    name: str
+    id_column: str
+    doc: str
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema(
+            [pa.field(c.name, ARROW_TYPES[c.type], nullable=not c.required) for c in self.columns]
+        )
+
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "timestamp": pa.timestamp("us"),
+    "date": pa.date32(),
+}
+
+IBIS_TYPES: dict[str, str] = {
+    "string": "string",
+    "int": "int64",
+    "float": "float64",
+    "bool": "boolean",
+    "timestamp": "timestamp(6)",
+    "date": "date",
+}
+
+
+def _t(name: str, id_column: str, doc: str, *cols: tuple[str, str, bool, str]) -> FactTable:
+    return FactTable(name, id_column, doc, tuple(Column(*c) for c in cols))
+
+
+ACCOUNTS = _t(
+    "accounts", "account_id", "Companies that buy (or might). One row per account.",
+    ("account_id", "string", True, "Unique account id."),
+    ("name", "string", True, "Company name as entered."),
+    ("domain", "string", False, "Web/email domain, e.g. `acme.com`."),
+    ("industry", "string", False, "Industry, lower snake case, e.g. `software`, `fintech`."),
+    ("employees", "int", False, "Employee count."),
+    ("annual_revenue", "float", False, "Annual revenue in the contract currency."),
+    ("country", "string", False, "ISO 3166 alpha-2 country code, e.g. `US`."),
+    ("region", "string", False, "Sales region, e.g. `na`, `emea`, `apac`."),
+    ("segment", "string", False, "`smb`, `mid_market` or `enterprise`."),
+    ("abm_target", "bool", False, "On the account-based marketing target list."),
+    ("owner_rep_id", "string", False, "Rep who owns the account (for account-owner routing)."),
+    ("created_at", "timestamp", False, "When the account was created."),
+)
+
+LEADS = _t(
+    "leads", "lead_id", "People (contacts) marketing or sales engaged. One row per lead.",
+    ("lead_id", "string", True, "Unique lead id."),
+    ("email", "string", True, "Email address."),
+    ("first_name", "string", False, "Given name."),
+    ("last_name", "string", False, "Family name."),
+    ("title", "string", False, "Job title."),
+    ("company", "string", False, "Company name as the lead typed it (may be noisy)."),
+    ("account_id", "string", False, "Account, when the source system knew it."),
+    ("country", "string", False, "ISO 3166 alpha-2 country code."),
+    ("channel", "string", True, "Acquisition channel, e.g. `paid_search`, `webinar`."),
+    ("campaign_id", "string", False, "Campaign that created the lead."),
+    ("landing_page", "string", False, "Landing page of the first conversion."),
+    ("created_at", "timestamp", True, "When the lead was created (UTC)."),
+)
+
+TOUCHES = _t(
+    "touches", "touch_id", "Marketing engagement: one row per signal a lead showed.",
+    ("touch_id", "string", True, "Unique touch id."),
+    ("lead_id", "string", True, "Lead that engaged."),
+    ("signal", "string", True, "Signal name from the contract's `signals`, e.g. `demo_request`."),
+    ("channel", "string", False, "Channel of the touch."),
+    ("campaign_id", "string", False, "Campaign of the touch."),
+    ("occurred_at", "timestamp", True, "When it happened (UTC)."),
+)
+
+ACTIVITIES = _t(
+    "activities", "activity_id", "Sales touches: calls, emails, meetings by reps.",
+    ("activity_id", "string", True, "Unique activity id."),
+    ("lead_id", "string", True, "Lead worked."),
+    ("rep_id", "string", True, "Rep who did it."),
+    ("kind", "string", True, "`call`, `email`, `meeting` or `linkedin`."),
+    ("occurred_at", "timestamp", True, "When it happened (UTC)."),
+)
+
+STAGE_EVENTS = _t(
+    "stage_events", "event_id",
+    "Lifecycle changes that were acted on: who moved which lead to which stage, when and why.",
+    ("event_id", "string", True, "Unique event id."),
+    ("lead_id", "string", True, "Lead that changed stage."),
+    ("from_stage", "string", False, "Stage before (empty for the first)."),
+    ("to_stage", "string", True, "Stage after, a name from the contract's `stages`."),
+    ("occurred_at", "timestamp", True, "When (UTC)."),
+    ("actor", "string", True, "Who or what: a rep id, `system`, `marketing_automation`."),
+    ("reason", "string", False, "Reason code (required for rejections), from `rejection_reasons`."),
+    ("contract_version", "int", False, "Contract version in force when it was decided."),
+)
+
+OPPORTUNITIES = _t(
+    "opportunities", "opportunity_id", "Deals. One row per opportunity, updated by re-import.",
+    ("opportunity_id", "string", True, "Unique opportunity id."),
+    ("lead_id", "string", False, "Lead it came from, when there is one."),
+    ("account_id", "string", False, "Account."),
+    ("owner_rep_id", "string", False, "AE who owns it."),
+    ("created_at", "timestamp", True, "When the opportunity was created (UTC)."),
+    ("amount", "float", True, "Deal amount in the contract currency."),
+    ("status", "string", True, "`open`, `won` or `lost`."),
+    ("closed_at", "timestamp", False, "When it was won or lost (UTC)."),
+    ("close_reason", "string", False, "Why it was won or lost."),
+    ("source", "string", False, "`marketing`, `sales` or `partner` (who sourced it)."),
+)
+
+REPS = _t(
+    "reps", "rep_id", "Sales people: SDRs, AEs and their managers.",
+    ("rep_id", "string", True, "Unique rep id."),
+    ("name", "string", True, "Name."),
+    ("role", "string", True, "`sdr`, `ae` or `manager`."),
+    ("region", "string", False, "Region the rep covers."),
+    ("segment", "string", False, "Segment the rep covers."),
+    ("manager_id", "string", False, "Rep id of the manager."),
+    ("capacity_per_day", "int", False, "Most new leads the rep takes per day."),
+    ("quota", "float", False, "Annual quota in the contract currency."),
+    ("timezone", "string", False, "IANA time zone, e.g. `America/New_York`."),
+    ("active", "bool", False, "Still employed and taking leads (default true)."),
+)
+
+REP_AVAILABILITY = _t(
+    "rep_availability", "absence_id", "Out-of-office spells when a rep takes no new leads.",
+    ("absence_id", "string", True, "Unique id."),
+    ("rep_id", "string", True, "Rep away."),
+    ("starts_at", "timestamp", True, "First moment away (UTC)."),
+    ("ends_at", "timestamp", True, "First moment back (UTC)."),
+)
+
+CAMPAIGNS = _t(
+    "campaigns", "campaign_id", "Marketing campaigns.",
+    ("campaign_id", "string", True, "Unique campaign id."),
+    ("name", "string", True, "Name."),
+    ("channel", "string", True, "Channel it runs in."),
+    ("landing_page", "string", False, "Landing page it sends people to."),
+    ("started_at", "date", False, "First day."),
+    ("ended_at", "date", False, "Last day."),
+)
+
+SPEND = _t(
+    "spend", "spend_id", "Marketing spend per month and channel (and campaign when known).",
+    ("spend_id", "string", True, "Unique id."),
+    ("month", "date", True, "First day of the month."),
+    ("channel", "string", True, "Channel."),
+    ("campaign_id", "string", False, "Campaign, when the spend is known at that level."),
+    ("amount", "float", True, "Amount spent in the contract currency."),
+)
+
+FACT_TABLES: dict[str, FactTable] = {
+    t.name: t
+    for t in (ACCOUNTS, LEADS, TOUCHES, ACTIVITIES, STAGE_EVENTS, OPPORTUNITIES, REPS,
+              REP_AVAILABILITY, CAMPAIGNS, SPEND)
+}
