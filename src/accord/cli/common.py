@@ -1,0 +1,64 @@
+"""Shared plumbing for commands: options, error reporting, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from accord.errors import AccordError, ContractError, ImportFactsError
+from accord.workspace import Workspace
+
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+WorkspaceOpt = Annotated[
+    Path, typer.Option("--workspace", "-w", help="Workspace folder (holds accord.yaml).",
+                       file_okay=False)
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", help="Store URL: a DuckDB file path or postgresql://host/db?schema=s. "
+                                 "Default: <workspace>/.accord/accord.duckdb."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON for scripts.")]
+
+
+def workspace(path: Path, store: str | None) -> Workspace:
+    return Workspace(path.resolve(), store)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str, sort_keys=False) + "\n")
+
+
+def guarded(func: F) -> F:
+    """Turn accord's own errors into a clear message on stderr and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ContractError as exc:
+            for issue in exc.issues:
+                err_console.print(f"[red]✗[/red] {issue}", highlight=False, soft_wrap=True)
+            err_console.print(f"{len(exc.issues)} problem(s) in the contract.")
+            raise typer.Exit(1) from None
+        except ImportFactsError as exc:
+            err_console.print(f"[red]✗ import refused[/red] {exc}", highlight=False,
+                              soft_wrap=True)
+            err_console.print("Nothing was written; the store is as it was.")
+            raise typer.Exit(1) from None
+        except AccordError as exc:
+            err_console.print(f"[red]✗[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,39 @@
+"""Rich renderings of library results (no computation here)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from accord.analytics.funnel import FUNNEL_STAGES, Funnel, FunnelRow
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def funnel_table(funnel: Funnel) -> Table:
+    title = "Funnel (lead cohort)" + (f" by {funnel.by}" if funnel.by else "")
+    table = Table(title=title, title_justify="left")
+    table.add_column(funnel.by or "", style="bold")
+    for i, stage in enumerate(FUNNEL_STAGES):
+        table.add_column(stage, justify="right")
+        if i + 1 < len(FUNNEL_STAGES):
+            table.add_column("→", justify="right", style="dim")
+    rows: list[FunnelRow] = [*funnel.groups, funnel.total]
+    for n, row in enumerate(rows):
+        cells: list[str] = []
+        for i, count in enumerate(row.counts):
+            cells.append(f"{count:,}")
+            if i < len(row.conversions):
+                cells.append(_pct(row.conversions[i]))
+        table.add_row(row.group, *cells, end_section=(n == len(rows) - 2))
+    return table
+
+
+def counts_table(counts: dict[str, int], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    return table

@@ -1,0 +1,215 @@
+"""Workspace commands: init, import, status, funnel, demo."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from accord.analytics.funnel import compute_funnel
+from accord.cli.common import (
+    JsonOpt,
+    StoreOpt,
+    WorkspaceOpt,
+    console,
+    err_console,
+    guarded,
+    print_json,
+    workspace,
+)
+from accord.cli.render import counts_table, funnel_table
+from accord.errors import AccordError
+from accord.ingest.fact_folder import import_fact_folder
+from accord.workspace import init_workspace
+
+
+@guarded
+def init_command(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing accord.yaml.")] = False,
+) -> None:
+    """Start a workspace: a commented starter accord.yaml and an empty store.
+
+    Examples:
+
+      accord init                # in the current folder
+
+      accord init acme-revenue   # in a new folder
+    """
+    ws = init_workspace(directory.resolve(), force=force)
+    console.print(f"[green]✓[/green] wrote {ws.contract_path}")
+    console.print(f"[green]✓[/green] created the store at {ws.default_store_path}")
+    console.print("Next: edit accord.yaml with both teams, then `accord contract validate`.")
+
+
+@guarded
+def import_command(
+    path: Annotated[Path, typer.Argument(help="Folder of fact files: <table>.csv or .parquet.")],
+    ws_path: WorkspaceOpt = Path("."),
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a folder of fact files (format: docs/facts.md) in one transaction.
+
+    Every file is checked before anything is written; any problem names the file, row and
+    column and leaves the store as it was. Importing the same facts again changes nothing.
+
+    Examples:
+
+      accord import exports/2026-11/
+
+      accord import data/ --store postgresql://127.0.0.1/test?schema=acme --json
+    """
+    ws = workspace(ws_path, store)
+    st = ws.open_store()
+    try:
+        with console.status("importing…"):
+            result = import_fact_folder(st, path)
+    finally:
+        st.close()
+    if as_json:
+        print_json({"store": ws.store_location, "files": result.files,
+                    "offered": dict(result.write.offered), "added": dict(result.write.added)})
+        return
+    table = counts_table(dict(result.write.added), f"Imported into {ws.store_location}")
+    console.print(table)
+    console.print(f"{result.write.total_added:,} new facts; "
+                  f"{sum(result.write.offered.values()) - result.write.total_added:,} already "
+                  "stored.")
+
+
+@guarded
+def status_command(
+    ws_path: WorkspaceOpt = Path("."),
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the store location, the contract version and row counts per table.
+
+    Examples:
+
+      accord status
+
+      accord status --json | jq .counts.leads
+    """
+    ws = workspace(ws_path, store)
+    contract_version: int | None = None
+    contract_problem: str | None = None
+    if ws.has_contract():
+        try:
+            contract_version = ws.load_contract().version
+        except AccordError as exc:
+            contract_problem = str(exc).splitlines()[0]
+    else:
+        contract_problem = f"no contract at {ws.contract_path}"
+    st = ws.open_store()
+    try:
+        counts = st.counts()
+        backend = st.backend_name
+    finally:
+        st.close()
+    if as_json:
+        print_json({"store": ws.store_location, "backend": backend,
+                    "contract": str(ws.contract_path), "contract_version": contract_version,
+                    "contract_problem": contract_problem, "counts": counts})
+        return
+    console.print(f"store     {ws.store_location} ({backend})")
+    if contract_version is not None:
+        console.print(f"contract  {ws.contract_path} (version {contract_version})")
+    else:
+        console.print(f"contract  [yellow]{contract_problem}[/yellow]")
+    console.print(counts_table(counts, "Facts"))
+
+
+@guarded
+def funnel_command(
+    by: Annotated[str | None, typer.Option(help="Lead column to split by, e.g. channel.")] = None,
+    ws_path: WorkspaceOpt = Path("."),
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Leads reaching each stage (Lead → MQL → SAL → SQL → Opportunity → Won).
+
+    Examples:
+
+      accord funnel --by channel
+
+      accord funnel --json
+    """
+    ws = workspace(ws_path, store)
+    st = ws.open_store()
+    try:
+        funnel = compute_funnel(st, by=by)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0]), param_hint="--by") from None
+    finally:
+        st.close()
+    if as_json:
+        print_json(funnel.as_dict())
+    else:
+        console.print(funnel_table(funnel))
+
+
+@guarded
+def demo_command(
+    directory: Annotated[Path, typer.Argument(help="Workspace folder for the demo.")] = Path("."),
+    leads: Annotated[int, typer.Option(help="Leads to simulate.", min=100)] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same company).")] = 7,
+    as_json: JsonOpt = False,
+) -> None:
+    """See accord end to end: a simulated company's funnel, computed from the store.
+
+    Initialises a workspace (keeping an existing accord.yaml), simulates 12 months of a
+    B2B company, imports the facts and prints the funnel by channel.
+
+    Examples:
+
+      mkdir try-accord && cd try-accord && accord demo
+
+      accord demo --leads 100000 --seed 3 --json
+    """
+    from accord.sim import simulate
+
+    root = directory.resolve()
+    ws = workspace(root, None)
+    quiet = as_json
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TimeElapsedColumn(), console=err_console, disable=quiet,
+                  transient=False) as progress:
+        step = progress.add_task("workspace", total=4)
+        if not ws.has_contract():
+            init_workspace(root)
+        progress.update(step, advance=1, description=f"simulating {leads:,} leads")
+        data_dir = root / ".accord" / "demo-data"
+        if data_dir.exists():
+            shutil.rmtree(data_dir)
+        simulate(data_dir, leads=leads, seed=seed)
+        progress.update(step, advance=1, description="importing facts")
+        st = ws.open_store()
+        try:
+            result = import_fact_folder(st, data_dir)
+            progress.update(step, advance=1, description="computing the funnel")
+            funnel = compute_funnel(st, by="channel")
+            counts = st.counts()
+        finally:
+            st.close()
+        progress.update(step, advance=1, description="done")
+    if as_json:
+        print_json({"workspace": str(root), "store": ws.store_location, "data": str(data_dir),
+                    "added": dict(result.write.added), "counts": counts,
+                    "funnel": funnel.as_dict()})
+        return
+    console.print(funnel_table(funnel))
+    console.print(
+        f"\n[bold]Workspace[/bold] {root}\n"
+        f"  contract  {ws.contract_path}\n  store     {ws.store_location}\n"
+        f"  facts     {data_dir} ({sum(counts.values()):,} rows)\n\n"
+        "[bold]Next[/bold]\n"
+        "  accord status                 what is in the store\n"
+        "  accord contract validate      check the agreement after you edit accord.yaml\n"
+        "  accord funnel --by channel    this table again, any lead column\n"
+        "  accord simulate --help        make other companies, with planted effects\n"
+    )

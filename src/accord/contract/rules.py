@@ -1,0 +1,205 @@
+"""Rules relating the contract's sections to each other.
+
+Each rule is a small function over the raw YAML data that returns findings rather than
+raising, so one validation run reports every problem at once. The rules read the data
+defensively: a section with the wrong shape is the schema's finding, not a crash here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from accord.contract.criteria import ACCOUNT_FIELDS, LEAD_FIELDS, check_names, parse_criteria
+from accord.contract.issues import did_you_mean
+from accord.contract.kpi_names import KPI_VOCABULARY
+from accord.errors import CriteriaSyntaxError
+
+YPath = tuple[str | int, ...]
+
+#: Fields an ICP criterion may test: lead fields and account fields (account wins when both).
+ICP_FIELDS = frozenset(
+    {"industry", "employees", "annual_revenue", "country", "region", "segment", "title",
+     "channel", "domain", "abm_target"}
+)
+#: Escalation targets understood without an owners entry.
+ESCALATION_ROLES = frozenset({"rep", "manager", "owner"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: YPath
+    message: str
+    hint: str | None = None
+    at_key: bool = False
+    expr_column: int | None = None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _signals(data: dict[str, Any]) -> set[str]:
+    return set(_mapping(data.get("signals")))
+
+
+def _check_expression(text: Any, path: YPath, signals: set[str]) -> Iterator[Finding]:
+    if not isinstance(text, str):
+        return
+    try:
+        node = parse_criteria(text)
+    except CriteriaSyntaxError as exc:
+        yield Finding(path, f"cannot parse criteria: {exc.message} at column {exc.column}",
+                      expr_column=exc.column)
+        return
+    for problem in check_names(node, signals):
+        hint = f"did you mean {problem.suggestion!r}?" if problem.suggestion else None
+        yield Finding(path, problem.message, hint, expr_column=problem.column)
+
+
+def owners_defined(data: dict[str, Any]) -> Iterator[Finding]:
+    owners = data.get("owners")
+    if not isinstance(owners, dict):
+        return
+    for team in ("marketing", "sales"):
+        if team not in owners:
+            yield Finding(("owners",), f"no owner named for {team!r}",
+                          "both teams' owners sign the contract (seed 000)", at_key=True)
+
+
+def stage_references(data: dict[str, Any]) -> Iterator[Finding]:
+    stages = _mapping(data.get("stages"))
+    owners = set(_mapping(data.get("owners")))
+    signals = _signals(data)
+    for name, stage in stages.items():
+        stage = _mapping(stage)
+        owner = stage.get("owner")
+        if isinstance(owner, str) and owners and owner not in owners:
+            yield Finding(("stages", name, "owner"), f"owner {owner!r} is not defined in owners",
+                          did_you_mean(owner, owners))
+        for i, nxt in enumerate(_items(stage.get("next"))):
+            if isinstance(nxt, str) and nxt not in stages:
+                yield Finding(("stages", name, "next", i), f"stage {nxt!r} is not defined",
+                              did_you_mean(nxt, stages))
+        for key in ("entry", "exit"):
+            yield from _check_expression(stage.get(key), ("stages", name, key), signals)
+
+
+def icp_shapes(data: dict[str, Any]) -> Iterator[Finding]:
+    for name, icp in _mapping(data.get("icps")).items():
+        icp = _mapping(icp)
+        for field in _mapping(icp.get("criteria")):
+            if field not in ICP_FIELDS:
+                yield Finding(("icps", name, "criteria", field),
+                              f"unknown ICP criterion field {field!r}",
+                              did_you_mean(field, ICP_FIELDS), at_key=True)
+        for field, crit in _mapping(icp.get("criteria")).items():
+            crit = _mapping(crit)
+            conditions = [k for k in crit if k != "points"]
+            if len(conditions) > 1:
+                yield Finding(("icps", name, "criteria", field),
+                              f"one condition per criterion, found {', '.join(conditions)}",
+                              "split it into two criteria or use `between`")
+            if not conditions and crit:
+                yield Finding(("icps", name, "criteria", field), "criterion has no condition",
+                              "add one of in, not_in, between, gte, lte, eq, contains_any")
+            between = crit.get("between")
+            if (isinstance(between, list) and len(between) == 2
+                    and all(isinstance(b, int | float) for b in between)
+                    and between[0] > between[1]):
+                yield Finding(("icps", name, "criteria", field, "between"),
+                              f"between bounds are reversed: {between}", "write [low, high]")
+        tiers = _mapping(icp.get("tiers"))
+        values = [(t, v) for t, v in tiers.items() if isinstance(v, int | float)]
+        for (prev_tier, prev), (tier, value) in itertools.pairwise(values):
+            if value >= prev:
+                yield Finding(("icps", name, "tiers", tier),
+                              f"tier thresholds out of order: {tier} ({value}) must be below "
+                              f"{prev_tier} ({prev})", "list tiers from the highest score down")
+
+
+def routing_references(data: dict[str, Any]) -> Iterator[Finding]:
+    routing = _mapping(data.get("routing"))
+    pools = _mapping(routing.get("pools"))
+    signals = _signals(data)
+    for i, rule in enumerate(_items(routing.get("rules"))):
+        rule = _mapping(rule)
+        yield from _check_expression(rule.get("when"), ("routing", "rules", i, "when"), signals)
+        target = _mapping(rule.get("to"))
+        pool = target.get("pool")
+        if isinstance(pool, str) and pool not in pools:
+            yield Finding(("routing", "rules", i, "to", "pool"),
+                          f"pool {pool!r} is not defined in routing.pools",
+                          did_you_mean(pool, pools))
+    for name, pool in pools.items():
+        pool = _mapping(pool)
+        for rep, weight in _mapping(pool.get("weights")).items():
+            if isinstance(weight, int | float) and weight <= 0:
+                yield Finding(("routing", "pools", name, "weights", rep),
+                              f"weight must be positive, got {weight}")
+
+
+def sla_references(data: dict[str, Any]) -> Iterator[Finding]:
+    stages = _mapping(data.get("stages"))
+    owners = set(_mapping(data.get("owners")))
+    for name, sla in _mapping(data.get("slas")).items():
+        sla = _mapping(sla)
+        for key in ("start", "stage"):
+            value = sla.get(key)
+            if isinstance(value, str) and stages and value not in stages:
+                yield Finding(("slas", name, key), f"stage {value!r} is not defined",
+                              did_you_mean(value, stages))
+        owner = sla.get("owner")
+        if isinstance(owner, str) and owners and owner not in owners:
+            yield Finding(("slas", name, "owner"), f"owner {owner!r} is not defined in owners",
+                          did_you_mean(owner, owners))
+        for i, step in enumerate(_items(sla.get("escalate"))):
+            notify = _mapping(step).get("notify")
+            if isinstance(notify, str) and notify not in owners | ESCALATION_ROLES:
+                yield Finding(("slas", name, "escalate", i, "notify"),
+                              f"{notify!r} is neither an owner nor one of rep, manager, owner",
+                              did_you_mean(notify, owners | ESCALATION_ROLES))
+
+
+def rejection_reasons(data: dict[str, Any]) -> Iterator[Finding]:
+    reasons = data.get("rejection_reasons")
+    if isinstance(reasons, list) and not reasons:
+        yield Finding(("rejection_reasons",), "rejection reason list is empty",
+                      "sales must give a reason code when it sends a lead back (seed 004)")
+    seen: dict[str, int] = {}
+    for i, code in enumerate(_items(reasons)):
+        if isinstance(code, str):
+            if code in seen:
+                yield Finding(("rejection_reasons", i), f"duplicate id {code!r}",
+                              f"already listed at position {seen[code] + 1}")
+            seen.setdefault(code, i)
+
+
+def kpi_names(data: dict[str, Any]) -> Iterator[Finding]:
+    for name in _mapping(data.get("kpis")):
+        if name not in KPI_VOCABULARY:
+            yield Finding(("kpis", name), f"unknown KPI {name!r}",
+                          did_you_mean(name, KPI_VOCABULARY), at_key=True)
+
+
+def cadence_attendees(data: dict[str, Any]) -> Iterator[Finding]:
+    owners = set(_mapping(data.get("owners")))
+    for name, cadence in _mapping(data.get("cadences")).items():
+        for i, who in enumerate(_items(_mapping(cadence).get("with"))):
+            if isinstance(who, str) and owners and who not in owners:
+                yield Finding(("cadences", name, "with", i), f"{who!r} is not defined in owners",
+                              did_you_mean(who, owners))
+
+
+RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
+    owners_defined, stage_references, icp_shapes, routing_references, sla_references,
+    rejection_reasons, kpi_names, cadence_attendees,
+)
+
+__all__ = ["ACCOUNT_FIELDS", "ICP_FIELDS", "LEAD_FIELDS", "RULES", "Finding"]

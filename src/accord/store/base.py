@@ -1,0 +1,165 @@
+"""The fact store: one Ibis connection over the fact tables, with idempotent writes.
+
+Facts are append-only. `write_facts` takes Arrow tables for any number of fact tables and
+writes them in **one transaction**: a row whose id is already stored with identical
+content is skipped; an id stored with different content aborts the whole write, naming
+the table and id, and the store is left exactly as it was. What differs between
+backends (transactions, bulk staging) lives in one thin module per backend.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from accord.errors import ImportFactsError
+from accord.store.facts import FACT_TABLES, IBIS_TYPES, FactTable
+
+META_TABLE = "accord_meta"
+STORE_FORMAT = "1"
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Rows offered and rows actually added, per table."""
+
+    offered: Mapping[str, int]
+    added: Mapping[str, int]
+
+    @property
+    def total_added(self) -> int:
+        return sum(self.added.values())
+
+
+def ibis_schema(table: FactTable) -> ibis.Schema:
+    return ibis.schema({c.name: IBIS_TYPES[c.type] for c in table.columns})
+
+
+class Store(ABC):
+    """A fact store on some backend. Open one with `accord.store.open_store(url)`."""
+
+    backend_name: str
+
+    def __init__(self, con: Any, url: str) -> None:
+        self.con = con
+        self.url = url
+        self.ensure_schema()
+
+    # -- reading ---------------------------------------------------------------------------
+    def table(self, name: str) -> ibis.Table:
+        """The Ibis table for fact table `name` (e.g. `leads`)."""
+        if name not in FACT_TABLES and name != META_TABLE:
+            raise KeyError(f"unknown fact table {name!r}; known: {', '.join(FACT_TABLES)}")
+        return self.con.table(name)
+
+    def counts(self) -> dict[str, int]:
+        """Row count per fact table, in the canonical table order."""
+        return {name: int(self.con.table(name).count().execute()) for name in FACT_TABLES}
+
+    def meta(self) -> dict[str, str]:
+        t = self.con.table(META_TABLE).to_pyarrow().to_pylist()
+        return {r["key"]: r["value"] for r in t}
+
+    # -- schema ----------------------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        existing = set(self.con.list_tables())
+        for name, fact in FACT_TABLES.items():
+            if name not in existing:
+                self.con.create_table(name, schema=ibis_schema(fact))
+                self._after_create(fact)
+        if META_TABLE not in existing:
+            self.con.create_table(META_TABLE, schema=ibis.schema({"key": "string",
+                                                                  "value": "string"}))
+            self.set_meta({"store_format": STORE_FORMAT})
+
+    def set_meta(self, values: Mapping[str, str]) -> None:
+        with self.transaction() as cur:
+            for key, value in values.items():
+                self._exec(cur, f"DELETE FROM {META_TABLE} WHERE key = %s", (key,))
+                self._exec(cur, f"INSERT INTO {META_TABLE} VALUES (%s, %s)", (key, value))
+
+    # -- writing ---------------------------------------------------------------------------
+    def write_facts(self, batch: Mapping[str, pa.Table]) -> WriteResult:
+        """Write several fact tables in one transaction; idempotent by id.
+
+        Each Arrow table must already have the canonical schema (see `facts.py`); the
+        importer makes sure of that. Exact duplicate rows inside a batch collapse to one.
+        """
+        offered = {name: t.num_rows for name, t in batch.items()}
+        added: dict[str, int] = {}
+        with self.transaction() as cur:
+            for name, data in batch.items():
+                fact = FACT_TABLES[name]
+                staged = f"accord_staged_{name}"
+                self._stage(cur, staged, fact, data)
+                self._check_batch_conflicts(cur, staged, fact)
+                self._check_store_conflicts(cur, staged, fact)
+                added[name] = self._insert_new(cur, staged, fact)
+                self._drop_staged(cur, staged)
+        return WriteResult(offered, added)
+
+    def _check_batch_conflicts(self, cur: Any, staged: str, fact: FactTable) -> None:
+        idc = fact.id_column
+        rows = self._query(cur, f"SELECT {idc} FROM (SELECT DISTINCT * FROM {staged}) d "
+                                f"GROUP BY {idc} HAVING COUNT(*) > 1 ORDER BY {idc} LIMIT 5")
+        if rows:
+            ids = ", ".join(repr(r[0]) for r in rows)
+            raise ImportFactsError(
+                f"duplicate id with different content within the import: {ids}",
+                file=fact.name, column=idc)
+
+    def _check_store_conflicts(self, cur: Any, staged: str, fact: FactTable) -> None:
+        idc = fact.id_column
+        differs = " OR ".join(f"s.{c} IS DISTINCT FROM t.{c}" for c in fact.column_names
+                              if c != idc)
+        rows = self._query(cur, f"SELECT s.{idc} FROM {staged} s JOIN {fact.name} t "
+                                f"ON s.{idc} = t.{idc} WHERE {differs} ORDER BY s.{idc} LIMIT 5")
+        if rows:
+            ids = ", ".join(repr(r[0]) for r in rows)
+            raise ImportFactsError(
+                f"id already stored with different content: {ids} (facts are append-only; "
+                f"give a changed fact a new id)", file=fact.name, column=idc)
+
+    def _insert_new(self, cur: Any, staged: str, fact: FactTable) -> int:
+        idc = fact.id_column
+        cols = ", ".join(fact.column_names)
+        before = self._query(cur, f"SELECT COUNT(*) FROM {fact.name}")[0][0]
+        self._exec(cur, f"INSERT INTO {fact.name} ({cols}) SELECT DISTINCT {cols} FROM {staged} s "
+                        f"WHERE NOT EXISTS (SELECT 1 FROM {fact.name} t WHERE t.{idc} = s.{idc})")
+        after = self._query(cur, f"SELECT COUNT(*) FROM {fact.name}")[0][0]
+        return int(after - before)
+
+    # -- backend hooks ---------------------------------------------------------------------
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """Yield a cursor inside one transaction; roll back on any exception."""
+
+    @abstractmethod
+    def _stage(self, cur: Any, staged: str, fact: FactTable, data: pa.Table) -> None:
+        """Load `data` into a temporary table `staged` visible to the transaction."""
+
+    @abstractmethod
+    def _drop_staged(self, cur: Any, staged: str) -> None: ...
+
+    @abstractmethod
+    def _exec(self, cur: Any, sql: str, params: tuple[Any, ...] = ()) -> None: ...
+
+    @abstractmethod
+    def _query(self, cur: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        ...
+
+    def _after_create(self, fact: FactTable) -> None:  # noqa: B027 - optional hook
+        """Backend-specific extras for a new fact table (e.g. an id index)."""
+
+    def close(self) -> None:
+        self.con.disconnect()
+
+    def describe(self) -> str:
+        return f"{self.backend_name} {self.url}"
