@@ -137,6 +137,8 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
     out: list[str | int] = []
     node = data
     for part in loc:
+        if isinstance(node, dict) and node.get("kind") == part:
+            continue  # discriminated-union tag (an SLA's kind), not a key
         if isinstance(node, dict) and str(part) in node:
             out.append(str(part))
             node = node[str(part)]

@@ -12,7 +12,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from accord.contract.criteria import ACCOUNT_FIELDS, LEAD_FIELDS, check_names, parse_criteria
+from accord.contract.criteria import (
+    ACCOUNT_FIELDS,
+    LEAD_FIELDS,
+    And,
+    Compare,
+    InList,
+    NameRef,
+    Node,
+    Not,
+    Or,
+    check_names,
+    parse_criteria,
+)
+from accord.contract.criteria import Literal as CLiteral
 from accord.contract.issues import did_you_mean
 from accord.contract.kpi_names import KPI_VOCABULARY
 from accord.errors import CriteriaSyntaxError
@@ -49,7 +62,30 @@ def _signals(data: dict[str, Any]) -> set[str]:
     return set(_mapping(data.get("signals")))
 
 
-def _check_expression(text: Any, path: YPath, signals: set[str]) -> Iterator[Finding]:
+def _icps(data: dict[str, Any]) -> set[str]:
+    return set(_mapping(data.get("icps")))
+
+
+def _icp_literals(node: Node) -> Iterator[tuple[str, int]]:
+    """ICP names written as literals compared with `icp` (`icp == 'core'`, `icp in [...]`)."""
+    match node:
+        case Compare(left=NameRef(kind="score", name="icp") as ref, right=CLiteral(value=str(v))):
+            yield v, ref.column
+        case Compare(left=CLiteral(value=str(v)), right=NameRef(kind="score", name="icp") as ref):
+            yield v, ref.column
+        case InList(operand=NameRef(kind="score", name="icp") as ref, values=values):
+            yield from ((lit.value, ref.column) for lit in values if isinstance(lit.value, str))
+        case Not(operand=inner):
+            yield from _icp_literals(inner)
+        case And(left=a, right=b) | Or(left=a, right=b):
+            yield from _icp_literals(a)
+            yield from _icp_literals(b)
+        case _:
+            return
+
+
+def _check_expression(text: Any, path: YPath, signals: set[str],
+                      icps: set[str] | None = None) -> Iterator[Finding]:
     if not isinstance(text, str):
         return
     try:
@@ -61,6 +97,10 @@ def _check_expression(text: Any, path: YPath, signals: set[str]) -> Iterator[Fin
     for problem in check_names(node, signals):
         hint = f"did you mean {problem.suggestion!r}?" if problem.suggestion else None
         yield Finding(path, problem.message, hint, expr_column=problem.column)
+    for name, column in _icp_literals(node):
+        if icps is not None and name not in icps:
+            yield Finding(path, f"ICP {name!r} is not defined in icps", did_you_mean(name, icps),
+                          expr_column=column)
 
 
 def owners_defined(data: dict[str, Any]) -> Iterator[Finding]:
@@ -88,7 +128,8 @@ def stage_references(data: dict[str, Any]) -> Iterator[Finding]:
                 yield Finding(("stages", name, "next", i), f"stage {nxt!r} is not defined",
                               did_you_mean(nxt, stages))
         for key in ("entry", "exit"):
-            yield from _check_expression(stage.get(key), ("stages", name, key), signals)
+            yield from _check_expression(stage.get(key), ("stages", name, key), signals,
+                                         _icps(data))
 
 
 def icp_shapes(data: dict[str, Any]) -> Iterator[Finding]:
@@ -130,7 +171,8 @@ def routing_references(data: dict[str, Any]) -> Iterator[Finding]:
     signals = _signals(data)
     for i, rule in enumerate(_items(routing.get("rules"))):
         rule = _mapping(rule)
-        yield from _check_expression(rule.get("when"), ("routing", "rules", i, "when"), signals)
+        yield from _check_expression(rule.get("when"), ("routing", "rules", i, "when"), signals,
+                                     _icps(data))
         target = _mapping(rule.get("to"))
         pool = target.get("pool")
         if isinstance(pool, str) and pool not in pools:
