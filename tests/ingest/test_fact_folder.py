@@ -174,3 +174,11 @@ def test_parquet_with_zoned_timestamps_is_converted_to_utc(store: Store, tmp_pat
     # Arrow stores zoned timestamps as UTC instants: 12:00 UTC stays 12:00 UTC.
     assert row["occurred_at"] == datetime(2025, 6, 1, 12, 0)
     assert row["channel"] is None
+
+
+def test_derived_tables_are_replaced_whole(store: Store) -> None:
+    store.write_derived("scores", pa.table({"lead_id": ["L1", "L2"], "fit": [10, 20]}))
+    store.write_derived("scores", pa.table({"lead_id": ["L3"], "fit": [30]}))
+    assert store.derived("scores").to_pyarrow().to_pylist() == [{"lead_id": "L3", "fit": 30}]
+    with pytest.raises(KeyError):
+        store.derived("never_written")

@@ -22,6 +22,7 @@ from accord.errors import ImportFactsError
 from accord.store.facts import FACT_TABLES, IBIS_TYPES, FactTable
 
 META_TABLE = "accord_meta"
+DERIVED_PREFIX = "derived_"
 STORE_FORMAT = "1"
 
 
@@ -65,6 +66,22 @@ class Store(ABC):
     def meta(self) -> dict[str, str]:
         t = self.con.table(META_TABLE).to_pyarrow().to_pylist()
         return {r["key"]: r["value"] for r in t}
+
+    # -- derived tables --------------------------------------------------------------------
+    def write_derived(self, name: str, data: pa.Table) -> None:
+        """Replace derived table `name` (scores, stages, assignments, SLA states, …).
+
+        Derived tables are reproducible from facts + a contract version, so they are
+        overwritten whole, never merged. Stored as `derived_<name>`.
+        """
+        self.con.create_table(f"{DERIVED_PREFIX}{name}", obj=data, overwrite=True)
+
+    def derived(self, name: str) -> ibis.Table:
+        """A derived table written by `write_derived` (KeyError when never computed)."""
+        full = f"{DERIVED_PREFIX}{name}"
+        if full not in self.con.list_tables():
+            raise KeyError(f"derived table {name!r} has not been computed; run `accord run`")
+        return self.con.table(full)
 
     # -- schema ----------------------------------------------------------------------------
     def ensure_schema(self) -> None:
