@@ -1,1 +1,24 @@
+"""Synthetic B2B company generator with planted, documented effects (`accord simulate`).
 
+See `docs/simulator.md` for the company model, the base conversion model, the effects
+file format and determinism.
+"""
+
+from accord.sim.effects import (
+    Effects,
+    EffectsFileError,
+    default_effects,
+    load_effects,
+    parse_effects,
+)
+from accord.sim.simulate import SimulationSummary, simulate
+
+__all__ = [
+    "Effects",
+    "EffectsFileError",
+    "SimulationSummary",
+    "default_effects",
+    "load_effects",
+    "parse_effects",
+    "simulate",
+]

@@ -1,0 +1,135 @@
+"""Planted effects: deliberate, documented departures from the base model.
+
+An effects file is YAML with a top-level `effects:` list (a bare list is accepted too).
+Each item has a `kind` and its parameters:
+
+- `segment_conversion`: leads whose `field` (industry, segment, region or country)
+  equals `value` convert into `stage` `multiplier` times as often.
+- `channel_ceiling`: leads acquired through `channel` never get past `never_past`.
+- `slow_rep`: the SDR `rep` (rep id, or 0-based index among SDRs) answers
+  `delay_multiplier` times more slowly (acts on conversion through speed to lead).
+- `campaign_conversion`: leads created by `campaign` convert into `stage` `multiplier`
+  times as often.
+- `landing_page_conversion`: the same for leads whose first conversion was on `landing_page`.
+
+`stage` is the stage entered: SAL (accepted from MQL), SQL (qualified from SAL),
+Opportunity (from SQL) or Customer (won). The default set ships as `default_effects.yaml`.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ConvertStage = Literal["SAL", "SQL", "Opportunity", "Customer"]
+CeilingStage = Literal["MQL", "SAL", "SQL", "Opportunity"]
+SegmentField = Literal["industry", "segment", "region", "country"]
+DEFAULT_EFFECTS_FILE = "default_effects.yaml"
+
+
+class _Effect(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SegmentConversion(_Effect):
+    kind: Literal["segment_conversion"]
+    field: SegmentField
+    value: str
+    stage: ConvertStage
+    multiplier: float = Field(gt=0)
+
+
+class ChannelCeiling(_Effect):
+    kind: Literal["channel_ceiling"]
+    channel: str
+    never_past: CeilingStage
+
+
+class SlowRep(_Effect):
+    kind: Literal["slow_rep"]
+    rep: str | int
+    delay_multiplier: float = Field(gt=0)
+
+
+class CampaignConversion(_Effect):
+    kind: Literal["campaign_conversion"]
+    campaign: str
+    stage: ConvertStage
+    multiplier: float = Field(gt=0)
+
+
+class LandingPageConversion(_Effect):
+    kind: Literal["landing_page_conversion"]
+    landing_page: str
+    stage: ConvertStage
+    multiplier: float = Field(gt=0)
+
+
+Effect = Annotated[
+    SegmentConversion | ChannelCeiling | SlowRep | CampaignConversion | LandingPageConversion,
+    Field(discriminator="kind"),
+]
+
+
+class Effects(BaseModel):
+    """A set of planted effects, applied together (multipliers on one stage multiply)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str | None = None
+    effects: tuple[Effect, ...] = ()
+
+
+class EffectsFileError(ValueError):
+    """An effects file is unreadable or invalid. Carries the file and the field path."""
+
+    def __init__(self, message: str, file: str | None = None, field: str | None = None) -> None:
+        self.message = message
+        self.file = file
+        self.field = field
+        where = file or "effects"
+        at = f" at `{field}`" if field else ""
+        super().__init__(f"{where}{at}: {message}")
+
+
+def load_effects(path: Path | str) -> Effects:
+    """Read and validate an effects file; raise `EffectsFileError` naming file and field."""
+    p = Path(path)
+    try:
+        text = p.read_text("utf-8")
+    except OSError as e:
+        raise EffectsFileError(f"cannot read the file ({e.strerror})", str(p)) from e
+    return parse_effects(text, str(p))
+
+
+def parse_effects(text: str, source: str = "effects") -> Effects:
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise EffectsFileError(f"not valid YAML: {e}", source) from e
+    if data is None:
+        data = {"effects": []}
+    if isinstance(data, list):
+        data = {"effects": data}
+    if not isinstance(data, dict):
+        raise EffectsFileError("expected a mapping with an `effects:` list", source)
+    try:
+        return Effects.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        raise EffectsFileError(f"{first['msg']}{more}", source, field) from e
+
+
+def default_effects() -> Effects:
+    """The documented default set (`accord/sim/default_effects.yaml`)."""
+    text = resources.files("accord.sim").joinpath(DEFAULT_EFFECTS_FILE).read_text("utf-8")
+    return parse_effects(text, f"accord/sim/{DEFAULT_EFFECTS_FILE}")
+
+
+def effect_to_dict(effect: _Effect) -> dict[str, Any]:
+    return effect.model_dump(mode="json")

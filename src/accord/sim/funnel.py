@@ -1,0 +1,345 @@
+"""The sales process after MQL: first touch, acceptance, qualification, deals, recycling.
+
+For each MQL (contract stage names throughout):
+
+1. The lead's SDR (region + stable hash; a covering SDR of the region while the SDR is out
+   of office) makes the first touch after a log-normal delay (the rep's median × e^(1.4·Z),
+   times any `slow_rep` multiplier).
+2. A few hours later the SDR accepts (MQL → SAL) or rejects with a reason code to Nurture or
+   Disqualified.
+3. Days later the SAL is qualified (SAL → SQL) — the step where speed to lead counts — or
+   sent back with a reason; SAL leads get follow-up activities.
+4. An AE (the account owner for ABM accounts, else by region and segment) turns the SQL into
+   an Opportunity (an opportunities row: amount and cycle length by segment) or declines.
+5. The opportunity closes after its cycle: won (→ Customer) or lost (→ Nurture or
+   Disqualified with the loss reason); still open when the period ends otherwise.
+
+A share of leads entering Nurture come back as MQLs weeks later and go round again (at most
+`MAX_ROUNDS` rounds). Anything that would happen after the period ends does not happen.
+Every random draw of a round is made up front for all its leads, so two runs with the same
+seed and different effects use the same random numbers for the same decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from accord.sim import base_model as bm
+from accord.sim import catalogue as cat
+from accord.sim.company import Accounts, Team, route_ae
+from accord.sim.contract_terms import ContractTerms
+from accord.sim.leads import Leads
+from accord.sim.period import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, Period
+from accord.sim.planting import STAGE_RANK, Planted
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+
+MAX_ROUNDS = 3
+ACTOR_AUTOMATION = -1  # `marketing_automation`
+ACTIVITY_KINDS: tuple[str, ...] = ("call", "email", "meeting", "linkedin")
+WON_REASONS: tuple[str, ...] = ("product_fit", "champion", "price", "integration")
+WON_REASON_WEIGHTS = np.array([0.45, 0.25, 0.15, 0.15])
+
+# Where a rejection sends the lead, by reason code; codes not listed go to Nurture.
+REJECT_DESTINATION: dict[str, str] = {
+    "bad_fit": "Disqualified", "student": "Disqualified", "competitor": "Disqualified",
+    "duplicate": "Disqualified", "bad_data": "Disqualified",
+    "timing": "Nurture", "no_budget": "Nurture", "no_response": "Nurture",
+}
+# Base weights of rejection reasons by the stage the lead is rejected from; codes of the
+# contract not listed get UNLISTED_REASON_WEIGHT.
+REJECT_WEIGHTS: dict[str, dict[str, float]] = {
+    "MQL": {"bad_fit": 2.0, "student": 0.2, "competitor": 0.3, "duplicate": 0.2,
+            "bad_data": 0.6, "timing": 1.5, "no_budget": 1.0, "no_response": 1.0},
+    "SAL": {"no_response": 2.0, "timing": 2.0, "no_budget": 2.0, "bad_fit": 1.0,
+            "competitor": 0.5},
+    "SQL": {"no_budget": 2.0, "timing": 2.0, "competitor": 1.0, "bad_fit": 1.0,
+            "no_response": 0.5},
+    "Opportunity": {"competitor": 3.0, "no_budget": 2.0, "timing": 2.0, "no_response": 1.0,
+                    "bad_fit": 0.5},
+}
+UNLISTED_REASON_WEIGHT = 0.1
+
+
+@dataclass
+class _Log:
+    ev_lead: list[I64] = field(default_factory=list)
+    ev_from: list[I64] = field(default_factory=list)
+    ev_to: list[I64] = field(default_factory=list)
+    ev_at: list[I64] = field(default_factory=list)
+    ev_actor: list[I64] = field(default_factory=list)
+    ev_reason: list[I64] = field(default_factory=list)
+    act_lead: list[I64] = field(default_factory=list)
+    act_rep: list[I64] = field(default_factory=list)
+    act_kind: list[I64] = field(default_factory=list)
+    act_at: list[I64] = field(default_factory=list)
+    opp: list[dict[str, npt.NDArray[np.generic]]] = field(default_factory=list)
+
+    def event(self, lead: I64, from_stage: I64 | int, to_stage: I64 | int, at: I64,
+              actor: I64 | int, reason: I64 | int = -1) -> None:
+        n = len(lead)
+        self.ev_lead.append(lead)
+        self.ev_from.append(np.broadcast_to(np.asarray(from_stage, np.int64), n).copy())
+        self.ev_to.append(np.broadcast_to(np.asarray(to_stage, np.int64), n).copy())
+        self.ev_at.append(at)
+        self.ev_actor.append(np.broadcast_to(np.asarray(actor, np.int64), n).copy())
+        self.ev_reason.append(np.broadcast_to(np.asarray(reason, np.int64), n).copy())
+
+    def activity(self, lead: I64, rep: I64, kind: I64, at: I64) -> None:
+        self.act_lead.append(lead)
+        self.act_rep.append(rep)
+        self.act_kind.append(kind)
+        self.act_at.append(at)
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Columns of stage events, activities and opportunities (codes, not strings)."""
+
+    events: dict[str, I64]  # lead, from_stage, to_stage, at, actor, reason
+    activities: dict[str, I64]  # lead, rep, kind, at
+    opportunities: dict[str, npt.NDArray[np.generic]]
+    first_sdr: I64  # per lead, SDR rep index of the first MQL round (-1 never MQL)
+    first_delay_minutes: F64  # per lead (nan never MQL)
+
+
+class _World:
+    def __init__(self, leads: Leads, accounts: Accounts, team: Team, terms: ContractTerms,
+                 period: Period, planted: Planted) -> None:
+        self.leads, self.accounts, self.team, self.terms = leads, accounts, team, terms
+        self.period, self.planted = period, planted
+        self.stage = {name: i for i, name in enumerate(terms.stages)}
+        self.reasons = terms.rejection_reasons
+        self.sdr_pos = np.full(len(team.rep_ids), -1, dtype=np.int64)
+        self.sdr_pos[team.sdr] = np.arange(len(team.sdr))
+        self.lead_key = (np.arange(leads.n, dtype=np.uint64) * np.uint64(2654435761)
+                         % np.uint64(2**32)).astype(np.int64)
+        self.is_student = np.array([t[2] for t in cat.TITLES])[leads.title]
+        dest = [REJECT_DESTINATION.get(r, "Nurture") for r in self.reasons]
+        self.reason_dest = np.array([self.stage[d] for d in dest], dtype=np.int64)
+
+    def assign_sdr(self, lead: I64, at: I64) -> I64:
+        team = self.team
+        region = self.leads.region[lead]
+        key = self.lead_key[lead]
+        sdr = np.full(len(lead), -1, dtype=np.int64)
+        for r in range(len(cat.REGIONS)):
+            pool = team.sdr_by_region(r)
+            sel = region == r
+            sdr[sel] = pool[key[sel] % len(pool)]
+        for rep, start, end in team.absences:
+            if team.role[rep] != 0:
+                continue
+            away = (sdr == rep) & (at >= start) & (at < end)
+            if away.any():
+                pool = team.sdr_by_region(int(team.region[rep]))
+                if len(pool) > 1:
+                    sdr[away] = pool[(np.searchsorted(pool, rep) + 1) % len(pool)]
+        return sdr
+
+    def reasons_for(self, stage: str, rows: I64, u: F64, speed: F64 | None = None) -> I64:
+        weights = REJECT_WEIGHTS[stage]
+        leads = self.leads
+        w = np.empty((len(rows), len(self.reasons)))
+        for j, code in enumerate(self.reasons):
+            w[:, j] = weights.get(code, UNLISTED_REASON_WEIGHT)
+            if stage == "MQL":
+                if code == "bad_fit":
+                    w[:, j] += 6.0 * (1.0 - leads.fit[rows] / 100.0)
+                elif code == "student":
+                    w[:, j] += 30.0 * self.is_student[rows]
+                elif code == "duplicate":
+                    w[:, j] += 8.0 * (leads.duplicate_of[rows] >= 0)
+                elif code == "bad_data":
+                    w[:, j] += 3.0 * leads.free_mail[rows]
+            if stage == "SAL" and code == "no_response" and speed is not None:
+                w[:, j] += 4.0 * (1.0 - speed)
+        cdf = np.cumsum(w, axis=1)
+        return np.minimum((u[:, None] * cdf[:, -1:] > cdf).sum(axis=1), len(self.reasons) - 1)
+
+    def probability(self, stage: str, lead: I64, base: float, extra: F64 | float = 1.0) -> F64:
+        p = (base * bm.fit_factor(self.leads.fit[lead], stage) * extra
+             * self.planted.multiplier[stage][lead])
+        p = np.where(self.planted.ceiling[lead] >= STAGE_RANK[stage], p, 0.0)
+        return np.clip(p, 0.0, bm.P_CAP)
+
+
+def _lag(z: F64, median_hours: float, sigma: float = bm.LAG_SIGMA) -> I64:
+    return (median_hours * US_PER_HOUR * np.exp(sigma * z)).astype(np.int64) + US_PER_MINUTE
+
+
+def _spread_activities(log: _Log, lead: I64, rep: I64, start: I64, span: I64, count: I64,
+                       kind_p: F64, rng: np.random.Generator) -> None:
+    rows = np.repeat(np.arange(len(lead)), count)
+    at = start[rows] + (rng.random(len(rows)) * span[rows]).astype(np.int64)
+    kind = rng.choice(len(ACTIVITY_KINDS), size=len(rows), p=kind_p)
+    log.activity(lead[rows], rep[rows], kind, at)
+
+
+def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
+           rng: np.random.Generator) -> tuple[I64, I64, I64, F64]:
+    """One pass through the funnel; returns leads entering Nurture (lead, at) and the SDR and
+    delay used for each input lead."""
+    st = w.stage
+    n = len(lead)
+    # Every draw up front (common random numbers across effect sets).
+    z_delay, z_accept, z_qualify, z_opp, z_cycle, z_amount = rng.normal(size=(6, n))
+    u_sal, u_sql, u_opp, u_win, u_r1, u_r2, u_r3, u_r4, u_won, u_kind = rng.random((10, n))
+    n_follow = rng.poisson(4.0, n)
+    act_rng = np.random.default_rng(rng.integers(2**63))
+
+    log.event(lead, st[from_stage], st["MQL"], at, ACTOR_AUTOMATION)
+    sdr = w.assign_sdr(lead, at)
+    pos = w.sdr_pos[sdr]
+    delay_min = (w.team.sdr_median_delay[pos] * np.exp(bm.LEAD_DELAY_SIGMA * z_delay)
+                 * w.planted.sdr_delay[pos])
+    t1 = at + (delay_min * US_PER_MINUTE).astype(np.int64) + 1
+    first_kind = np.where(u_kind < 0.5, 0, np.where(u_kind < 0.9, 1, 3))
+    log.activity(lead, sdr, first_kind, t1)
+
+    # MQL → SAL, or rejection by the SDR.
+    t2 = t1 + _lag(z_accept, bm.ACCEPT_LAG_HOURS)
+    accepted = u_sal < w.probability("SAL", lead, bm.BASE_P_SAL)
+    rej = np.flatnonzero(~accepted)
+    code = w.reasons_for("MQL", lead[rej], u_r1[rej])
+    log.event(lead[rej], st["MQL"], w.reason_dest[code], t2[rej], sdr[rej], code)
+    nurture = [(lead[rej][w.reason_dest[code] == st["Nurture"]],
+                t2[rej][w.reason_dest[code] == st["Nurture"]])]
+    a = np.flatnonzero(accepted)
+    log.event(lead[a], st["MQL"], st["SAL"], t2[a], sdr[a])
+    _spread_activities(log, lead[a], sdr[a], t2[a], np.full(len(a), 10 * US_PER_DAY),
+                       n_follow[a], np.array([0.45, 0.4, 0.0, 0.15]), act_rng)
+
+    # SAL → SQL: qualification, where speed to lead counts.
+    speed = bm.speed_factor(delay_min)
+    channel_q = np.array([bm.CHANNEL_QUALITY[c] for c in cat.ACQUISITION_CHANNELS])
+    chq = channel_q[w.leads.channel[lead]]
+    t3 = t2 + _lag(z_qualify, bm.QUALIFY_LAG_HOURS)
+    p_sql = w.probability("SQL", lead, bm.BASE_P_SQL, chq * speed)
+    qualified = accepted & (u_sql < p_sql)
+    rej = np.flatnonzero(accepted & ~qualified)
+    code = w.reasons_for("SAL", lead[rej], u_r2[rej], speed[rej])
+    log.event(lead[rej], st["SAL"], w.reason_dest[code], t3[rej], sdr[rej], code)
+    nurture.append((lead[rej][w.reason_dest[code] == st["Nurture"]],
+                    t3[rej][w.reason_dest[code] == st["Nurture"]]))
+    q = np.flatnonzero(qualified)
+    log.event(lead[q], st["SAL"], st["SQL"], t3[q], sdr[q])
+
+    # SQL → Opportunity, by the AE.
+    acc = w.leads.account
+    seg = w.leads.segment[lead]
+    owner = w.accounts.owner[acc[lead]]
+    ae = np.where(owner >= 0, owner,
+                  route_ae(w.team, w.leads.region[lead], seg, w.lead_key[lead]))
+    t4 = t3 + _lag(z_opp, bm.OPPORTUNITY_LAG_HOURS)
+    opened = qualified & (u_opp < w.probability("Opportunity", lead, bm.BASE_P_OPP, chq))
+    rej = np.flatnonzero(qualified & ~opened)
+    code = w.reasons_for("SQL", lead[rej], u_r3[rej])
+    log.event(lead[rej], st["SQL"], w.reason_dest[code], t4[rej], ae[rej], code)
+    nurture.append((lead[rej][w.reason_dest[code] == st["Nurture"]],
+                    t4[rej][w.reason_dest[code] == st["Nurture"]]))
+    o = np.flatnonzero(opened)
+    log.event(lead[o], st["SQL"], st["Opportunity"], t4[o], ae[o])
+
+    # Opportunity → Customer (won) or lost, after a cycle by segment.
+    cycle_days = np.array([bm.CYCLE_MEDIAN_DAYS[s] for s in cat.SEGMENTS])[seg] * np.exp(
+        bm.CYCLE_SIGMA * z_cycle)
+    t5 = t4 + (cycle_days * US_PER_DAY).astype(np.int64)
+    won = opened & (u_win < w.probability("Customer", lead, bm.BASE_P_WIN))
+    lost = opened & ~won
+    wi = np.flatnonzero(won)
+    log.event(lead[wi], st["Opportunity"], st["Customer"], t5[wi], ae[wi])
+    li = np.flatnonzero(lost)
+    loss = w.reasons_for("Opportunity", lead[li], u_r4[li])
+    log.event(lead[li], st["Opportunity"], w.reason_dest[loss], t5[li], ae[li], loss)
+    nurture.append((lead[li][w.reason_dest[loss] == st["Nurture"]],
+                    t5[li][w.reason_dest[loss] == st["Nurture"]]))
+    meetings = 1 + act_rng.poisson(cycle_days[o] / 12.0)
+    _spread_activities(log, lead[o], ae[o], t4[o], t5[o] - t4[o], meetings,
+                       np.array([0.3, 0.2, 0.5, 0.0]), act_rng)
+
+    amount = np.round(np.array([bm.DEAL_MEDIAN[s] for s in cat.SEGMENTS])[seg]
+                      * np.exp(bm.DEAL_SIGMA * z_amount), -2)
+    won_reason = np.minimum(
+        (u_won[:, None] > np.cumsum(WON_REASON_WEIGHTS)[None, :]).sum(axis=1), 3)
+    close_code = np.full(n, -1, dtype=np.int64)
+    close_code[wi] = won_reason[wi]
+    close_code[li] = len(WON_REASONS) + loss
+    partner = w.leads.channel[lead] == cat.ACQUISITION_CHANNELS.index("partner")
+    log.opp.append({
+        "lead": lead[o], "account": acc[lead[o]], "owner": ae[o], "created": t4[o],
+        "amount": amount[o], "closed": t5[o], "won": won[o], "close_code": close_code[o],
+        "source": np.where(partner[o], 2, 0),
+    })
+    n_lead = np.concatenate([x[0] for x in nurture])
+    n_at = np.concatenate([x[1] for x in nurture])
+    return n_lead, n_at, sdr, delay_min
+
+
+def run_funnel(leads: Leads, accounts: Accounts, team: Team, terms: ContractTerms,
+               period: Period, planted: Planted, mql_at: I64, seed_seq: np.random.SeedSequence
+               ) -> Funnel:
+    w = _World(leads, accounts, team, terms, period, planted)
+    log = _Log()
+    st = w.stage
+    round_seqs = seed_seq.spawn(MAX_ROUNDS + 1)
+    pre = np.random.default_rng(round_seqs[-1])
+
+    # Marketing automation drops unusable records on arrival.
+    bad = np.flatnonzero(leads.bad_data)
+    if "bad_data" in terms.rejection_reasons:
+        log.event(bad, st["Lead"], st["Disqualified"],
+                  leads.created[bad] + pre.integers(1, 10, len(bad)) * US_PER_MINUTE,
+                  ACTOR_AUTOMATION, terms.rejection_reasons.index("bad_data"))
+
+    first_sdr = np.full(leads.n, -1, dtype=np.int64)
+    first_delay = np.full(leads.n, np.nan)
+    lead = np.flatnonzero(mql_at >= 0)
+    at = mql_at[lead]
+    from_stage = "Lead"
+    for r in range(MAX_ROUNDS):
+        rng = np.random.default_rng(round_seqs[r])
+        n_lead, n_at, sdr, delay = _round(w, log, lead, at, from_stage, rng)
+        if r == 0:
+            first_sdr[lead] = sdr
+            first_delay[lead] = delay
+        back = rng.random(len(n_lead)) < bm.RECYCLE_SHARE
+        back_at = n_at + ((bm.RECYCLE_MIN_DAYS + bm.RECYCLE_MEDIAN_EXTRA_DAYS * np.exp(
+            0.6 * rng.normal(size=len(n_lead)))) * US_PER_DAY).astype(np.int64)
+        keep = back & (back_at < period.end_us)
+        order = np.argsort(n_lead[keep], kind="stable")
+        lead, at, from_stage = n_lead[keep][order], back_at[keep][order], "Nurture"
+        if len(lead) == 0:
+            break
+    return _collect(log, period, first_sdr, first_delay)
+
+
+def _collect(log: _Log, period: Period, first_sdr: I64, first_delay: F64) -> Funnel:
+    end = period.end_us
+    ev = {
+        "lead": np.concatenate(log.ev_lead), "from_stage": np.concatenate(log.ev_from),
+        "to_stage": np.concatenate(log.ev_to), "at": np.concatenate(log.ev_at),
+        "actor": np.concatenate(log.ev_actor), "reason": np.concatenate(log.ev_reason),
+    }
+    keep = ev["at"] < end
+    order = np.lexsort((ev["lead"][keep], ev["at"][keep]))
+    ev = {k: v[keep][order] for k, v in ev.items()}
+    act = {
+        "lead": np.concatenate(log.act_lead), "rep": np.concatenate(log.act_rep),
+        "kind": np.concatenate(log.act_kind), "at": np.concatenate(log.act_at),
+    }
+    keep = act["at"] < end
+    order = np.lexsort((act["lead"][keep], act["at"][keep]))
+    act = {k: v[keep][order] for k, v in act.items()}
+    opp = {k: np.concatenate([o[k] for o in log.opp]) for k in log.opp[0]}
+    keep = opp["created"] < end
+    opp = {k: v[keep] for k, v in opp.items()}
+    order = np.lexsort((opp["lead"], opp["created"]))
+    opp = {k: v[order] for k, v in opp.items()}
+    opp["open"] = opp["closed"] >= end
+    return Funnel(ev, act, opp, first_sdr, first_delay)

@@ -1,0 +1,133 @@
+"""Resolve an effects set against the simulated world into per-lead and per-rep factors.
+
+Names in the effects file (industries, channels, campaigns, landing pages, reps) are checked
+against the world here; an unknown one raises `EffectsFileError` naming the file, the field
+(`effects[2].campaign`) and the values that exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, assert_never
+
+import numpy as np
+import numpy.typing as npt
+
+from accord.sim import catalogue as cat
+from accord.sim.company import Team, campaigns_in_period
+from accord.sim.effects import (
+    CampaignConversion,
+    ChannelCeiling,
+    Effects,
+    EffectsFileError,
+    LandingPageConversion,
+    SegmentConversion,
+    SlowRep,
+    effect_to_dict,
+)
+from accord.sim.leads import Leads, landing_pages
+from accord.sim.period import Period
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+STAGE_RANK: dict[str, int] = {
+    "Lead": 0, "MQL": 1, "SAL": 2, "SQL": 3, "Opportunity": 4, "Customer": 5,
+}
+CONVERT_STAGES: tuple[str, ...] = ("SAL", "SQL", "Opportunity", "Customer")
+
+
+@dataclass(frozen=True)
+class Planted:
+    multiplier: dict[str, F64]  # stage entered → per-lead conversion multiplier
+    ceiling: I64  # per lead: highest stage rank the lead may reach
+    sdr_delay: F64  # per SDR (team.sdr order): response-delay multiplier
+    applied: tuple[dict[str, Any], ...]  # effect parameters, resolved, with lead counts
+
+
+def _segment_codes(field: str, leads: Leads) -> tuple[list[str], I64]:
+    match field:
+        case "industry":
+            return [i[0] for i in cat.INDUSTRIES], leads.industry
+        case "segment":
+            return list(cat.SEGMENTS), leads.segment
+        case "region":
+            return list(cat.REGIONS), leads.region
+        case "country":
+            return [c[0] for c in cat.COUNTRIES], leads.country
+        case _:
+            raise AssertionError(field)
+
+
+def _unknown(kind: str, value: object, known: list[str], source: str, field: str
+             ) -> EffectsFileError:
+    shown = ", ".join(known[:20]) + (" …" if len(known) > 20 else "")
+    return EffectsFileError(f"unknown {kind} {value!r}; known: {shown}", source, field)
+
+
+def plant_effects(effects: Effects, leads: Leads, team: Team, period: Period,
+                  source: str = "effects") -> Planted:
+    n = leads.n
+    mult = {s: np.ones(n) for s in CONVERT_STAGES}
+    ceiling = np.full(n, STAGE_RANK["Customer"], dtype=np.int64)
+    sdr_delay = np.ones(len(team.sdr))
+    applied: list[dict[str, Any]] = []
+    campaign_ids = [c.campaign_id for c in campaigns_in_period(period)]
+    pages = list(landing_pages(period))
+    for i, effect in enumerate(effects.effects):
+        record = effect_to_dict(effect)
+        at = f"effects[{i}]"
+        match effect:
+            case SegmentConversion():
+                labels, codes = _segment_codes(effect.field, leads)
+                if effect.value not in labels:
+                    raise _unknown(effect.field, effect.value, labels, source, f"{at}.value")
+                hit = codes == labels.index(effect.value)
+                mult[effect.stage] = np.where(hit, mult[effect.stage] * effect.multiplier,
+                                              mult[effect.stage])
+            case ChannelCeiling():
+                if effect.channel not in cat.ACQUISITION_CHANNELS:
+                    raise _unknown("channel", effect.channel, list(cat.ACQUISITION_CHANNELS),
+                                   source, f"{at}.channel")
+                hit = leads.channel == cat.ACQUISITION_CHANNELS.index(effect.channel)
+                ceiling = np.where(hit, np.minimum(ceiling, STAGE_RANK[effect.never_past]),
+                                   ceiling)
+            case SlowRep():
+                sdr_ids = [team.rep_ids[j] for j in team.sdr]
+                if isinstance(effect.rep, int):
+                    if not 0 <= effect.rep < len(sdr_ids):
+                        raise EffectsFileError(
+                            f"SDR index {effect.rep} out of range; this run has "
+                            f"{len(sdr_ids)} SDRs (0-{len(sdr_ids) - 1})", source, f"{at}.rep")
+                    pos = effect.rep
+                elif effect.rep in sdr_ids:
+                    pos = sdr_ids.index(effect.rep)
+                elif effect.rep in team.rep_ids:
+                    raise EffectsFileError(
+                        f"rep {effect.rep!r} is not an SDR; slow_rep acts on the first "
+                        "touch, which SDRs make", source, f"{at}.rep")
+                else:
+                    raise _unknown("SDR", effect.rep, sdr_ids, source, f"{at}.rep")
+                sdr_delay[pos] *= effect.delay_multiplier
+                record["rep_id"] = sdr_ids[pos]
+                hit = np.zeros(n, dtype=bool)  # counted after routing; see funnel
+            case CampaignConversion():
+                if effect.campaign not in campaign_ids:
+                    raise _unknown("campaign", effect.campaign, campaign_ids, source,
+                                   f"{at}.campaign")
+                hit = leads.campaign == campaign_ids.index(effect.campaign)
+                mult[effect.stage] = np.where(hit, mult[effect.stage] * effect.multiplier,
+                                              mult[effect.stage])
+            case LandingPageConversion():
+                if effect.landing_page not in pages:
+                    raise _unknown("landing page", effect.landing_page, pages, source,
+                                   f"{at}.landing_page")
+                hit = leads.landing_page == pages.index(effect.landing_page)
+                mult[effect.stage] = np.where(hit, mult[effect.stage] * effect.multiplier,
+                                              mult[effect.stage])
+            case _:
+                assert_never(effect)
+        if not isinstance(effect, SlowRep):
+            record["leads_affected"] = int(hit.sum())
+        applied.append(record)
+    return Planted(mult, ceiling, sdr_delay, tuple(applied))

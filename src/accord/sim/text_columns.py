@@ -1,0 +1,105 @@
+"""Vectorised string columns: fixed-width ids, and text edited as byte matrices.
+
+Strings are built without a Python loop over rows: ids are digit arithmetic on a byte
+matrix, and text noise (case, typos, suffixes, dropped words) edits a `(rows, width)`
+uint8 matrix of ASCII text before it becomes an Arrow string array. Catalogue text is
+ASCII, so bytes and characters coincide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+U8 = npt.NDArray[np.uint8]
+I64 = npt.NDArray[np.int64]
+
+
+def id_column(prefix: str, n: int, width: int | None = None) -> pa.StringArray:
+    """`prefix` + zero-padded 1-based ordinal: id_column("L", 3) → L0000001, L0000002, ..."""
+    if width is None:
+        width = max(7, len(str(n)))
+    p = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    mat = np.empty((n, len(p) + width), dtype=np.uint8)
+    mat[:, : len(p)] = p
+    num = np.arange(1, n + 1, dtype=np.int64)
+    for k in range(width):
+        mat[:, len(p) + width - 1 - k] = (num % 10 + 48).astype(np.uint8)
+        num //= 10
+    lengths = np.full(n, mat.shape[1], dtype=np.int64)
+    return strings_from_matrix(mat, lengths)
+
+
+def strings_from_matrix(mat: U8, lengths: I64) -> pa.StringArray:
+    """Row i of `mat` truncated to `lengths[i]` bytes, as an Arrow string array."""
+    n, width = mat.shape
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if offsets[-1] >= 2**31:
+        raise OverflowError("string column too large for 32-bit offsets")
+    if np.all(lengths == width):
+        data = np.ascontiguousarray(mat).reshape(-1)
+    else:
+        data = mat[np.arange(width)[None, :] < lengths[:, None]]
+    return pa.StringArray.from_buffers(
+        n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(np.ascontiguousarray(data))
+    )
+
+
+def matrix_from_strings(values: Sequence[str], width: int) -> tuple[U8, I64]:
+    """ASCII strings as a zero-padded `(len(values), width)` byte matrix plus lengths."""
+    enc = np.array([v.encode("ascii") for v in values], dtype=f"S{width}")
+    mat = enc.view(np.uint8).reshape(len(values), width).copy()
+    lengths = np.array([len(v) for v in values], dtype=np.int64)
+    return mat, lengths
+
+
+def lower_case(mat: U8, rows: npt.NDArray[np.bool_]) -> None:
+    sub = mat[rows]
+    upper = (sub >= 65) & (sub <= 90)
+    sub[upper] += 32
+    mat[rows] = sub
+
+
+def upper_case(mat: U8, rows: npt.NDArray[np.bool_]) -> None:
+    sub = mat[rows]
+    lower = (sub >= 97) & (sub <= 122)
+    sub[lower] -= 32
+    mat[rows] = sub
+
+
+def swap_adjacent(mat: U8, lengths: I64, rows: npt.NDArray[np.bool_], u: npt.NDArray[np.float64]
+                  ) -> None:
+    """Typo: swap two neighbouring characters at a position drawn from `u` (one per row)."""
+    idx = np.flatnonzero(rows & (lengths >= 4))
+    pos = 1 + (u[idx] * (lengths[idx] - 2)).astype(np.int64)
+    pos = np.minimum(pos, lengths[idx] - 2)
+    a = mat[idx, pos].copy()
+    mat[idx, pos] = mat[idx, pos + 1]
+    mat[idx, pos + 1] = a
+
+
+def drop_last_word(mat: U8, lengths: I64, rows: npt.NDArray[np.bool_]) -> None:
+    """Abbreviation: cut the text at its last space (single words are left alone)."""
+    width = mat.shape[1]
+    is_space = (mat == 32) & (np.arange(width)[None, :] < lengths[:, None])
+    has_space = is_space.any(axis=1)
+    last = width - 1 - np.argmax(is_space[:, ::-1], axis=1)
+    cut = rows & has_space
+    lengths[cut] = last[cut]
+
+
+def append_text(mat: U8, lengths: I64, rows: npt.NDArray[np.bool_], suffix_mat: U8,
+                suffix_len: I64) -> None:
+    """Append per-row suffixes (`suffix_mat[i]`, `suffix_len[i]` bytes) to selected rows."""
+    width = mat.shape[1]
+    idx = np.flatnonzero(rows)
+    for k in range(suffix_mat.shape[1]):
+        take = idx[suffix_len[idx] > k]
+        pos = lengths[take] + k
+        ok = pos < width
+        mat[take[ok], pos[ok]] = suffix_mat[take[ok], k]
+    lengths[idx] = np.minimum(lengths[idx] + suffix_len[idx], width)

@@ -1,0 +1,179 @@
+"""Marketing touches (signals a lead showed) and the MQL moment they produce.
+
+Each lead's first touch is the conversion that created it, at `created_at`, with a signal
+drawn from its channel's intent mix. Later touches number Poisson(λ) with
+λ ∝ exp(0.6·intent) × Gamma(0.8) (negative binomial: most leads touch a few times, some
+very often; mean ≈ 20 at scale), spread over a log-normal span (median 60 days) and cut at
+the end of the period. Their signals lean to higher intent for high-intent leads.
+
+MQL follows the contract's MQL entry idea: a lead becomes an MQL at the first touch where
+its fit is at least the contract's fit threshold and either its summed signal points reach
+the engagement threshold or the touch is a hand-raise. (The simulator sums points without
+the half-life decay the scoring engine applies; it does not import the scoring engine.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from accord.sim import arrow_columns as ac
+from accord.sim import catalogue as cat
+from accord.sim import text_columns as tc
+from accord.sim.base_model import (
+    INTENT_TOUCH_ELASTICITY,
+    LATER_HAND_RAISE_P,
+    TOUCH_SPAN_MEDIAN_DAYS,
+    TOUCHES_DISPERSION,
+    TOUCHES_MEAN,
+)
+from accord.sim.company import campaigns_in_period, pick_campaigns
+from accord.sim.contract_terms import ContractTerms
+from accord.sim.leads import Leads
+from accord.sim.period import US_PER_SECOND, Period
+from accord.store import facts
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+# Later-touch intent mix (high, medium, low) by latent-intent tier; the hand-raise share is
+# LATER_HAND_RAISE_P and the rest is scaled to fill.
+LATER_INTENT_MIX: tuple[tuple[float, float, float], ...] = (
+    (0.05, 0.25, 0.70), (0.12, 0.33, 0.55), (0.25, 0.35, 0.40),
+)
+INTENT_TIER_CUTS = (-0.5, 0.8)
+PREFERRED_SIGNAL_WEIGHT = 4.0
+
+
+@dataclass(frozen=True)
+class Touches:
+    n: int
+    lead: npt.NDArray[np.int32]
+    at: I64
+    signal: npt.NDArray[np.int8]
+    channel: npt.NDArray[np.int8]  # index into catalogue.TOUCH_CHANNELS
+    campaign: npt.NDArray[np.int16]  # index into campaigns_in_period, -1 none
+
+
+def _signal_levels(terms: ContractTerms) -> npt.NDArray[np.int64]:
+    return np.array([cat.INTENT_LEVELS.index(s.intent) if s.intent in cat.INTENT_LEVELS else 3
+                     for s in terms.signals], dtype=np.int64)
+
+
+def signal_distribution(terms: ContractTerms, level_mix: tuple[float, ...],
+                        preferred: tuple[str, ...] = ()) -> F64:
+    """Probability over the contract's signals: `level_mix` over intent levels (hand_raise,
+    high, medium, low), spread evenly within a level, preferred names weighted up."""
+    levels = _signal_levels(terms)
+    w_in = np.array([PREFERRED_SIGNAL_WEIGHT if s.name in preferred else 1.0
+                     for s in terms.signals])
+    p = np.zeros(len(levels))
+    for lv, mass in enumerate(level_mix):
+        members = levels == lv
+        if members.any():
+            p[members] += mass * w_in[members] / w_in[members].sum()
+    return p / p.sum()
+
+
+def build_touches(leads: Leads, terms: ContractTerms, period: Period,
+                  rng: np.random.Generator) -> Touches:
+    n = leads.n
+    e = INTENT_TOUCH_ELASTICITY
+    lam = ((TOUCHES_MEAN - 1.0) * np.exp(e * leads.intent - e * e / 2)
+           * rng.gamma(TOUCHES_DISPERSION, 1.0 / TOUCHES_DISPERSION, n))
+    counts = 1 + rng.poisson(lam)
+    total = int(counts.sum())
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    lead = np.repeat(np.arange(n, dtype=np.int32), counts)
+    pos = np.arange(total, dtype=np.int64) - starts[lead]
+    span_s = TOUCH_SPAN_MEDIAN_DAYS * 86400.0 * np.exp(rng.normal(0.0, 0.8, n))
+    gaps = (rng.exponential(1.0, total) * (span_s / counts)[lead]).astype(np.int64)
+    gaps[starts] = 0
+    cs = np.cumsum(gaps)
+    offset_s = cs - cs[starts][lead]
+    at = leads.created[lead] + offset_s * US_PER_SECOND + np.where(
+        pos > 0, rng.integers(0, US_PER_SECOND, total), 0)
+    del gaps, cs, offset_s
+    keep = at < period.end_us
+    lead, at, pos = lead[keep], at[keep], pos[keep]
+    total = len(lead)
+
+    signal = np.zeros(total, dtype=np.int8)
+    channel = np.zeros(total, dtype=np.int8)
+    campaign = np.full(total, -1, dtype=np.int16)
+    first = pos == 0
+    first_idx = np.flatnonzero(first)
+    # First touches: the conversion, in the lead's own channel and campaign.
+    lead_channel = leads.channel[lead[first_idx]]
+    for c, ch in enumerate(cat.CHANNELS):
+        sel = first_idx[lead_channel == c]
+        p = signal_distribution(terms, ch.first_touch_intent, ch.preferred_signals)
+        signal[sel] = rng.choice(len(p), size=len(sel), p=p)
+    channel[first_idx] = lead_channel
+    campaign[first_idx] = leads.campaign[lead[first_idx]]
+
+    # Later touches: signal by the lead's intent tier, channel by the signal's intent level.
+    later_idx = np.flatnonzero(~first)
+    tier = np.digitize(leads.intent[lead[later_idx]], INTENT_TIER_CUTS)
+    for t, mix in enumerate(LATER_INTENT_MIX):
+        sel = later_idx[tier == t]
+        hr = LATER_HAND_RAISE_P[t]
+        p = signal_distribution(terms, (hr, *[(1 - hr) * m for m in mix]))
+        signal[sel] = rng.choice(len(p), size=len(sel), p=p)
+    levels = _signal_levels(terms)
+    later_signal = signal[later_idx]
+    for s, sig in enumerate(terms.signals):
+        sel = later_idx[later_signal == s]
+        if "webinar" in sig.name:
+            channel[sel] = cat.TOUCH_CHANNELS.index("webinar")
+            continue
+        w = np.array(cat.LATER_TOUCH_CHANNELS[cat.INTENT_LEVELS[levels[s]]])
+        channel[sel] = rng.choice(len(w), size=len(sel), p=w / w.sum())
+    month = period.month_index(at[later_idx])
+    u = rng.random(len(later_idx))
+    later_channel = channel[later_idx]
+    for c, ch_name in enumerate(cat.TOUCH_CHANNELS):
+        m = later_channel == c
+        campaign[later_idx[m]] = pick_campaigns(period, ch_name, month[m], u[m])
+    return Touches(total, lead, at, signal, channel, campaign)
+
+
+def mql_moments(touches: Touches, leads: Leads, terms: ContractTerms) -> I64:
+    """Instant each lead first met the MQL idea (fit and engagement or hand-raise); -1 never."""
+    points = np.array([s.points for s in terms.signals])[touches.signal]
+    hand_raise = (_signal_levels(terms) == 0)[touches.signal]
+    n = leads.n
+    counts = np.bincount(touches.lead, minlength=n)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    cs = np.cumsum(points)
+    exclusive = cs - points
+    before = np.zeros(n)
+    has = counts > 0
+    before[has] = exclusive[starts[has]]
+    engaged = cs - before[touches.lead] >= terms.mql_min_engagement
+    eligible = (leads.fit >= terms.mql_min_fit) & ~leads.bad_data
+    trigger = np.flatnonzero((engaged | hand_raise) & eligible[touches.lead])
+    mql = np.full(n, -1, dtype=np.int64)
+    if len(trigger):
+        t_lead = touches.lead[trigger]
+        is_first = np.r_[True, t_lead[1:] != t_lead[:-1]]
+        mql[t_lead[is_first]] = touches.at[trigger[is_first]]
+    return mql
+
+
+def touches_table(touches: Touches, leads: Leads, terms: ContractTerms,
+                  period: Period) -> pa.Table:
+    cs = campaigns_in_period(period)
+    return ac.fact_table(facts.TOUCHES, {
+        "touch_id": tc.id_column("T", touches.n, max(9, len(str(touches.n)))),
+        "lead_id": leads.lead_id.take(pa.array(touches.lead)),
+        "signal": ac.strings_at(terms.signal_names, touches.signal),
+        "channel": ac.strings_at(cat.TOUCH_CHANNELS, touches.channel),
+        "campaign_id": ac.strings_at([c.campaign_id for c in cs], touches.campaign),
+        "occurred_at": ac.timestamps(touches.at),
+    })
