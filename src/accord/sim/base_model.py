@@ -82,7 +82,7 @@ RECYCLE_MIN_DAYS = 21.0
 RECYCLE_MEDIAN_EXTRA_DAYS = 45.0
 
 # Marketing engagement: touches per lead (negative binomial, mean at scale ~20).
-TOUCHES_MEAN = 20.0
+TOUCHES_MEAN = 22.0
 TOUCHES_DISPERSION = 0.8  # gamma shape; lower = more skewed
 TOUCH_SPAN_MEDIAN_DAYS = 60.0
 INTENT_TOUCH_ELASTICITY = 0.6  # touch count ∝ exp(elasticity · intent)
