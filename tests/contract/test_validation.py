@@ -143,8 +143,9 @@ def test_duration_without_unit_teaches_the_format() -> None:
 
 def test_duplicate_signal_id() -> None:
     text = edit("  email_click:", "  whitepaper:       {intent: low, points: 1}\n  email_click:")
+    first = line_of(text, "whitepaper:")
     assert_issue(text, line_of(text, "  whitepaper:", 2), "signals.whitepaper",
-                 "duplicate id 'whitepaper'", f"first defined at line {line_of(text, 'whitepaper:')}")
+                 "duplicate id 'whitepaper'", f"first defined at line {first}")
 
 
 def test_duplicate_rejection_reason() -> None:

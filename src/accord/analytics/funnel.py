@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 import ibis
 
@@ -29,7 +30,7 @@ class FunnelRow:
     def conversions(self) -> tuple[float | None, ...]:
         """Stage-to-stage conversion: reached(next) / reached(this); None when 0/0."""
         return tuple(
-            (b / a) if a else None for a, b in zip(self.counts, self.counts[1:], strict=False)
+            (b / a) if a else None for a, b in pairwise(self.counts)
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -38,8 +39,7 @@ class FunnelRow:
             "counts": dict(zip(FUNNEL_STAGES, self.counts, strict=True)),
             "conversion": {
                 f"{a}->{b}": c
-                for a, b, c in zip(FUNNEL_STAGES, FUNNEL_STAGES[1:], self.conversions,
-                                   strict=True)
+                for (a, b), c in zip(pairwise(FUNNEL_STAGES), self.conversions, strict=True)
             },
         }
 
@@ -81,7 +81,8 @@ def compute_funnel(store: Store, *, by: str | None = None, since: datetime | Non
         t = t.filter(t.created_at >= since)
     if until is not None:
         t = t.filter(t.created_at < until)
-    metrics = {f"s{i}": (t.depth >= i).cast("int64").sum() for i in range(len(FUNNEL_STAGES))}
+    metrics = {f"s{i}": ibis.ifelse(t.depth >= i, 1, 0).sum()
+               for i in range(len(FUNNEL_STAGES))}
     total = t.aggregate(**metrics).to_pyarrow().to_pylist()[0]
     total_row = FunnelRow("all", tuple(int(total[f"s{i}"] or 0)
                                        for i in range(len(FUNNEL_STAGES))))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from accord.cli import contract as contract_cli
+from accord.cli import org as org_cli
 from accord.cli import workspace as workspace_cli
+from accord.cli.simulate import simulate_command
 
 app = typer.Typer(
     name="accord",
@@ -15,31 +17,14 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+app.command("demo")(workspace_cli.demo_command)
 app.command("init")(workspace_cli.init_command)
+app.add_typer(contract_cli.app, name="contract")
+app.command("simulate")(simulate_command)
 app.command("import")(workspace_cli.import_command)
 app.command("status")(workspace_cli.status_command)
 app.command("funnel")(workspace_cli.funnel_command)
-app.command("demo")(workspace_cli.demo_command)
-app.add_typer(contract_cli.app, name="contract")
-
-
-def _register_optional() -> None:
-    """Commands whose modules land separately; absent modules are skipped."""
-    try:
-        from accord.cli.simulate import simulate_command
-    except ImportError:
-        pass
-    else:
-        app.command("simulate")(simulate_command)
-    try:
-        from accord.cli import org as org_cli
-    except ImportError:
-        pass
-    else:
-        app.add_typer(org_cli.app, name="org")
-
-
-_register_optional()
+app.add_typer(org_cli.app, name="org")
 
 
 def main() -> None:

@@ -15,8 +15,9 @@ from rich.console import Console
 from accord.errors import AccordError, ContractError, ImportFactsError
 from accord.workspace import Workspace
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output is not cut to 80 columns: tables stay whole in files and CI logs.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

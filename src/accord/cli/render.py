@@ -12,20 +12,19 @@ def _pct(value: float | None) -> str:
 
 
 def funnel_table(funnel: Funnel) -> Table:
+    """Counts per stage; under each count, the conversion from the stage before."""
     title = "Funnel (lead cohort)" + (f" by {funnel.by}" if funnel.by else "")
-    table = Table(title=title, title_justify="left")
-    table.add_column(funnel.by or "", style="bold")
-    for i, stage in enumerate(FUNNEL_STAGES):
-        table.add_column(stage, justify="right")
-        if i + 1 < len(FUNNEL_STAGES):
-            table.add_column("→", justify="right", style="dim")
+    table = Table(title=title, title_justify="left",
+                  caption="count reached · conversion from the previous stage",
+                  caption_justify="left")
+    table.add_column(funnel.by or "", style="bold", no_wrap=True)
+    for stage in FUNNEL_STAGES:
+        table.add_column(stage, justify="right", no_wrap=True)
     rows: list[FunnelRow] = [*funnel.groups, funnel.total]
     for n, row in enumerate(rows):
-        cells: list[str] = []
-        for i, count in enumerate(row.counts):
-            cells.append(f"{count:,}")
-            if i < len(row.conversions):
-                cells.append(_pct(row.conversions[i]))
+        cells = [f"{row.counts[0]:,}"]
+        for count, conv in zip(row.counts[1:], row.conversions, strict=True):
+            cells.append(f"{count:,} [dim]{_pct(conv)}[/dim]")
         table.add_row(row.group, *cells, end_section=(n == len(rows) - 2))
     return table
 

@@ -132,7 +132,8 @@ STAGE_EVENTS = _t(
 )
 
 OPPORTUNITIES = _t(
-    "opportunities", "opportunity_id", "Deals. One row per opportunity, as last known (see docs/facts.md).",
+    "opportunities", "opportunity_id",
+    "Deals. One row per opportunity, as last known (see docs/facts.md).",
     ("opportunity_id", "string", True, "Unique opportunity id."),
     ("lead_id", "string", False, "Lead it came from, when there is one."),
     ("account_id", "string", False, "Account."),
