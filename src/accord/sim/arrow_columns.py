@@ -16,9 +16,9 @@ def strings_at(values: Sequence[str | None] | pa.Array, codes: npt.NDArray[np.in
                ) -> pa.Array:
     """`values[codes[i]]` as a string column; a negative code gives null."""
     arr = values if isinstance(values, pa.Array) else pa.array(list(values), type=pa.string())
-    codes64 = np.asarray(codes, dtype=np.int64)
-    null = codes64 < 0
-    idx = pa.array(np.where(null, 0, codes64), mask=null if null.any() else None)
+    codes32 = np.asarray(codes, dtype=np.int32)
+    null = codes32 < 0
+    idx = pa.array(np.where(null, 0, codes32), mask=null if null.any() else None)
     out = pc.take(arr, idx)
     return out.cast(pa.string()) if out.type != pa.string() else out
 

@@ -293,14 +293,31 @@ def campaign_month_weights(period: Period, channel: str) -> tuple[I64, F64]:
 
 def pick_campaigns(period: Period, channel: str, month: I64, u: F64) -> I64:
     """A running campaign of `channel` for each row in `month` (-1 when none runs)."""
-    idx, w = campaign_month_weights(period, channel)
-    out = np.full(len(month), -1, dtype=np.int64)
-    if len(idx) == 0:
-        return out
-    tot = w.sum(axis=1)
-    cdf = np.cumsum(w, axis=1) / np.where(tot > 0, tot, 1.0)[:, None]
-    choice = (u[:, None] > cdf[month]).sum(axis=1)
-    choice = np.minimum(choice, len(idx) - 1)
-    running = tot[month] > 0
-    out[running] = idx[choice[running]]
-    return out
+    c = cat.TOUCH_CHANNELS.index(channel)
+    return pick_campaigns_by_channel(period, np.full(len(month), c, dtype=np.int64), month, u)
+
+
+def pick_campaigns_by_channel(period: Period, channel: npt.NDArray[np.integer],
+                              month: npt.NDArray[np.integer], u: F64) -> I64:
+    """A running campaign for each row's channel (index into TOUCH_CHANNELS) and month,
+    drawn by campaign weight from `u` (uniform draws); -1 when none runs."""
+    channels = cat.TOUCH_CHANNELS
+    tables = [campaign_month_weights(period, ch) for ch in channels]
+    k = max(1, max(len(idx) for idx, _ in tables))
+    ids = np.full((len(channels), period.months, k), -1, dtype=np.int64)
+    cdf = np.full((len(channels), period.months, k), 2.0)
+    for c, (idx, w) in enumerate(tables):
+        if len(idx) == 0:
+            continue
+        tot = w.sum(axis=1)
+        running = tot > 0
+        cum = np.cumsum(w, axis=1) / np.where(running, tot, 1.0)[:, None]
+        cum[:, -1] = np.where(running, 1.0, 2.0)
+        cdf[c, :, : len(idx)] = cum
+        ids[c, :, : len(idx)] = np.where(running[:, None], idx[None, :], -1)
+    key = np.asarray(channel, dtype=np.int64) * period.months + np.asarray(month, np.int64)
+    flat_cdf = cdf.reshape(-1, k)
+    slot = key * k
+    for j in range(k - 1):
+        slot += u > np.ascontiguousarray(flat_cdf[:, j])[key]
+    return ids.reshape(-1)[slot]

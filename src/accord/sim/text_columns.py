@@ -22,30 +22,49 @@ def id_column(prefix: str, n: int, width: int | None = None) -> pa.StringArray:
     """`prefix` + zero-padded 1-based ordinal: id_column("L", 3) → L0000001, L0000002, ..."""
     if width is None:
         width = max(7, len(str(n)))
+    return id_strings(prefix, np.arange(1, n + 1, dtype=np.int64), width)
+
+
+def id_strings(prefix: str, numbers: npt.NDArray[np.integer], width: int) -> pa.StringArray:
+    """`prefix` + each number zero-padded to `width` digits (three digits per pass)."""
     p = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    n = len(numbers)
     mat = np.empty((n, len(p) + width), dtype=np.uint8)
     mat[:, : len(p)] = p
-    num = np.arange(1, n + 1, dtype=np.int64)
-    for k in range(width):
-        mat[:, len(p) + width - 1 - k] = (num % 10 + 48).astype(np.uint8)
-        num //= 10
+    small = int(numbers.max(initial=0)) < 2**31
+    num = numbers.astype(np.int32 if small else np.int64)
+    end = len(p) + width
+    while end > len(p):
+        k = min(3, end - len(p))
+        mat[:, end - k: end] = _DIGITS[k][num % 10**k]
+        num //= 10**k
+        end -= k
     lengths = np.full(n, mat.shape[1], dtype=np.int64)
     return strings_from_matrix(mat, lengths)
+
+
+_DIGITS: dict[int, U8] = {
+    k: np.array([list(f"{i:0{k}d}".encode()) for i in range(10**k)], dtype=np.uint8)
+    for k in (1, 2, 3)
+}
 
 
 def strings_from_matrix(mat: U8, lengths: I64) -> pa.StringArray:
     """Row i of `mat` truncated to `lengths[i]` bytes, as an Arrow string array."""
     n, width = mat.shape
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    if offsets[-1] >= 2**31:
+    full = bool(np.all(lengths == width))
+    total = n * width if full else int(lengths.sum())
+    if total >= 2**31:
         raise OverflowError("string column too large for 32-bit offsets")
-    if np.all(lengths == width):
+    if full:
+        offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
         data = np.ascontiguousarray(mat).reshape(-1)
     else:
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(lengths, out=offsets[1:])
         data = mat[np.arange(width)[None, :] < lengths[:, None]]
     return pa.StringArray.from_buffers(
-        n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(np.ascontiguousarray(data))
+        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data))
     )
 
 

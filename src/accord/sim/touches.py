@@ -30,10 +30,10 @@ from accord.sim.base_model import (
     TOUCHES_DISPERSION,
     TOUCHES_MEAN,
 )
-from accord.sim.company import campaigns_in_period, pick_campaigns
+from accord.sim.company import campaigns_in_period, pick_campaigns_by_channel
 from accord.sim.contract_terms import ContractTerms
 from accord.sim.leads import Leads
-from accord.sim.period import US_PER_SECOND, Period
+from accord.sim.period import US_PER_DAY, US_PER_SECOND, Period
 from accord.store import facts
 
 I64 = npt.NDArray[np.int64]
@@ -89,23 +89,25 @@ def build_touches(leads: Leads, terms: ContractTerms, period: Period,
     starts = np.zeros(n, dtype=np.int64)
     np.cumsum(counts[:-1], out=starts[1:])
     lead = np.repeat(np.arange(n, dtype=np.int32), counts)
-    pos = np.arange(total, dtype=np.int64) - starts[lead]
+    first = np.zeros(total, dtype=bool)
+    first[starts] = True
     span_s = TOUCH_SPAN_MEDIAN_DAYS * 86400.0 * np.exp(rng.normal(0.0, 0.8, n))
-    gaps = (rng.exponential(1.0, total) * (span_s / counts)[lead]).astype(np.int64)
+    gaps = (rng.exponential(1.0, total) * np.repeat(span_s / counts, counts)).astype(np.int64)
     gaps[starts] = 0
     cs = np.cumsum(gaps)
-    offset_s = cs - cs[starts][lead]
-    at = leads.created[lead] + offset_s * US_PER_SECOND + np.where(
-        pos > 0, rng.integers(0, US_PER_SECOND, total), 0)
-    del gaps, cs, offset_s
+    del gaps
+    micro = rng.integers(0, US_PER_SECOND, total)
+    micro[starts] = 0
+    base = leads.created - cs[starts] * US_PER_SECOND
+    at = cs * US_PER_SECOND + micro + np.repeat(base, counts)
+    del cs, micro
     keep = at < period.end_us
-    lead, at, pos = lead[keep], at[keep], pos[keep]
+    lead, at, first = lead[keep], at[keep], first[keep]
     total = len(lead)
 
     signal = np.zeros(total, dtype=np.int8)
     channel = np.zeros(total, dtype=np.int8)
     campaign = np.full(total, -1, dtype=np.int16)
-    first = pos == 0
     first_idx = np.flatnonzero(first)
     # First touches: the conversion, in the lead's own channel and campaign.
     lead_channel = leads.channel[lead[first_idx]]
@@ -118,7 +120,7 @@ def build_touches(leads: Leads, terms: ContractTerms, period: Period,
 
     # Later touches: signal by the lead's intent tier, channel by the signal's intent level.
     later_idx = np.flatnonzero(~first)
-    tier = np.digitize(leads.intent[lead[later_idx]], INTENT_TIER_CUTS)
+    tier = np.digitize(leads.intent, INTENT_TIER_CUTS).astype(np.int8)[lead[later_idx]]
     for t, mix in enumerate(LATER_INTENT_MIX):
         sel = later_idx[tier == t]
         hr = LATER_HAND_RAISE_P[t]
@@ -133,12 +135,10 @@ def build_touches(leads: Leads, terms: ContractTerms, period: Period,
             continue
         w = np.array(cat.LATER_TOUCH_CHANNELS[cat.INTENT_LEVELS[levels[s]]])
         channel[sel] = rng.choice(len(w), size=len(sel), p=w / w.sum())
-    month = period.month_index(at[later_idx])
-    u = rng.random(len(later_idx))
-    later_channel = channel[later_idx]
-    for c, ch_name in enumerate(cat.TOUCH_CHANNELS):
-        m = later_channel == c
-        campaign[later_idx[m]] = pick_campaigns(period, ch_name, month[m], u[m])
+    day = (at[later_idx] - period.start_us) // US_PER_DAY
+    month = period.day_month[day]
+    campaign[later_idx] = pick_campaigns_by_channel(period, channel[later_idx], month,
+                                                    rng.random(len(later_idx)))
     return Touches(total, lead, at, signal, channel, campaign)
 
 
