@@ -18,9 +18,9 @@ NY = BusinessCalendar.from_contract(
     Calendar(timezone="America/New_York", hours="09:00-18:00", holidays="US"))
 
 
-def ny(*args: int) -> datetime:
+def ny(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """Naive UTC of a New York wall time."""
-    local = datetime(*args, tzinfo=ZoneInfo("America/New_York"))  # type: ignore[misc]
+    local = datetime(year, month, day, hour, minute, tzinfo=ZoneInfo("America/New_York"))
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
