@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -18,8 +19,10 @@ class Run:
         for f in sorted((path / "_truth").glob("*.parquet")):
             self.db.execute(f"create view truth_{f.stem} as select * from read_parquet('{f}')")
 
-    def rows(self, sql: str) -> list[tuple]:
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self.db.execute(sql).fetchall()
 
-    def one(self, sql: str) -> object:
-        return self.db.execute(sql).fetchone()[0]
+    def one(self, sql: str) -> Any:
+        row = self.db.execute(sql).fetchone()
+        assert row is not None
+        return row[0]

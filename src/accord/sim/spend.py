@@ -49,14 +49,14 @@ def build_spend(leads: Leads, period: Period, rng: np.random.Generator) -> pa.Ta
             continue
         idx, w = campaign_month_weights(period, channel)
         for j, c in enumerate(idx):
-            for m in np.flatnonzero(w[:, j] > 0):
-                rows_month.append(int(m))
+            for month_i in np.flatnonzero(w[:, j] > 0).tolist():
+                rows_month.append(month_i)
                 rows_channel.append(ch)
                 rows_campaign.append(int(c))
                 if channel in cat.TOUCH_ONLY_CHANNELS:
                     rows_base.append(EMAIL_COST_PER_LEAD_MONTH * leads.n / 12.0 + 200.0)
                 else:
-                    rows_base.append(cpl[channel] * (by_campaign[c, m] + 1))
+                    rows_base.append(cpl[channel] * (by_campaign[c, month_i] + 1))
     month = np.array(rows_month, dtype=np.int64)
     order = np.lexsort((np.array(rows_campaign), np.array(rows_channel), month))
     base = np.array(rows_base)[order]

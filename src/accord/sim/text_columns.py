@@ -9,6 +9,7 @@ ASCII, so bytes and characters coincide.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +33,7 @@ def id_strings(prefix: str, numbers: npt.NDArray[np.integer], width: int) -> pa.
     mat = np.empty((n, len(p) + width), dtype=np.uint8)
     mat[:, : len(p)] = p
     small = int(numbers.max(initial=0)) < 2**31
-    num = numbers.astype(np.int32 if small else np.int64)
+    num: npt.NDArray[np.signedinteger[Any]] = numbers.astype(np.int32 if small else np.int64)
     end = len(p) + width
     while end > len(p):
         k = min(3, end - len(p))
