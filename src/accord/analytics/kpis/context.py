@@ -1,0 +1,86 @@
+"""What a KPI builder sees: the grouped tables, the view, the period and the contract.
+
+Two views (analytics issue §1), always labelled in reports:
+
+- **cohort**: the leads *created* in the period, followed to today. Every outcome of those
+  leads counts, whenever it happened. Opportunities belong to their lead's cohort (an
+  opportunity without a lead, to the month it was created).
+- **period**: the events that *happened* in the period, whoever they belong to. A
+  conversion compares two flows in the period (SALs reached ÷ MQLs reached), so it can
+  exceed 100% when a stage lags the one before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import ibis.expr.types as ir
+
+from accord.analytics.kpis.period import Period
+from accord.contract.schema import Contract
+
+View = Literal["cohort", "period"]
+VIEWS: tuple[View, ...] = ("cohort", "period")
+VIEW_LABELS: dict[View, str] = {
+    "cohort": "cohort view: leads created in the period, followed to today",
+    "period": "period view: events that happened in the period",
+}
+
+
+Base = Literal["leads", "opportunities", "activities", "spend"]
+BASES: tuple[Base, ...] = ("leads", "opportunities", "activities", "spend")
+
+
+@dataclass(frozen=True)
+class KpiContext:
+    """Inputs of every KPI: the base tables (each with a string `group` column), the view,
+    the period and the contract.
+
+    - `leads`: the lead timeline (`timeline.py`); cohort view: only leads created in the
+      period.
+    - `opportunities`: with `cohort_at`; cohort view: only those of the cohort.
+    - `activities`: every sales activity, with its lead's group.
+    - `spend`: spend rows of the period; None when spend has no such dimension.
+    """
+
+    contract: Contract
+    view: View
+    period: Period
+    months: float  # length of the period in months (for per-month KPIs)
+    by: str | None
+    leads: ir.Table
+    opportunities: ir.Table
+    activities: ir.Table
+    spend: ir.Table | None
+    handoff_days: float
+
+    def table(self, base: Base) -> ir.Table:
+        t = getattr(self, base)
+        if t is None:
+            raise KeyError(f"no {base} table for dimension {self.by!r}")
+        return t
+
+    def in_period(self, col: ir.Value) -> ir.BooleanValue:
+        """`col` falls in the period; never null (a null time is outside)."""
+        return in_period(self.period, col)
+
+    def happened(self, col: ir.Value) -> ir.BooleanValue:
+        """Did the event at `col` count? Cohort view: it happened at all (the row is already
+        in the cohort); period view: it happened in the period."""
+        return col.notnull() if self.view == "cohort" else self.in_period(col)
+
+
+def in_period(period: Period, col: ir.Value) -> ir.BooleanValue:
+    """`col` (a timestamp) falls in `period`; never null (a null time is outside)."""
+    cond: ir.BooleanValue = col.notnull()
+    if period.start is not None:
+        cond = cond & (col >= period.start)
+    if period.end is not None:
+        cond = cond & (col < period.end)
+    return cond.fill_null(False)
+
+
+def count_if(cond: ir.BooleanValue) -> ir.IntegerScalar:
+    """How many rows meet `cond` (0, not null, for an empty group)."""
+    return cond.fill_null(False).ifelse(1, 0).sum().fill_null(0)
