@@ -75,6 +75,10 @@ def test_arr_boundaries_pick_the_band_and_its_marketing_team(
     assert headcount(p, "marketing") == team
 
 
+def test_enterprise_profiles_still_report_their_arr_band() -> None:
+    assert classify_stage(profile(employees=201, arr=10e6), CAT).arr_band == "over_5m"
+
+
 # ---------------------------------------------------------------- models
 
 
@@ -125,6 +129,19 @@ def test_enterprise_gets_a_cro_with_pods_when_it_has_several_products() -> None:
     r = recommend_combined_model(p, CAT, revops_timing(p, CAT), cro_timing(p, CAT))
     assert r.model == "cro"
     assert any("GTM pods" in c.text for c in r.reasons)
+
+
+def test_enterprise_before_series_b_gets_revops_not_a_cro() -> None:
+    p = profile(employees=300, arr=30e6, funding_stage="series_a")
+    r = recommend_combined_model(p, CAT, revops_timing(p, CAT), cro_timing(p, CAT))
+    assert r.model == "revops"
+
+
+def test_mid_market_inside_the_cro_window_plans_a_cro_but_runs_revops() -> None:
+    p = profile(employees=160, arr=8e6)
+    assert cro_timing(p, CAT).decision == "plan"
+    r = recommend_combined_model(p, CAT, revops_timing(p, CAT), cro_timing(p, CAT))
+    assert r.model == "revops"
 
 
 # ---------------------------------------------------------------- RevOps and CRO

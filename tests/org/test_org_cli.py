@@ -105,7 +105,7 @@ def test_chart_writes_svg_and_prints_mermaid(tmp_path: Path) -> None:
 
 
 def test_help_shows_an_example() -> None:
-    for command in ("advise", "lint", "chart"):
+    for command in ("advise", "lint", "chart", "health"):
         r = runner.invoke(app, ["org", command, "--help"], env={"COLUMNS": "200"})
         assert r.exit_code == 0
         assert "Example:" in r.output and f"accord org {command}" in r.output

@@ -24,7 +24,7 @@ def test_money_rejects_words() -> None:
 
 
 def test_product_count_becomes_numbered_products() -> None:
-    p = CompanyProfile(employees=40, products=2)  # type: ignore[arg-type]
+    p = CompanyProfile.model_validate({"employees": 40, "products": 2})
     assert p.products == ("product 1", "product 2")
     assert p.is_multi_product
 

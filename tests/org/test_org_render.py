@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from accord.org import render as render_module
-from accord.org.chart import chart_from_data, load_chart
+from accord.org.chart import OrgChart, chart_from_data, load_chart
 from accord.org.errors import ChartRenderError
 from accord.org.lint import lint_chart
 from accord.org.render import flagged_nodes, to_dot, to_mermaid, to_svg
@@ -17,7 +17,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "org"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
-def small_chart():  # type: ignore[no-untyped-def]
+def small_chart() -> OrgChart:
     return chart_from_data({"company": 'Acme "Labs"', "people": [
         {"id": "ceo", "title": "CEO", "name": "Ana", "role": "ceo"},
         {"id": "vp-sales", "title": "VP Sales", "role": "sales_leader", "reports_to": "ceo"},

@@ -6,7 +6,7 @@ and renders the result (rich text, or `--json` with the same data).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from accord.cli.common import StoreOpt, WorkspaceOpt, workspace
+from accord.errors import AccordError
 from accord.org.advice import Advice, Cited, Recommendation, Timing
 from accord.org.advisor import advise as advise_profile
 from accord.org.advisor import money, pct
 from accord.org.chart import load_chart
 from accord.org.errors import ChartRenderError, OrgInputError
+from accord.org.health import StageOwner, StructureHealth, latest_fact_time, structure_health
 from accord.org.lint import LintReport, lint_chart
 from accord.org.profile import load_profile
 from accord.org.render import Format, flagged_nodes, render
@@ -161,6 +164,56 @@ def chart_cmd(
         err.print(f"wrote {escape(str(output))}")
 
 
+@app.command()
+def health(
+    ws_path: WorkspaceOpt = Path("."),
+    store: StoreOpt = None,
+    profile: Path | None = typer.Option(None, "--profile", "-p",
+                                        help="Company profile, to fill in the restructuring "
+                                             "checklist."),
+    as_of: str | None = typer.Option(None, "--as-of",
+                                     help="Measure as of this date (YYYY-MM-DD); default: the "
+                                          "newest stage event or activity in the store."),
+    days: int = typer.Option(30, "--days", min=1, help="Window length in days (seed 000 "
+                                                         "measures monthly)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the readings as JSON."),
+) -> None:
+    """Structure health from the store: structural diagnostic, handoffs, unowned work.
+
+    Reads the workspace's store (or --store); stage owners come from its accord.yaml.
+
+    Example: [bold]accord org health -w demo --days 90 --profile examples/org/profile.yaml[/bold]
+    """
+    ws = workspace(ws_path, store)
+    location = ws.store_location
+    if "://" not in location and not Path(location).exists():
+        raise _fail(FileNotFoundError(f"no store at {location}; import facts first "
+                                      "(`accord import`) or pass --store"), code=1)
+    try:
+        company = load_profile(profile) if profile is not None else None
+        stages = None
+        if ws.has_contract():
+            contract = ws.load_contract().contract
+            stages = {name: StageOwner(owner=s.owner, terminal=not s.next)
+                      for name, s in contract.stages.items()}
+    except (OrgInputError, AccordError) as exc:
+        raise _fail(exc) from exc
+    st = ws.open_store()
+    try:
+        end = datetime.fromisoformat(as_of) if as_of else latest_fact_time(st)
+        if end is None:
+            raise _fail(ValueError(f"the store at {location} has no stage events or "
+                                   "activities"), code=1)
+        report = structure_health(st, end - timedelta(days=days), end, profile=company,
+                                  stages=stages)
+    finally:
+        st.close()
+    if as_json:
+        out.print_json(report.model_dump_json())
+        return
+    _print_health(report)
+
+
 # ---------------------------------------------------------------- rendering
 
 
@@ -212,12 +265,12 @@ def _print_advice(a: Advice) -> None:
     for c in a.budget.points:
         out.print(_line(c))
     out.rule("Next hires, in order")
-    for h in a.next_hires:
-        out.print(_line(h.why, bullet=f"{h.order}. [bold]{escape(h.title)}[/bold] —"))
+    for hire in a.next_hires:
+        out.print(_line(hire.why, bullet=f"{hire.order}. [bold]{escape(hire.title)}[/bold] —"))
     out.rule("Routing")
-    for r in a.routing:
-        out.print(_line(r.why, bullet=f"[bold]{escape(r.applies_to)}[/bold] → "
-                                      f"{r.method.replace('_', '-')}:"))
+    for rule in a.routing:
+        out.print(_line(rule.why, bullet=f"[bold]{escape(rule.applies_to)}[/bold] → "
+                                         f"{rule.method.replace('_', '-')}:"))
     out.rule("Put in place now")
     for c in a.put_in_place_now:
         out.print(_line(c))
@@ -259,3 +312,33 @@ def _print_lint(report: LintReport, chart: Path) -> None:
         out.print(f"    why: {escape(f.reason)} [dim](seed {f.source.seed}: "
                   f"{escape(f.source.figure)})[/dim]")
     out.print(f"{escape(str(chart))}: {report.errors} error(s), {report.warnings} warning(s)")
+
+
+def _print_health(h: StructureHealth) -> None:
+    out.print(f"[bold underline]Structure health[/bold underline] "
+              f"{h.start:%Y-%m-%d} → {h.end:%Y-%m-%d}")
+    out.rule("Structural diagnostic")
+    for s in h.signs:
+        mark = "[red]past a third[/red]" if s.tripped else "[green]ok[/green]"
+        share = "n/a" if s.share is None else pct(s.share)
+        stage = f" at {escape(s.stage)}" if s.stage else ""
+        out.print(f"  {escape(s.label)}{stage}: {s.count} of {s.total} ({share}) — {mark}")
+    out.print(_line(h.verdict))
+    out.rule("Handoff momentum (time in the stage left)")
+    for step in h.handoffs:
+        tag = " [bold](handoff)[/bold]" if step.handoff else ""
+        out.print(f"  {escape(step.from_stage)} → {escape(step.to_stage)}{tag}: "
+                  f"{step.moves} moves, median {step.median_hours:g} h, p90 {step.p90_hours:g} h, "
+                  f"{step.total_days:g} days in all")
+    if h.slowest is not None:
+        out.print(f"  slowest: {escape(h.slowest.from_stage)} → {escape(h.slowest.to_stage)} "
+                  "[dim](seed 003: work loses momentum at every handoff)[/dim]")
+    out.rule("Work without an owner")
+    for u in h.unowned:
+        examples = f" e.g. {', '.join(u.examples)}" if u.examples else ""
+        out.print(f"  {escape(u.label)}: {u.count}{escape(examples)}")
+        out.print(_line(u.why, bullet="   "))
+    if h.restructuring is not None:
+        out.rule("Restructuring checklist")
+        for i, item in enumerate(h.restructuring.steps, start=1):
+            out.print(f"  {i}. [bold]{escape(item.step)}[/bold]: {escape(item.detail)}")

@@ -3,8 +3,9 @@
 Pure functions over a `CompanyProfile` and the catalogue. Each one decides one thing —
 stage, sales model, marketing model, combined model, headcount, budget, hires, routing,
 RevOps and CRO timing, definitions, KPIs, review dates, restructuring — and every line
-it returns cites the seed figure behind it. Figures are read from the catalogue, never
-restated here; only the choice between them lives in code.
+it returns cites the seed figure behind it. Every threshold a decision turns on, and
+the benchmark figures quoted in the advice, are read from the catalogue; only the
+choice between them lives in code.
 
 Where seeds disagree the advice says so rather than hiding it: seed 000 puts a RevOps
 leader first among hires at 51–200 people, seed 004 finds its ROI at 150–250 and offers
@@ -36,8 +37,12 @@ from accord.org.advice import (
 from accord.org.catalogue import (
     CadenceKey,
     Catalogue,
+    CombinedModelKey,
     KpiFunction,
+    MarketingModelKey,
+    SalesModelKey,
     Source,
+    Span,
     Stage,
     load_catalogue,
 )
@@ -93,7 +98,7 @@ def classify_stage(profile: CompanyProfile, cat: Catalogue) -> StageFit:
         sources=(stage.source,),
     )]
     band_key = None
-    if profile.arr is not None and stage.key != "enterprise":
+    if profile.arr is not None:
         band = cat.arr_band_for(profile.arr)
         band_key = band.key
         points.append(Cited(
@@ -127,6 +132,7 @@ def recommend_sales_model(profile: CompanyProfile, cat: Catalogue) -> Recommenda
     """
     stage = cat.stage_for(profile.employees).key
     reasons: list[Cited] = []
+    key: SalesModelKey
     if stage == "startup":
         key = "founder_led"
         reasons.append(_cite(f"At {profile.employees} people the founder still sells.",
@@ -164,7 +170,7 @@ def recommend_sales_model(profile: CompanyProfile, cat: Catalogue) -> Recommenda
     if stage == "enterprise" and profile.is_multi_region and key != "geographic":
         reasons.append(_cite(f"Add regional overlays for field sales across "
                              f"{', '.join(profile.regions)}.", cat.stage("enterprise").source))
-    model = cat.sales_models[key]  # type: ignore[index]
+    model = cat.sales_models[key]
     return _recommendation("sales", key, model.name, model.how, reasons,
                            _cite(model.watch_out, model.source), profile.current.sales_model)
 
@@ -173,28 +179,27 @@ def recommend_marketing_model(profile: CompanyProfile, cat: Catalogue) -> Recomm
     """Marketing structure: functional while the team is small, hybrid once it outgrows it.
 
     Seed 000 fits functional to early stage; seed 003 says functional holds to about
-    10–15 marketers and a hybrid scales beyond. ABM across several segments → segment
-    (seed 000). At 200+: several products in several regions → matrix, product-led →
-    customer stage, else hybrid.
+    10–15 marketers and a hybrid scales beyond, which happens only past 200 people. ABM
+    across several segments → segment (seed 000). At 200+: several products in several
+    regions → matrix, product-led → customer stage, else hybrid.
     """
     b = cat.benchmarks
-    stage = cat.stage_for(profile.employees).key
-    team = marketing_headcount(profile, cat)
+    here = cat.stage_for(profile.employees)
+    stage = here.key
     reasons: list[Cited] = []
+    key: MarketingModelKey
     if stage in ("startup", "growth"):
         key = "functional"
-        size = cat.stage_for(profile.employees).marketing_team
+        size = here.marketing_team
         assert size is not None
         team_text = "one generalist" if size.high == 1 else f"a team of {size.low}–{size.high}"
-        reasons.append(_cite(f"{cat.stage_for(profile.employees).label} stage: {team_text}, "
-                             "organised by skill.", cat.stage_for(profile.employees).source))
+        reasons.append(_cite(f"{here.label} stage: {team_text}, organised by skill.",
+                             here.source))
     elif stage == "mid_market":
-        if (team.low or 0) > b.functional_marketing_max_headcount.high:
-            key = "hybrid"
-            reasons.append(_cite(f"{_span(team.low or 0, team.high or 0)} marketers is past "
-                                 "the 10–15 a functional team handles.",
-                                 b.functional_marketing_max_headcount.source))
-        elif "abm" in profile.motions and profile.is_multi_segment:
+        # At 51–200 people every team-size figure (5% ≤ 10, seed 001's 8–15) stays within
+        # seed 003's 10–15, so the choice is functional unless ABM runs across segments.
+        team = marketing_headcount(profile, cat)
+        if "abm" in profile.motions and profile.is_multi_segment:
             key = "segment"
             reasons.append(_cite("ABM across several segments: teams by segment.",
                                  cat.marketing_models["segment"].source))
@@ -202,7 +207,8 @@ def recommend_marketing_model(profile: CompanyProfile, cat: Catalogue) -> Recomm
             key = "functional"
             reasons.append(_cite(
                 f"A marketing team of {_span(team.low or 0, team.high or 0)} (see headcount) is "
-                "within the 10–15 people a functional team handles well.",
+                f"within the {_range(b.functional_marketing_max_headcount)} people a "
+                "functional team handles well.",
                 b.functional_marketing_max_headcount.source,
                 *dict.fromkeys(s for c in team.basis for s in c.sources)))
             if profile.is_multi_product:
@@ -226,7 +232,7 @@ def recommend_marketing_model(profile: CompanyProfile, cat: Catalogue) -> Recomm
         key = "hybrid"
         reasons.append(_cite("Enterprise scale: central brand, ops and data; execution by "
                              "segment or region.", cat.marketing_models["hybrid"].source))
-    model = cat.marketing_models[key]  # type: ignore[index]
+    model = cat.marketing_models[key]
     name, how = model.name, model.how
     if stage == "startup":
         name, how = f"{model.name} (one generalist)", (
@@ -259,9 +265,11 @@ def recommend_combined_model(
             current=current, changes_current=bool(profile.current.combined),
         )
     reasons: list[Cited] = []
-    if stage == "enterprise" or cro.decision == "now":
+    key: CombinedModelKey
+    if cro.decision in ("now", "in_place") or (stage == "enterprise" and cro.decision == "plan"):
         key = "cro"
-        reasons.extend(cro.reasons)
+        reasons.extend(cro.reasons or (_cite("A CRO is in place; keep it backed by RevOps.",
+                                             cat.combined_models["cro"].source),))
         if profile.is_multi_product or profile.is_multi_segment:
             pods = cat.combined_models["gtm_pods"]
             reasons.append(_cite("Several products or segments: run GTM pods under the CRO.",
@@ -274,7 +282,7 @@ def recommend_combined_model(
         if profile.is_multi_product or profile.is_multi_segment:
             reasons.append(_cite("Several products or segments: GTM pods fit later, once a "
                                  "CRO can own them.", cat.combined_models["gtm_pods"].source))
-    model = cat.combined_models[key]  # type: ignore[index]
+    model = cat.combined_models[key]
     return Recommendation(
         area="combined", model=key, name=model.name, how=model.how, reasons=tuple(reasons),
         watch_out=_cite(model.watch_out, model.source), current=current,
@@ -283,11 +291,11 @@ def recommend_combined_model(
 
 
 def _recommendation(
-    area: str, key: str, name: str, how: str, reasons: list[Cited], watch_out: Cited,
-    current: str | None,
+    area: Literal["sales", "marketing"], key: str, name: str, how: str, reasons: list[Cited],
+    watch_out: Cited, current: str | None,
 ) -> Recommendation:
     return Recommendation(
-        area=area, model=key, name=name, how=how, reasons=tuple(reasons),  # type: ignore[arg-type]
+        area=area, model=key, name=name, how=how, reasons=tuple(reasons),
         watch_out=watch_out, current=current,
         changes_current=current is not None and current != key,
     )
@@ -318,19 +326,20 @@ def revops_timing(profile: CompanyProfile, cat: Catalogue) -> Timing:
             trigger=f"at {int(b.revops_min_employees.value)} employees",
         )
     roi = b.revops_roi_employees
+    frac = b.fractional_revops_value.value
     reasons = [_cite(f"{profile.employees} employees: past 50, where RevOps fits.",
                      b.revops_min_employees.source)]
     if profile.employees < roi.low:
         if "abm" in profile.motions:
             reasons.append(_cite("ABM is running, so a full-time lead pays off before the "
-                                 "150–250 band.", roi.source))
+                                 f"{_range(roi)} band.", roi.source))
         else:
             reasons.append(_cite(
-                f"Full-time ROI arrives at {int(roi.low)}–{int(roi.high)} employees; until then a "
-                "fractional lead with written definitions gives about 80% of the value for "
-                "20% of the cost.", b.fractional_revops_value.source))
+                f"Full-time ROI arrives at {_range(roi)} employees; until then a fractional "
+                f"lead with written definitions gives about {pct(frac)} of the value for "
+                f"{pct(1 - frac)} of the cost.", b.fractional_revops_value.source))
     else:
-        reasons.append(_cite(f"Inside or past the {int(roi.low)}–{int(roi.high)} band where a "
+        reasons.append(_cite(f"Inside or past the {_range(roi)} band where a "
                              "full-time RevOps function pays off.", roi.source))
     return Timing(decision="now", reasons=tuple(reasons),
                   trigger=None if profile.employees >= roi.low
@@ -343,7 +352,9 @@ def cro_timing(profile: CompanyProfile, cat: Catalogue) -> Timing:
     b = cat.benchmarks
     if profile.has("cro"):
         return Timing(decision="in_place", reasons=(), trigger=None)
-    trigger = f"at {money(b.cro_min_arr.value)} ARR or {int(b.cro_employees.low)} employees"
+    window = _range(b.cro_employees)
+    mark = money(b.cro_min_arr.value)
+    trigger = f"at {mark} ARR or {int(b.cro_employees.low)} employees"
     if profile.funding_stage in PRE_SERIES_B:
         return Timing(
             decision="not_yet",
@@ -355,22 +366,22 @@ def cro_timing(profile: CompanyProfile, cat: Catalogue) -> Timing:
     decision: Decision = "not_yet"
     if profile.arr is not None and profile.arr >= b.cro_min_arr.value:
         decision = "now"
-        reasons.append(_cite(f"{money(profile.arr)} ARR is past the $10M mark for a CRO.",
+        reasons.append(_cite(f"{money(profile.arr)} ARR is past the {mark} mark for a CRO.",
                              b.cro_min_arr.source))
     if profile.employees >= b.cro_employees.high:
         decision = "now"
-        reasons.append(_cite(f"{profile.employees} employees is past the 150–400 window.",
+        reasons.append(_cite(f"{profile.employees} employees is past the {window} window.",
                              b.cro_employees.source))
     elif profile.employees >= b.cro_employees.low:
         decision = "now" if decision == "now" else "plan"
-        reasons.append(_cite(f"{profile.employees} employees is inside the 150–400 window "
+        reasons.append(_cite(f"{profile.employees} employees is inside the {window} window "
                              "where the CEO stops being able to broker alignment.",
                              b.cro_employees.source))
     if decision == "not_yet":
         arr = f"{money(profile.arr)} ARR, " if profile.arr is not None else ""
-        reasons.append(_cite(f"{arr}{profile.employees} employees: below $10M ARR and "
-                             "150 employees.", b.cro_min_arr.source))
-        reasons.append(_cite("CRO window by headcount: 150–400 employees.",
+        reasons.append(_cite(f"{arr}{profile.employees} employees: below {mark} ARR and "
+                             f"{int(b.cro_employees.low)} employees.", b.cro_min_arr.source))
+        reasons.append(_cite(f"CRO window by headcount: {window} employees.",
                              b.cro_employees.source))
     elif not profile.has("revops_leader"):
         reasons.append(_cite("Put RevOps in place first: the CRO needs it underneath.",
@@ -408,11 +419,10 @@ def marketing_headcount(profile: CompanyProfile, cat: Catalogue) -> HeadcountRan
     b = cat.benchmarks
     n = profile.employees
     stage = cat.stage_for(n)
-    # Marketing: 5% of headcount (seed 000), the stage's team size (seed 000), the ARR
-    # band's team size (seed 001), and 14% at enterprise (seed 000, McKinsey).
     points: list[tuple[int, int, Cited]] = []
     share = round_half_up(n * b.marketing_share_of_headcount.value)
-    points.append((share, share, _cite(f"5% of {n} employees ≈ {share}",
+    points.append((share, share, _cite(
+        f"{pct(b.marketing_share_of_headcount.value)} of {n} employees ≈ {share}",
                                        b.marketing_share_of_headcount.source)))
     if stage.marketing_team is not None:
         t = stage.marketing_team
@@ -426,7 +436,9 @@ def marketing_headcount(profile: CompanyProfile, cat: Catalogue) -> HeadcountRan
                                             band.source)))
     if stage.key == "enterprise":
         big = round_half_up(n * b.enterprise_marketing_share_of_headcount.value)
-        points.append((big, big, _cite(f"14% of {n} at enterprise scale ≈ {big}",
+        points.append((big, big, _cite(
+            f"{pct(b.enterprise_marketing_share_of_headcount.value)} of {n} at enterprise "
+            f"scale ≈ {big}",
                                        b.enterprise_marketing_share_of_headcount.source)))
     return HeadcountRange(
         function="marketing",
@@ -439,13 +451,16 @@ def marketing_headcount(profile: CompanyProfile, cat: Catalogue) -> HeadcountRan
 def _sales_headcount(profile: CompanyProfile, cat: Catalogue) -> HeadcountRange:
     b = cat.benchmarks
     n = profile.employees
+    share = b.enterprise_sales_share_of_headcount.value
     if cat.stage_for(n).key == "enterprise":
-        s = round_half_up(n * b.enterprise_sales_share_of_headcount.value)
+        s = round_half_up(n * share)
         return HeadcountRange(function="sales", low=s, high=s, basis=(
-            _cite(f"19% of {n} employees ≈ {s}", b.enterprise_sales_share_of_headcount.source),))
+            _cite(f"{pct(share)} of {n} employees ≈ {s}",
+                  b.enterprise_sales_share_of_headcount.source),))
     return HeadcountRange(function="sales", low=None, high=None, basis=(
-        _cite("The seeds give a sales share only for 200+ employees (≈19%); size sales "
-              "from quota capacity instead.", b.enterprise_sales_share_of_headcount.source),))
+        _cite(f"The seeds give a sales share of headcount only for 200+ employees "
+              f"(≈{pct(share)}).",
+              b.enterprise_sales_share_of_headcount.source),))
 
 
 def _revops_headcount(profile: CompanyProfile, cat: Catalogue) -> HeadcountRange:
@@ -457,8 +472,9 @@ def _revops_headcount(profile: CompanyProfile, cat: Catalogue) -> HeadcountRange
                   b.revops_min_employees.source),))
     if stage == "mid_market":
         return HeadcountRange(function="revops", low=1, high=1, basis=(
-            _cite("One RevOps leader (fractional is acceptable below 150 employees).",
-                  cat.stage("mid_market").source),))
+            _cite(f"One RevOps leader (fractional is acceptable below "
+                  f"{int(b.revops_roi_employees.low)} employees).",
+                  cat.stage("mid_market").source, b.fractional_revops_value.source),))
     roles = int(b.revops_team_roles.value)
     return HeadcountRange(function="revops", low=1, high=roles, basis=(
         _cite(f"A leader plus specialists in systems, analytics, enablement and GTM ops: "
@@ -574,13 +590,15 @@ def recommend_routing(
         rules.append(RoutingRule(applies_to="ABM target accounts", method="account_owner",
                                  why=_cite("ABM needs account-owner routing whatever the team "
                                            "size; a cold rep can undo weeks of coordination.",
-                                           band.source)))
+                                           Source(seed="004", figure="ABM requires "
+                                                  "account-owner routing"))))
     if sales_model == "product":
         rules.append(RoutingRule(applies_to="Existing customers", method="account_owner",
                                  why=_cite("Product teams share customers: route to the account "
                                            "owner so one rep leads.",
                                            cat.sales_models["product"].source)))
     reps = profile.reps
+    method: Literal["round_robin", "territory"]
     if reps is None:
         method, text = "round_robin", ("Rep count unknown: round-robin until the team reaches "
                                        f"{int(band.low)}–{int(band.high)} reps.")
@@ -597,7 +615,7 @@ def recommend_routing(
     rest = "All other leads" if rules else "All leads"
     if sales_model == "product":
         rest = "New leads, within each product team"
-    rules.append(RoutingRule(applies_to=rest, method=method,  # type: ignore[arg-type]
+    rules.append(RoutingRule(applies_to=rest, method=method,
                              why=_cite(text, band.source)))
     return tuple(rules)
 
@@ -625,6 +643,7 @@ def definitions_to_set(profile: CompanyProfile, cat: Catalogue) -> tuple[Cited, 
                      "engagement threshold).", s000))
     out.append(_cite(f"SLA: marketing commits to a monthly number of qualified leads; sales "
                      f"makes first touch within {hours} hours and a minimum number of touches.",
+                     Source(seed="000", figure="SLAs: X leads, Y hours, Z touches"),
                      b.speed_to_lead_hours.source))
     out.append(_cite("A named owner of the marketing→sales handoff, accountable for its speed "
                      "and quality.", s000))
@@ -641,7 +660,8 @@ def definitions_to_set(profile: CompanyProfile, cat: Catalogue) -> tuple[Cited, 
         out.append(_cite("Build the SLA first, then the attribution model.", s004))
         if profile.employees < b.two_touch_attribution_before_employees.value:
             out.append(_cite("Two-touch attribution (first touch + opportunity-creation touch) "
-                             "before 150 employees.",
+                             f"before {int(b.two_touch_attribution_before_employees.value)} "
+                             "employees.",
                              b.two_touch_attribution_before_employees.source))
         out.append(_cite("RevOps audits SLA compliance weekly and flags breaches.",
                          Source(seed="000", figure="SLAs live in CRM workflows")))
@@ -652,9 +672,10 @@ def definitions_to_set(profile: CompanyProfile, cat: Catalogue) -> tuple[Cited, 
         out.append(_cite("RevOps audits SLA compliance weekly and flags breaches.",
                          Source(seed="000", figure="SLAs live in CRM workflows")))
         out.append(cat_cadence(cat, "quarterly_icp_review"))
-        if profile.employees >= 500:
-            out.append(_cite("Audit documented process against system behaviour; a 30–50% gap "
-                             "is typical.", s004))
+        if profile.employees >= b.alignment_audit_employees.value:
+            gap = b.alignment_audit_gap
+            out.append(_cite("Audit documented process against system behaviour; a "
+                             f"{pct(gap.low)}–{pct(gap.high)} gap is typical.", gap.source))
     return tuple(out)
 
 
@@ -681,7 +702,10 @@ _FUNCTION_ROLE: dict[KpiFunction, Role] = {
 }
 
 
-def kpi_column(profile: CompanyProfile, cat: Catalogue) -> str:
+KpiColumn = Literal["Seed/Series A", "Series B+"]
+
+
+def kpi_column(profile: CompanyProfile, cat: Catalogue) -> KpiColumn:
     """Seed 001's KPI column: Series B+ from $5M ARR; else by funding stage; else by size."""
     if profile.arr is not None:
         return "Series B+" if profile.arr >= cat.arr_band("over_5m").min_arr else "Seed/Series A"
@@ -712,7 +736,7 @@ def recommend_kpis(profile: CompanyProfile, cat: Catalogue) -> tuple[KpiOwnershi
         role = _FUNCTION_ROLE[fn]
         owner = ROLE_TITLES[role] if profile.has(role) else fallback
         out.append(KpiOwnership(
-            function=row.name, owner=owner, column=column,  # type: ignore[arg-type]
+            function=row.name, owner=owner, column=column,
             kpis=row.late if column == "Series B+" else row.early,
             source=cat.function_kpis_source,
         ))
@@ -783,8 +807,8 @@ def restructuring_checklist(
     if combined.model != "none" and combined.changes_current:
         moves.append(f"adding {combined.name}")
     needed = bool(moves)
-    metric = (cat.combined_models[combined.model].key_metric  # type: ignore[index]
-              if combined.model != "none" else "Pipeline contribution")
+    metric = next((m.key_metric for k, m in cat.combined_models.items() if k == combined.model),
+                  "Pipeline contribution")
     change = "; ".join(moves) if moves else "keep the current structure"
     why = (f"{change[:1].upper()}{change[1:]}. Set one number the change must move, with a "
            f"baseline and a date: {metric.lower()}.")
@@ -820,13 +844,18 @@ def _cite(text: str, *sources: Source) -> Cited:
     return Cited(text=text, sources=sources)
 
 
+def _range(span: Span) -> str:
+    return f"{span.low:g}–{span.high:g}"
+
+
 def _span(low: int, high: int) -> str:
     return str(low) if low == high else f"{low}–{high}"
 
 
 def round_half_up(x: float) -> int:
-    """5% of 130 = 6.5 → 7 (Python's round() would give 6)."""
-    return int(x + 0.5)
+    """5% of 130 = 6.5 → 7 (Python's round() would give 6). The product is first rounded
+    to 9 places so binary noise in a product such as 0.19 × 450 cannot flip a half."""
+    return int(round(x, 9) + 0.5)
 
 
 def pct(x: float, digits: int = 1) -> str:

@@ -117,6 +117,8 @@ class Benchmarks(_Frozen):
     territory_routing_reps: Span
     functional_marketing_max_headcount: Span
     two_touch_attribution_before_employees: Figure
+    alignment_audit_employees: Figure
+    alignment_audit_gap: Span
     speed_to_lead_hours: Figure
     speed_to_lead_multiplier: Figure
     handoff_rate_effective: Figure
@@ -124,7 +126,6 @@ class Benchmarks(_Frozen):
     max_approvers: Figure
     alignment_meeting_time_max: Figure
     unowned_brief_weeks: Figure
-    structural_diagnostic_share: Figure
 
 
 class FunctionKpis(_Frozen):

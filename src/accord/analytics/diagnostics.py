@@ -1,0 +1,171 @@
+"""Structural diagnostic (seed 000): is the problem structure rather than coaching?
+
+Seed 000 gives three signs, to be measured monthly: more than a third of reps missing
+quota, a third of the pipeline stalling at the same stage, a third of leads never
+touched. All three together point at the structure. Each sign here is one Ibis
+expression over the fact store, so it runs unchanged on DuckDB and PostgreSQL.
+
+Definitions (the seed gives the thresholds; the measuring choices are ours):
+- *reps missing quota*: active reps with a quota whose won amount (opportunities won,
+  `closed_at` in the window, owned by the rep) is below the annual quota prorated to the
+  window's length (days / 365). Tripped when the share is **more than** one third.
+- *pipeline stalled at one stage*: leads whose latest stage event before `as_of` puts
+  them in an active stage (default MQL, SAL, SQL, Opportunity) are the pipeline; a lead
+  is stalled when that event is more than `stall_days` old. The stage with the most
+  stalled leads is named; tripped when its stalled leads are **at least** a third of
+  the pipeline.
+- *leads never touched*: leads whose first entry into the handoff stage (default MQL)
+  falls in the window and at least `grace_days` before `as_of`, with no sales activity
+  before `as_of`. Tripped at **at least** a third.
+A share with an empty denominator is None and never trips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from accord.store import Store
+
+STRUCTURAL_SHARE = Fraction(1, 3)  # seed 000: "a third" of reps / pipeline / leads
+ACTIVE_STAGES: tuple[str, ...] = ("MQL", "SAL", "SQL", "Opportunity")
+HANDOFF_STAGE = "MQL"
+STALL_DAYS = 30
+GRACE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Sign:
+    """One of the three signs: `count` out of `total`, and whether it crosses a third."""
+
+    name: str
+    count: int
+    total: int
+    tripped: bool
+    stage: str | None = None
+
+    @property
+    def share(self) -> float | None:
+        return self.count / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class StructuralDiagnostic:
+    start: datetime
+    end: datetime
+    reps_missing_quota: Sign
+    pipeline_stalled: Sign
+    leads_untouched: Sign
+
+    @property
+    def signs(self) -> tuple[Sign, Sign, Sign]:
+        return (self.reps_missing_quota, self.pipeline_stalled, self.leads_untouched)
+
+    @property
+    def structural(self) -> bool:
+        """All three signs at once: fix the structure, not the people (seed 000)."""
+        return all(s.tripped for s in self.signs)
+
+
+def reps_missing_quota(store: Store, start: datetime, end: datetime) -> ir.Table:
+    """One row: `missing` reps below prorated quota, out of `total` active reps with one."""
+    reps = store.table("reps")
+    reps = reps.filter(reps.quota.notnull() & (reps.quota > 0) & reps.active.fill_null(True))
+    opps = store.table("opportunities")
+    won = (
+        opps.filter((opps.status == "won") & (opps.closed_at >= start) & (opps.closed_at < end))
+        .group_by(owner=opps.owner_rep_id)
+        .aggregate(won=opps.amount.sum())
+    )
+    joined = reps.left_join(won, reps.rep_id == won.owner)
+    fraction = (end - start).total_seconds() / (365 * 86400)
+    below = joined.won.fill_null(0.0) < joined.quota * fraction
+    return joined.aggregate(missing=below.ifelse(1, 0).sum(), total=joined.count())
+
+
+def current_stages(store: Store, as_of: datetime) -> ir.Table:
+    """Each lead's latest stage event before `as_of`: lead_id, stage, since."""
+    ev = store.table("stage_events")
+    ev = ev.filter(ev.occurred_at < as_of)
+    ranked = ev.mutate(
+        rank=ibis.row_number().over(group_by=ev.lead_id,
+                                    order_by=[ibis.desc(ev.occurred_at), ibis.desc(ev.event_id)])
+    )
+    latest = ranked.filter(ranked["rank"] == 0)
+    return latest.select(lead_id=latest.lead_id, stage=latest.to_stage, since=latest.occurred_at)
+
+
+def pipeline_stalled_by_stage(
+    store: Store, as_of: datetime, *, stall_days: int = STALL_DAYS,
+    active_stages: tuple[str, ...] = ACTIVE_STAGES,
+) -> ir.Table:
+    """Per active stage: leads sitting there (`open`) and those stalled past `stall_days`."""
+    cur = current_stages(store, as_of)
+    cur = cur.filter(cur.stage.isin(active_stages))
+    stalled = cur.since < as_of - timedelta(days=stall_days)
+    return cur.group_by("stage").aggregate(open=cur.count(), stalled=stalled.ifelse(1, 0).sum())
+
+
+def leads_never_touched(
+    store: Store, start: datetime, end: datetime, as_of: datetime, *,
+    handoff_stage: str = HANDOFF_STAGE, grace_days: int = GRACE_DAYS,
+) -> ir.Table:
+    """One row: `untouched` leads handed off in the window, out of `total` handed off."""
+    ev = store.table("stage_events")
+    handed = (
+        ev.filter(ev.to_stage == handoff_stage)
+        .group_by("lead_id")
+        .aggregate(at=ev.occurred_at.min())
+    )
+    cutoff = min(end, as_of - timedelta(days=grace_days))
+    handed = handed.filter((handed.at >= start) & (handed.at < cutoff))
+    act = store.table("activities")
+    worked = act.filter(act.occurred_at < as_of).select(worked_lead=act.lead_id).distinct()
+    joined = handed.left_join(worked, handed.lead_id == worked.worked_lead)
+    untouched = joined.worked_lead.isnull()
+    return joined.aggregate(untouched=untouched.ifelse(1, 0).sum(), total=joined.count())
+
+
+def structural_diagnostic(
+    store: Store, start: datetime, end: datetime, *, as_of: datetime | None = None,
+    stall_days: int = STALL_DAYS, grace_days: int = GRACE_DAYS,
+    active_stages: tuple[str, ...] = ACTIVE_STAGES, handoff_stage: str = HANDOFF_STAGE,
+) -> StructuralDiagnostic:
+    """The three signs for the window [start, end); pipeline and touches as of `as_of`
+    (default `end`)."""
+    as_of = as_of or end
+    q = _one_row(reps_missing_quota(store, start, end))
+    reps = Sign("reps_missing_quota", int(q["missing"] or 0), int(q["total"] or 0), False)
+    reps = _trip(reps, strictly=True)
+
+    rows = (pipeline_stalled_by_stage(store, as_of, stall_days=stall_days,
+                                      active_stages=active_stages)
+            .order_by([ibis.desc("stalled"), "stage"]).to_pyarrow().to_pylist())
+    total_open = sum(int(r["open"]) for r in rows)
+    worst = rows[0] if rows else None
+    stalled = Sign("pipeline_stalled", int(worst["stalled"]) if worst else 0, total_open, False,
+                   stage=worst["stage"] if worst and worst["stalled"] else None)
+    stalled = _trip(stalled, strictly=False)
+
+    t = _one_row(leads_never_touched(store, start, end, as_of, handoff_stage=handoff_stage,
+                                     grace_days=grace_days))
+    touched = Sign("leads_untouched", int(t["untouched"] or 0), int(t["total"] or 0), False)
+    touched = _trip(touched, strictly=False)
+    return StructuralDiagnostic(start, end, reps, stalled, touched)
+
+
+def _trip(sign: Sign, *, strictly: bool) -> Sign:
+    """Compare exactly (3 of 9 is a third, not a rounding error away from it)."""
+    share = Fraction(sign.count, sign.total) if sign.total else None
+    tripped = share is not None and (
+        share > STRUCTURAL_SHARE if strictly else share >= STRUCTURAL_SHARE)
+    return Sign(sign.name, sign.count, sign.total, tripped, sign.stage)
+
+
+def _one_row(expr: ir.Table) -> dict[str, Any]:
+    return expr.to_pyarrow().to_pylist()[0]
