@@ -91,7 +91,7 @@ def _period_start(times: pd.Series, period: Period) -> pd.Series:
     if period == "month":
         return days - pd.to_timedelta(days.dt.day - 1, unit="D")
     if period == "week":
-        return days - pd.to_timedelta(days.dt.weekday, unit="D")
+        return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
     raise EngineError(f"period must be month or week, got {period!r}")
 
 

@@ -1,0 +1,97 @@
+"""`accord route` wiring: a local Typer app with CliRunner (the rules are tested in the
+library)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import typer
+from typer.testing import CliRunner
+
+from accord.cli.route import route_command
+from accord.store import open_store
+from accord.store.facts import FACT_TABLES
+from accord.workspace import init_workspace
+
+app = typer.Typer()
+app.command("route")(route_command)
+app.command("noop")(lambda: None)  # two commands, so `route` is addressed by name
+runner = CliRunner()
+T0 = datetime(2026, 3, 2, 15, 0)
+
+
+def _facts(name: str, rows: list[dict[str, object]]) -> pa.Table:
+    schema = FACT_TABLES[name].arrow_schema()
+    return pa.Table.from_pylist([{c: r.get(c) for c in schema.names} for r in rows],
+                                schema=schema)
+
+
+def _workspace(tmp_path: Path, reps: list[dict[str, object]]) -> Path:
+    ws = init_workspace(tmp_path / "ws")
+    store = open_store(ws.default_store_path)
+    try:
+        store.write_facts({
+            "leads": _facts("leads", [
+                {"lead_id": f"l{i}", "email": f"l{i}@x.io", "channel": "webinar",
+                 "created_at": T0 + timedelta(minutes=i)} for i in range(4)]),
+            "reps": _facts("reps", reps),
+        })
+    finally:
+        store.close()
+    return ws.root
+
+
+SDRS = [{"rep_id": "s1", "name": "One", "role": "sdr"},
+        {"rep_id": "s2", "name": "Two", "role": "sdr"},
+        {"rep_id": "e1", "name": "Ent", "role": "ae", "segment": "enterprise"}]
+
+
+def test_route_json_counts_by_rule_and_writes_assignments(tmp_path: Path) -> None:
+    root = _workspace(tmp_path, SDRS)
+    out = runner.invoke(app, ["route", "-w", str(root), "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["leads"] == 4
+    assert data["by_rule"] == [{"rule": "inbound", "step": "turn", "leads": 4}]
+    store = open_store(root / ".accord" / "accord.duckdb")
+    try:
+        owners = store.derived("assignments").owner.to_pyarrow().to_pylist()
+    finally:
+        store.close()
+    assert sorted(owners) == ["s1", "s1", "s2", "s2"]
+
+
+def test_route_fairness_json_and_table(tmp_path: Path) -> None:
+    root = _workspace(tmp_path, SDRS)
+    out = runner.invoke(app, ["route", "-w", str(root), "--fairness", "--period", "week",
+                              "--json"])
+    assert out.exit_code == 0, out.output
+    fairness = json.loads(out.stdout)["fairness"]
+    assert fairness["period"] == "week"
+    assert [(s["rep_id"], s["assigned"], s["period"]) for s in fairness["shares"]] == [
+        ("s1", 2, "2026-03-02"), ("s2", 2, "2026-03-02")]
+    shown = runner.invoke(app, ["route", "-w", str(root), "--fairness"])
+    assert shown.exit_code == 0, shown.output
+    assert "Pool sdr: share per month" in shown.stdout
+
+
+def test_route_rejects_an_unknown_period(tmp_path: Path) -> None:
+    root = _workspace(tmp_path, SDRS)
+    out = runner.invoke(app, ["route", "-w", str(root), "--period", "year"])
+    assert out.exit_code == 2
+
+
+def test_route_names_a_pool_without_reps_and_writes_nothing(tmp_path: Path) -> None:
+    root = _workspace(tmp_path, SDRS[:2])  # no enterprise AE for pool enterprise_ae
+    out = runner.invoke(app, ["route", "-w", str(root)])
+    assert out.exit_code == 1
+    assert "routing.pools.enterprise_ae (used by rule 'enterprise') has no active reps" in \
+        " ".join(out.output.split())
+    store = open_store(root / ".accord" / "accord.duckdb")
+    try:
+        assert "derived_assignments" not in store.con.list_tables()
+    finally:
+        store.close()
