@@ -62,6 +62,7 @@ from accord.contract.schema import (
     VolumeSLA,
 )
 from accord.engine.calendar import US_PER_MINUTE, BusinessCalendar
+from accord.engine.speed_to_lead import SpeedToLead, compute_speed_to_lead
 from accord.store import Store
 
 Status = Literal["open", "met", "breached"]
@@ -523,6 +524,107 @@ def breached_leads(clocks: SlaClocks, limit: int | None = None) -> pa.Table:
     t = t.sort_by([("overdue_minutes", "descending"), ("due_at", "ascending"),
                    ("lead_id", "ascending")])
     return t.slice(0, limit) if limit else t
+
+
+# -- the two views the CLI shows ----------------------------------------------------------------
+NowSource = Literal["given", "latest fact", "current time"]
+
+
+def resolve_now(store: Store, now: datetime | None) -> tuple[datetime, NowSource]:
+    """`now` as naive UTC and where it came from: given, else the latest fact time (so a
+    store of historical or simulated facts reads as of its own end), else the clock."""
+    if now is not None:
+        return _naive(now), "given"
+    latest = latest_fact_time(store)
+    if latest is not None:
+        return latest, "latest fact"
+    return datetime.now(UTC).replace(tzinfo=None), "current time"
+
+
+@dataclass(frozen=True)
+class SlaOverview:
+    """Per SLA: met / breached / open and share within; volume months; escalations fired
+    per SLA and step; speed to lead split into systems and human delay."""
+
+    now: datetime
+    now_source: NowSource
+    slas: tuple[SlaSummary, ...]
+    volume: tuple[VolumeMonth, ...]
+    escalations: Mapping[str, Mapping[int, int]]
+    speed_to_lead: SpeedToLead
+
+    def as_dict(self) -> dict[str, object]:
+        return {"now": self.now.isoformat(), "now_source": self.now_source,
+                "slas": [s.as_dict() for s in self.slas],
+                "volume": [m.as_dict() for m in self.volume],
+                "escalations": {k: {str(step): n for step, n in v.items()}
+                                for k, v in self.escalations.items()},
+                "speed_to_lead": self.speed_to_lead.as_dict()}
+
+
+@dataclass(frozen=True)
+class BreachedLead:
+    sla: str
+    lead_id: str
+    rep_id: str | None
+    start_at: datetime
+    due_at: datetime
+    stopped_at: datetime | None
+    elapsed_minutes: float
+    overdue_minutes: float
+
+    def as_dict(self) -> dict[str, object]:
+        d: dict[str, object] = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        for k in ("start_at", "due_at", "stopped_at"):
+            v = d[k]
+            d[k] = v.isoformat() if isinstance(v, datetime) else v
+        return d
+
+
+@dataclass(frozen=True)
+class SlaBreaches:
+    """Reps ranked worst first (see `rank_reps`) and the most overdue breached clocks."""
+
+    now: datetime
+    now_source: NowSource
+    reps: tuple[RepBreaches, ...]
+    breached_total: int
+    unassigned_breaches: int  # breached clocks without a responsible rep
+    leads: tuple[BreachedLead, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"now": self.now.isoformat(), "now_source": self.now_source,
+                "reps": [r.as_dict() for r in self.reps],
+                "breached_total": self.breached_total,
+                "unassigned_breaches": self.unassigned_breaches,
+                "breached_leads": [b.as_dict() for b in self.leads]}
+
+
+def sla_overview(store: Store, contract: Contract, now: datetime | None = None) -> SlaOverview:
+    """The default `accord sla` view as of `now` (see `resolve_now`)."""
+    at, source = resolve_now(store, now)
+    clocks = compute_sla_clocks(store, contract, at)
+    esc = clocks.escalations.group_by(["sla", "step"]).aggregate([("lead_id", "count")])
+    escalations: dict[str, dict[int, int]] = {}
+    for row in esc.sort_by([("sla", "ascending"), ("step", "ascending")]).to_pylist():
+        escalations.setdefault(row["sla"], {})[row["step"]] = row["lead_id_count"]
+    return SlaOverview(at, source, summarise(clocks), clocks.volume, escalations,
+                       compute_speed_to_lead(store, contract, at))
+
+
+def sla_breaches(store: Store, contract: Contract, now: datetime | None = None,
+                 limit: int | None = 20) -> SlaBreaches:
+    """The `accord sla --breaches` view: reps worst first and the `limit` most overdue
+    breached clocks (all when `limit` is None or 0)."""
+    at, source = resolve_now(store, now)
+    clocks = compute_sla_clocks(store, contract, at)
+    breached = breached_leads(clocks)
+    unassigned = breached.column("rep_id").null_count
+    rows = breached.slice(0, limit).to_pylist() if limit else breached.to_pylist()
+    leads = tuple(BreachedLead(r["sla"], r["lead_id"], r["rep_id"], r["start_at"], r["due_at"],
+                               r["stopped_at"], r["elapsed_minutes"], r["overdue_minutes"])
+                  for r in rows)
+    return SlaBreaches(at, source, rank_reps(clocks), breached.num_rows, unassigned, leads)
 
 
 # -- small helpers ----------------------------------------------------------------------------

@@ -35,7 +35,6 @@ import pyarrow as pa
 
 from accord.contract.schema import Contract, FirstTouchSLA
 from accord.engine.calendar import US_PER_MINUTE, BusinessCalendar
-from accord.engine.sla_clock import latest_fact_time
 from accord.store import Store
 
 BANDS: tuple[tuple[str, float, float], ...] = (
@@ -157,11 +156,8 @@ def speed_to_lead_table(store: Store, contract: Contract, now: datetime
     return out, source
 
 
-def compute_speed_to_lead(store: Store, contract: Contract, now: datetime | None = None
-                          ) -> SpeedToLead:
-    """Systems and human delay as of `now` (default: the latest fact time)."""
-    if now is None:
-        now = latest_fact_time(store) or datetime.now(UTC).replace(tzinfo=None)
+def compute_speed_to_lead(store: Store, contract: Contract, now: datetime) -> SpeedToLead:
+    """Systems and human delay as of `now` (`sla_clock.sla_overview` picks a default)."""
     if now.tzinfo is not None:
         now = now.astimezone(UTC).replace(tzinfo=None)
     t, source = speed_to_lead_table(store, contract, now)

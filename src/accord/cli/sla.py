@@ -1,0 +1,145 @@
+"""`accord sla`: SLA compliance as of a moment, or who breaches them (`--breaches`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from accord.cli.common import JsonOpt, StoreOpt, WorkspaceOpt, console, guarded, print_json
+from accord.cli.common import workspace as open_workspace
+from accord.engine.sla_clock import SlaBreaches, SlaOverview, sla_breaches, sla_overview
+from accord.engine.speed_to_lead import DelayStats
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value < 120:
+        return f"{value:.0f} min"
+    return f"{value / 60:.1f} h"
+
+
+def _parse_now(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO date-time; use e.g. 2026-03-02T17:00 (UTC) or "
+            "2026-03-02T12:00-05:00", param_hint="--now") from None
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _overview_tables(o: SlaOverview) -> list[Table]:
+    slas = Table(title=f"SLAs as of {o.now:%Y-%m-%d %H:%M} UTC ({o.now_source})",
+                 title_justify="left")
+    for col in ("sla", "kind", "within", "met", "breached", "open", "within SLA",
+                "escalations"):
+        slas.add_column(col, justify="left" if col in ("sla", "kind", "within") else "right")
+    for s in o.slas:
+        steps = o.escalations.get(s.sla, {})
+        esc = " · ".join(f"{k}: {n:,}" for k, n in steps.items()) or "—"
+        slas.add_row(s.sla, s.kind, s.within, f"{s.met:,}", f"{s.breached:,}", f"{s.open:,}",
+                     _pct(s.share_within), esc)
+    tables = [slas]
+    if o.volume:
+        vol = Table(title="Volume commitments by month", title_justify="left")
+        for col in ("sla", "month", "entered", "target", "acceptance", "min", "status"):
+            vol.add_column(col, justify="left" if col in ("sla", "month", "status") else "right")
+        for m in o.volume:
+            vol.add_row(m.sla, m.month, f"{m.entered:,}", f"{m.per_month:,}",
+                        _pct(m.acceptance), _pct(m.min_acceptance), m.status)
+        tables.append(vol)
+    speed = o.speed_to_lead
+    stl = Table(title=f"Speed to lead ({speed.leads:,} leads assigned, {speed.untouched:,} not "
+                      f"yet touched; assigned from {speed.assigned_from})", title_justify="left")
+    for col in ("delay", "unit", "P50", "P95", "0-5", "5-15", "15-60", "60+"):
+        stl.add_column(col, justify="left" if col in ("delay", "unit") else "right")
+
+    def row(name: str, d: DelayStats) -> None:
+        stl.add_row(name, d.unit, _minutes(d.p50), _minutes(d.p95),
+                    *(f"{b.count:,} [dim]{_pct(b.share)}[/dim]" for b in d.bands))
+
+    row("systems (created → assigned)", speed.systems)
+    row("human (assigned → first touch)", speed.human)
+    tables.append(stl)
+    return tables
+
+
+def _breach_tables(b: SlaBreaches) -> list[Table]:
+    reps = Table(title=f"Reps by SLA breaches as of {b.now:%Y-%m-%d %H:%M} UTC "
+                       f"({b.now_source}), worst first", title_justify="left")
+    for col in ("rep", "name", "breached", "decided", "rate", "by SLA"):
+        reps.add_column(col, justify="right" if col in ("breached", "decided", "rate")
+                        else "left")
+    for r in b.reps:
+        by = " · ".join(f"{k}: {n:,}" for k, n in r.by_sla.items() if n)
+        reps.add_row(r.rep_id, r.name or "", f"{r.breached:,}", f"{r.decided:,}",
+                     _pct(r.breach_rate), by or "—")
+    leads = Table(title=f"Breached clocks: {b.breached_total:,} ({b.unassigned_breaches:,} "
+                        f"without a rep); most overdue first", title_justify="left")
+    for col in ("sla", "lead", "rep", "started (UTC)", "due (UTC)", "stopped (UTC)",
+                "overdue"):
+        leads.add_column(col, justify="right" if col == "overdue" else "left")
+    for lead in b.leads:
+        leads.add_row(lead.sla, lead.lead_id, lead.rep_id or "—",
+                      f"{lead.start_at:%Y-%m-%d %H:%M}", f"{lead.due_at:%Y-%m-%d %H:%M}",
+                      f"{lead.stopped_at:%Y-%m-%d %H:%M}" if lead.stopped_at else "open",
+                      _minutes(lead.overdue_minutes))
+    return [reps, leads]
+
+
+@guarded
+def sla_command(
+    breaches: Annotated[bool, typer.Option(
+        "--breaches", help="Rank reps by breaches (count, then rate), worst first, and list "
+                           "the most overdue breached leads.")] = False,
+    now: Annotated[str | None, typer.Option(
+        "--now", help="Read the clocks as of this ISO date-time (UTC unless it has an "
+                      "offset). Default: the latest fact in the store, so historical or "
+                      "simulated data reads as of its own end.")] = None,
+    limit: Annotated[int, typer.Option(
+        help="Breached leads to list with --breaches (0 = all).", min=0)] = 20,
+    ws_path: WorkspaceOpt = Path("."),
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """SLA compliance: per SLA met / breached / open, monthly volume, speed to lead.
+
+    Clocks use the contract's business calendar (time zone, hours, holidays); see
+    docs/sla.md for every rule.
+
+    Examples:
+
+      accord sla
+
+      accord sla --breaches --limit 50
+
+      accord sla --now 2026-03-02T17:00 --json
+    """
+    at = _parse_now(now)
+    ws = open_workspace(ws_path, store)
+    contract = ws.load_contract().contract
+    st = ws.open_store()
+    try:
+        result: SlaOverview | SlaBreaches = (
+            sla_breaches(st, contract, at, limit) if breaches
+            else sla_overview(st, contract, at))
+    finally:
+        st.close()
+    if as_json:
+        print_json(result.as_dict())
+        return
+    tables = (_breach_tables(result) if isinstance(result, SlaBreaches)
+              else _overview_tables(result))
+    for table in tables:
+        console.print(table)

@@ -1,0 +1,155 @@
+"""`accord sla` wiring (a local Typer app + CliRunner), and the planted slow rep found."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from accord.cli.sla import sla_command
+from accord.ingest.fact_folder import import_fact_folder
+from accord.store import open_store
+from accord.store.facts import FACT_TABLES
+from accord.workspace import init_workspace
+
+app = typer.Typer()
+app.command("sla")(sla_command)
+
+
+@app.callback()
+def _root() -> None:
+    """Local app: `sla` as a subcommand, as in the real CLI."""
+
+
+runner = CliRunner()
+
+
+def ny(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    local = datetime(year, month, day, hour, minute, tzinfo=ZoneInfo("America/New_York"))
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=FACT_TABLES[name].arrow_schema())
+
+
+def small_company(store_url: str) -> None:
+    """Two MQLs on Fri 2025-01-10 17:30: r1 touches Mon 10:15 (met), r2 Mon 10:45 (breached)."""
+    st = open_store(store_url)
+    try:
+        st.write_facts({
+            "reps": table("reps", [{"rep_id": r, "name": r.upper(), "role": "sdr"}
+                                   for r in ("r1", "r2")]),
+            "leads": table("leads", [{"lead_id": lead, "email": f"{lead}@x.com",
+                                      "channel": "webinar",
+                                      "created_at": ny(2025, 1, 10, 17, 0)}
+                                     for lead in ("A", "B")]),
+            "stage_events": table("stage_events", [
+                {"event_id": f"E{lead}", "lead_id": lead, "from_stage": "Lead",
+                 "to_stage": "MQL", "occurred_at": ny(2025, 1, 10, 17, 30),
+                 "actor": "marketing_automation"} for lead in ("A", "B")]),
+            "activities": table("activities", [
+                {"activity_id": "X1", "lead_id": "A", "rep_id": "r1", "kind": "call",
+                 "occurred_at": ny(2025, 1, 13, 10, 15)},
+                {"activity_id": "X2", "lead_id": "B", "rep_id": "r2", "kind": "call",
+                 "occurred_at": ny(2025, 1, 13, 10, 45)}]),
+        })
+    finally:
+        st.close()
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def ws(request: pytest.FixtureRequest, tmp_path: Path, store_url_factory: Any
+       ) -> tuple[Path, str]:
+    root = tmp_path / "ws"
+    init_workspace(root)
+    url = store_url_factory(request.param)
+    small_company(url)
+    return root, url
+
+
+def invoke(*args: str) -> Any:
+    result = runner.invoke(app, ["sla", *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_overview_json(ws: tuple[Path, str]) -> None:
+    root, url = ws
+    out = json.loads(invoke("-w", str(root), "--store", url, "--json").output)
+    # default now = latest fact (B's touch, Mon 2025-01-13 10:45 New York = 15:45 UTC)
+    assert (out["now"], out["now_source"]) == ("2025-01-13T15:45:00", "latest fact")
+    stl = next(s for s in out["slas"] if s["sla"] == "speed_to_lead")
+    assert (stl["met"], stl["breached"], stl["open"], stl["share_within"]) == (1, 1, 0, 0.5)
+    # B: untouched at its 2-business-hour mark (Mon 10:30) → step 1 fired
+    assert out["escalations"] == {"speed_to_lead": {"1": 1}}
+    # human delay: A 30 + 75 = 105, B 30 + 105 = 135 business minutes
+    human = out["speed_to_lead"]["human_delay"]
+    assert (human["measured"], human["p50"], human["bands"]["60+"]["count"]) == (2, 120, 2)
+    assert out["volume"][0]["month"] == "2025-01"
+
+
+def test_breaches_json_ranks_reps_and_lists_leads(ws: tuple[Path, str]) -> None:
+    root, url = ws
+    out = json.loads(invoke("-w", str(root), "--store", url, "--breaches", "--json").output)
+    assert [(r["rep_id"], r["breached"]) for r in out["reps"]] == [("r2", 1), ("r1", 0)]
+    assert out["breached_total"] == 1
+    lead = out["breached_leads"][0]
+    assert (lead["sla"], lead["lead_id"], lead["rep_id"], lead["overdue_minutes"]) == (
+        "speed_to_lead", "B", "r2", 15)
+
+
+def test_now_option_reads_the_clocks_earlier(ws: tuple[Path, str]) -> None:
+    root, url = ws
+    # Mon 10:00 New York given with its offset: nobody touched yet, both 90 min in → open
+    out = json.loads(invoke("-w", str(root), "--store", url, "--now",
+                            "2025-01-13T10:00:00-05:00", "--json").output)
+    assert (out["now"], out["now_source"]) == ("2025-01-13T15:00:00", "given")
+    stl = next(s for s in out["slas"] if s["sla"] == "speed_to_lead")
+    assert (stl["met"], stl["breached"], stl["open"]) == (0, 0, 2)
+
+
+def test_text_output_and_bad_now(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    init_workspace(root)
+    small_company(str(root / ".accord" / "accord.duckdb"))
+    text = invoke("-w", str(root)).output
+    assert "SLAs as of 2025-01-13 15:45 UTC" in text and "Speed to lead" in text
+    text = invoke("-w", str(root), "--breaches").output
+    assert "Reps by SLA breaches" in text and "R2" in text
+    bad = runner.invoke(app, ["sla", "-w", str(root), "--now", "last tuesday"])
+    assert bad.exit_code == 2
+    assert "not an ISO date-time" in bad.output
+
+
+@pytest.mark.slow
+def test_planted_slow_rep_tops_the_breach_ranking(tmp_path: Path) -> None:
+    from accord.sim import simulate
+
+    effects = tmp_path / "effects.yaml"
+    effects.write_text("effects:\n  - {kind: slow_rep, rep: 2, delay_multiplier: 8}\n")
+    data = tmp_path / "company"
+    simulate(data, leads=3000, seed=4, effects=effects)
+    truth = yaml.safe_load((data / "effects_applied.yaml").read_text())
+    slow = next(e["rep_id"] for e in truth["effects"] if e["kind"] == "slow_rep")
+    root = tmp_path / "ws"
+    ws = init_workspace(root)
+    st = ws.open_store()
+    try:
+        import_fact_folder(st, data)
+    finally:
+        st.close()
+    out = json.loads(invoke("-w", str(root), "--breaches", "--json").output)
+    reps = out["reps"]
+    assert reps[0]["rep_id"] == slow
+    # and it is the speed-to-lead clock that sets it apart, by a wide margin
+    first_touch = sorted((r["by_sla"].get("speed_to_lead", 0) for r in reps), reverse=True)
+    assert reps[0]["by_sla"]["speed_to_lead"] == first_touch[0] >= 1.5 * first_touch[1]
