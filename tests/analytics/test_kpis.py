@@ -184,6 +184,7 @@ COHORT_Q1: dict[str, tuple[float | None, float | None, float | None]] = {
     "sql_to_opportunity": (1.0, 2, 2),  # opportunities O1 (L1), O2 (L3)
     "win_rate": (2 / 3, 2, 3),  # O1 won, O2 lost, O3 (no lead, created 03-01) won
     "lead_to_opportunity": (0.4, 2, 5),
+    "mql_to_won": (0.25, 1, 4),  # L1 (O1 won 02-20) of 4 MQLs
     "mql_rejection_rate": (0.5, 2, 4),  # L2 bad_fit, L4 student
     # minutes MQL -> first activity at/after it: L1 30, L2 240, L3 60 (14:30 is before the
     # 15:00 MQL; 16:00 counts), L4 never touched. Median of 30, 60, 240 = 60.

@@ -17,6 +17,7 @@ KPI_VOCABULARY: dict[str, tuple[Direction, str]] = {
     "sql_to_opportunity": ("at_least", "share of SQLs that became an opportunity"),
     "win_rate": ("at_least", "share of closed opportunities that were won"),
     "lead_to_opportunity": ("at_least", "share of leads that became an opportunity"),
+    "mql_to_won": ("at_least", "share of MQLs that became customers (won)"),
     "mql_rejection_rate": ("at_most", "share of MQLs sales rejected"),
     "speed_to_lead_median_minutes": ("at_most", "median business minutes MQL to first touch"),
     "speed_to_lead_p90_minutes": ("at_most", "90th percentile business minutes to first touch"),

@@ -308,6 +308,8 @@ KPIS: dict[str, KpiDefinition] = {k.name: k for k in (
          _win_rate),
     _kpi("lead_to_opportunity", "Leads that reached Opportunity ÷ leads.", "share",
          _conversion("Lead", "Opportunity")),
+    _kpi("mql_to_won", "MQLs that reached Won (a won opportunity or the Customer stage) ÷ "
+                       "MQLs.", "share", _conversion("MQL", "Won")),
     _kpi("mql_rejection_rate", "MQLs sales rejected (moved out of MQL, not forward, with a "
                                "reason code) ÷ MQLs; split by `rejection_reason` per reason.",
          "share", _rejection_rate, split=_rejection_by_reason,
