@@ -68,10 +68,12 @@ def test_campaign_multiplier_raises_opportunity_creation(planted_run: Run,
 
 
 def test_slow_rep_answers_eight_times_slower(planted_run: Run, clean_run: Run) -> None:
-    sql = ("select median(first_touch_delay_minutes) from truth_lead_latent "
-           "where sdr_rep_id = 'sdr_003'")
-    ratio = float(planted_run.one(sql)) / float(clean_run.one(sql))
+    working = ("select median(first_touch_business_minutes) from truth_lead_latent "
+               "where sdr_rep_id = 'sdr_003'")
+    ratio = float(planted_run.one(working)) / float(clean_run.one(working))
     assert 7.0 < ratio < 9.0
+    clock = working.replace("business", "delay")
+    assert float(planted_run.one(clock)) > 3 * float(clean_run.one(clock))
 
 
 def test_landing_page_multiplier_raises_acceptance(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ SPEED_FLOOR = 0.25
 
 # SDR response delay: log-normal per rep. Rep medians are log-normal around
 # REP_DELAY_MEDIAN_MINUTES; SLOW_REP_SHARE of reps are SLOW_REP_FACTOR slower.
-REP_DELAY_MEDIAN_MINUTES = 35.0
+REP_DELAY_MEDIAN_MINUTES = 20.0
 REP_DELAY_MEDIAN_SPREAD = 0.4  # sigma of log rep median
 LEAD_DELAY_SIGMA = 1.4  # sigma of log delay around the rep's median
 SLOW_REP_SHARE = 0.2

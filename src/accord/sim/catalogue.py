@@ -13,6 +13,12 @@ REGIONS: tuple[str, ...] = ("na", "emea", "apac")
 REGION_WEIGHTS: tuple[float, ...] = (0.5, 0.3, 0.2)
 # Hours to add to local time to get UTC (standard time; daylight saving is ignored).
 REGION_UTC_OFFSET_HOURS: tuple[int, ...] = (5, -1, -8)
+# Hours to add to a zone's local (standard) time to get UTC; reps work in their own zone.
+TIMEZONE_UTC_OFFSET_HOURS: dict[str, int] = {
+    "America/New_York": 5, "America/Chicago": 6, "America/Los_Angeles": 8,
+    "Europe/London": 0, "Europe/Berlin": -1, "Europe/Amsterdam": -1,
+    "Asia/Singapore": -8, "Australia/Sydney": -10, "Asia/Tokyo": -9,
+}
 REGION_TIMEZONES: dict[str, tuple[str, ...]] = {
     "na": ("America/New_York", "America/Chicago", "America/Los_Angeles"),
     "emea": ("Europe/London", "Europe/Berlin", "Europe/Amsterdam"),

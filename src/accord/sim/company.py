@@ -47,7 +47,8 @@ class Team:
     segment: I64  # -1 for none
     sdr: I64  # rep indices of SDRs, in SDR order (index used by effects)
     ae: I64
-    sdr_median_delay: F64  # per SDR, minutes
+    sdr_median_delay: F64  # per SDR, business minutes
+    utc_offset: I64  # per rep, hours to add to local time for UTC
     absences: tuple[tuple[int, int, int], ...]  # (rep index, starts_us, ends_us)
     table: pa.Table
     availability: pa.Table
@@ -166,7 +167,9 @@ def build_team(leads: int, period: Period, rng: np.random.Generator) -> Team:
         "starts_at": ac.timestamps(np.array([a[1] for a in absences], dtype=np.int64)),
         "ends_at": ac.timestamps(np.array([a[2] for a in absences], dtype=np.int64)),
     })
-    return Team(rep_ids, role, region, segment, sdr, ae, medians, absences, table, availability)
+    offset = np.array([cat.TIMEZONE_UTC_OFFSET_HOURS[z] for z in tz], dtype=np.int64)
+    return Team(rep_ids, role, region, segment, sdr, ae, medians, offset, absences, table,
+                availability)
 
 
 def segment_of(employees: I64) -> I64:

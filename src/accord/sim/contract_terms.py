@@ -14,6 +14,8 @@ What it takes from the file:
   `points`) used to score firmographic fit of simulated leads.
 - `stages.MQL.entry`: the fit and engagement thresholds (`fit >= 45`, `engagement >= 40`);
   when the text cannot be read the documented defaults 45 and 40 apply.
+- `calendar.hours` and `calendar.days`: the working day reps answer in (in their own time
+  zone; the simulator ignores holidays). Default 09:00-18:00, Monday to Friday.
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ class ContractTerms:
     fit_criteria: tuple[FitCriterion, ...]
     mql_min_fit: float
     mql_min_engagement: float
+    work_start_minute: int = 9 * 60
+    work_end_minute: int = 18 * 60
+    weekmask: str = "1111100"
 
     @property
     def signal_names(self) -> list[str]:
@@ -117,6 +122,7 @@ def _terms_from(data: dict[str, Any], where: str) -> ContractTerms:
         for field, spec in (first.get("criteria") or {}).items():
             criteria.append(_criterion(str(field), spec, where))
     entry = str((stages_raw.get("MQL") or {}).get("entry", ""))
+    start, end, weekmask = _calendar(data.get("calendar") or {}, where)
     return ContractTerms(
         version=int(data.get("version", 1)),
         signals=signals,
@@ -126,7 +132,29 @@ def _terms_from(data: dict[str, Any], where: str) -> ContractTerms:
         fit_criteria=tuple(criteria),
         mql_min_fit=_threshold(entry, "fit", 45.0),
         mql_min_engagement=_threshold(entry, "engagement", 40.0),
+        work_start_minute=start,
+        work_end_minute=end,
+        weekmask=weekmask,
     )
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _calendar(cal: dict[str, Any], where: str) -> tuple[int, int, str]:
+    hours = str(cal.get("hours", "09:00-18:00"))
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", hours)
+    if not m:
+        raise ContractTermsError(f"{where}: calendar.hours {hours!r} is not like 09:00-18:00")
+    start = int(m.group(1)) * 60 + int(m.group(2))
+    end = int(m.group(3)) * 60 + int(m.group(4))
+    if not 0 <= start < end <= 24 * 60:
+        raise ContractTermsError(f"{where}: calendar.hours {hours!r} must start before it ends")
+    days = [str(d).lower()[:3] for d in cal.get("days", _DAYS[:5])]
+    weekmask = "".join("1" if d in days else "0" for d in _DAYS)
+    if "1" not in weekmask:
+        raise ContractTermsError(f"{where}: calendar.days has no working day")
+    return start, end, weekmask
 
 
 def _criterion(field: str, spec: Any, where: str) -> FitCriterion:

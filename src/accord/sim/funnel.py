@@ -3,8 +3,10 @@
 For each MQL (contract stage names throughout):
 
 1. The lead's SDR (region + stable hash; a covering SDR of the region while the SDR is out
-   of office) makes the first touch after a log-normal delay (the rep's median × e^(1.4·Z),
-   times any `slow_rep` multiplier).
+   of office) makes the first touch after a log-normal delay in working minutes (the rep's
+   median × e^(1.4·Z), times any `slow_rep` multiplier), counted inside the contract's
+   `calendar.hours` in the rep's time zone — an evening MQL waits for the morning. Speed to
+   lead acts on the clock delay, as the buyer lives it.
 2. A few hours later the SDR accepts (MQL → SAL) or rejects with a reason code to Nurture or
    Disqualified.
 3. Days later the SAL is qualified (SAL → SQL) — the step where speed to lead counts — or
@@ -14,6 +16,7 @@ For each MQL (contract stage names throughout):
 5. The opportunity closes after its cycle: won (→ Customer) or lost (→ Nurture or
    Disqualified with the loss reason); still open when the period ends otherwise.
 
+Reps record their decisions and do their activities in working time (`work_hours.py`).
 A share of leads entering Nurture come back as MQLs weeks later and go round again (at most
 `MAX_ROUNDS` rounds). Anything that would happen after the period ends does not happen.
 Every random draw of a round is made up front for all its leads, so two runs with the same
@@ -34,6 +37,7 @@ from accord.sim.contract_terms import ContractTerms
 from accord.sim.leads import Leads
 from accord.sim.period import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, Period
 from accord.sim.planting import STAGE_RANK, Planted
+from accord.sim.work_hours import add_business_minutes
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -105,7 +109,8 @@ class Funnel:
     activities: dict[str, I64]  # lead, rep, kind, at
     opportunities: dict[str, npt.NDArray[np.generic]]
     first_sdr: I64  # per lead, SDR rep index of the first MQL round (-1 never MQL)
-    first_delay_minutes: F64  # per lead (nan never MQL)
+    first_delay_minutes: F64  # per lead, clock minutes MQL → first touch (nan never MQL)
+    first_delay_business_minutes: F64  # the same in the SDR's working minutes
 
 
 class _World:
@@ -173,16 +178,21 @@ def _lag(z: F64, median_hours: float, sigma: float = bm.LAG_SIGMA) -> I64:
     return (median_hours * US_PER_HOUR * np.exp(sigma * z)).astype(np.int64) + US_PER_MINUTE
 
 
-def _spread_activities(log: _Log, lead: I64, rep: I64, start: I64, span: I64, count: I64,
-                       kind_p: F64, rng: np.random.Generator) -> None:
+def _spread_activities(w: _World, log: _Log, lead: I64, rep: I64, start: I64,
+                       span_minutes: F64, count: I64, kind_p: F64, rng: np.random.Generator
+                       ) -> None:
+    """`count[i]` activities by `rep[i]` at uniform working minutes within `span_minutes[i]`
+    of working time after `start[i]`."""
     rows = np.repeat(np.arange(len(lead)), count)
-    at = start[rows] + (rng.random(len(rows)) * span[rows]).astype(np.int64)
+    offset = w.team.utc_offset[rep[rows]]
+    at = add_business_minutes(start[rows], offset, rng.random(len(rows)) * span_minutes[rows],
+                              w.terms)
     kind = rng.choice(len(ACTIVITY_KINDS), size=len(rows), p=kind_p)
     log.activity(lead[rows], rep[rows], kind, at)
 
 
 def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
-           rng: np.random.Generator) -> tuple[I64, I64, I64, F64]:
+           rng: np.random.Generator) -> tuple[I64, I64, I64, F64, F64]:
     """One pass through the funnel; returns leads entering Nurture (lead, at) and the SDR and
     delay used for each input lead."""
     st = w.stage
@@ -196,14 +206,17 @@ def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
     log.event(lead, st[from_stage], st["MQL"], at, ACTOR_AUTOMATION)
     sdr = w.assign_sdr(lead, at)
     pos = w.sdr_pos[sdr]
-    delay_min = (w.team.sdr_median_delay[pos] * np.exp(bm.LEAD_DELAY_SIGMA * z_delay)
-                 * w.planted.sdr_delay[pos])
-    t1 = at + (delay_min * US_PER_MINUTE).astype(np.int64) + 1
+    business_delay = (w.team.sdr_median_delay[pos] * np.exp(bm.LEAD_DELAY_SIGMA * z_delay)
+                      * w.planted.sdr_delay[pos])
+    sdr_off = w.team.utc_offset[sdr]
+    t1 = np.maximum(add_business_minutes(at, sdr_off, business_delay, w.terms), at + 1)
+    delay_min = (t1 - at) / US_PER_MINUTE
     first_kind = np.where(u_kind < 0.5, 0, np.where(u_kind < 0.9, 1, 3))
     log.activity(lead, sdr, first_kind, t1)
 
     # MQL → SAL, or rejection by the SDR.
-    t2 = t1 + _lag(z_accept, bm.ACCEPT_LAG_HOURS)
+    t2 = add_business_minutes(t1, sdr_off, _lag(z_accept, bm.ACCEPT_LAG_HOURS) / US_PER_MINUTE,
+                              w.terms)
     accepted = u_sal < w.probability("SAL", lead, bm.BASE_P_SAL)
     rej = np.flatnonzero(~accepted)
     code = w.reasons_for("MQL", lead[rej], u_r1[rej])
@@ -212,14 +225,16 @@ def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
                 t2[rej][w.reason_dest[code] == st["Nurture"]])]
     a = np.flatnonzero(accepted)
     log.event(lead[a], st["MQL"], st["SAL"], t2[a], sdr[a])
-    _spread_activities(log, lead[a], sdr[a], t2[a], np.full(len(a), 10 * US_PER_DAY),
+    day_minutes = float(w.terms.work_end_minute - w.terms.work_start_minute)
+    _spread_activities(w, log, lead[a], sdr[a], t2[a], np.full(len(a), 8 * day_minutes),
                        n_follow[a], np.array([0.45, 0.4, 0.0, 0.15]), act_rng)
 
     # SAL → SQL: qualification, where speed to lead counts.
     speed = bm.speed_factor(delay_min)
     channel_q = np.array([bm.CHANNEL_QUALITY[c] for c in cat.ACQUISITION_CHANNELS])
     chq = channel_q[w.leads.channel[lead]]
-    t3 = t2 + _lag(z_qualify, bm.QUALIFY_LAG_HOURS)
+    t3 = add_business_minutes(t2 + _lag(z_qualify, bm.QUALIFY_LAG_HOURS), sdr_off,
+                              np.zeros(n), w.terms)
     p_sql = w.probability("SQL", lead, bm.BASE_P_SQL, chq * speed)
     qualified = accepted & (u_sql < p_sql)
     rej = np.flatnonzero(accepted & ~qualified)
@@ -236,7 +251,9 @@ def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
     owner = w.accounts.owner[acc[lead]]
     ae = np.where(owner >= 0, owner,
                   route_ae(w.team, w.leads.region[lead], seg, w.lead_key[lead]))
-    t4 = t3 + _lag(z_opp, bm.OPPORTUNITY_LAG_HOURS)
+    ae_off = w.team.utc_offset[ae]
+    t4 = add_business_minutes(t3 + _lag(z_opp, bm.OPPORTUNITY_LAG_HOURS), ae_off, np.zeros(n),
+                              w.terms)
     opened = qualified & (u_opp < w.probability("Opportunity", lead, bm.BASE_P_OPP, chq))
     rej = np.flatnonzero(qualified & ~opened)
     code = w.reasons_for("SQL", lead[rej], u_r3[rej])
@@ -249,7 +266,8 @@ def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
     # Opportunity → Customer (won) or lost, after a cycle by segment.
     cycle_days = np.array([bm.CYCLE_MEDIAN_DAYS[s] for s in cat.SEGMENTS])[seg] * np.exp(
         bm.CYCLE_SIGMA * z_cycle)
-    t5 = t4 + (cycle_days * US_PER_DAY).astype(np.int64)
+    t5 = add_business_minutes(t4 + (cycle_days * US_PER_DAY).astype(np.int64), ae_off,
+                              np.zeros(n), w.terms)
     won = opened & (u_win < w.probability("Customer", lead, bm.BASE_P_WIN))
     lost = opened & ~won
     wi = np.flatnonzero(won)
@@ -260,7 +278,9 @@ def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
     nurture.append((lead[li][w.reason_dest[loss] == st["Nurture"]],
                     t5[li][w.reason_dest[loss] == st["Nurture"]]))
     meetings = 1 + act_rng.poisson(cycle_days[o] / 12.0)
-    _spread_activities(log, lead[o], ae[o], t4[o], t5[o] - t4[o], meetings,
+    working_share = w.terms.weekmask.count("1") / 7.0
+    _spread_activities(w, log, lead[o], ae[o], t4[o],
+                       (t5[o] - t4[o]) / US_PER_DAY * working_share * day_minutes, meetings,
                        np.array([0.3, 0.2, 0.5, 0.0]), act_rng)
 
     amount = np.round(np.array([bm.DEAL_MEDIAN[s] for s in cat.SEGMENTS])[seg]
@@ -278,7 +298,7 @@ def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
     })
     n_lead = np.concatenate([x[0] for x in nurture])
     n_at = np.concatenate([x[1] for x in nurture])
-    return n_lead, n_at, sdr, delay_min
+    return n_lead, n_at, sdr, delay_min, business_delay
 
 
 def run_funnel(leads: Leads, accounts: Accounts, team: Team, terms: ContractTerms,
@@ -299,15 +319,17 @@ def run_funnel(leads: Leads, accounts: Accounts, team: Team, terms: ContractTerm
 
     first_sdr = np.full(leads.n, -1, dtype=np.int64)
     first_delay = np.full(leads.n, np.nan)
+    first_business = np.full(leads.n, np.nan)
     lead = np.flatnonzero(mql_at >= 0)
     at = mql_at[lead]
     from_stage = "Lead"
     for r in range(MAX_ROUNDS):
         rng = np.random.default_rng(round_seqs[r])
-        n_lead, n_at, sdr, delay = _round(w, log, lead, at, from_stage, rng)
+        n_lead, n_at, sdr, delay, business = _round(w, log, lead, at, from_stage, rng)
         if r == 0:
             first_sdr[lead] = sdr
             first_delay[lead] = delay
+            first_business[lead] = business
         back = rng.random(len(n_lead)) < bm.RECYCLE_SHARE
         back_at = n_at + ((bm.RECYCLE_MIN_DAYS + bm.RECYCLE_MEDIAN_EXTRA_DAYS * np.exp(
             0.6 * rng.normal(size=len(n_lead)))) * US_PER_DAY).astype(np.int64)
@@ -316,10 +338,11 @@ def run_funnel(leads: Leads, accounts: Accounts, team: Team, terms: ContractTerm
         lead, at, from_stage = n_lead[keep][order], back_at[keep][order], "Nurture"
         if len(lead) == 0:
             break
-    return _collect(log, period, first_sdr, first_delay)
+    return _collect(log, period, first_sdr, first_delay, first_business)
 
 
-def _collect(log: _Log, period: Period, first_sdr: I64, first_delay: F64) -> Funnel:
+def _collect(log: _Log, period: Period, first_sdr: I64, first_delay: F64,
+             first_business: F64) -> Funnel:
     end = period.end_us
     ev = {
         "lead": np.concatenate(log.ev_lead), "from_stage": np.concatenate(log.ev_from),
@@ -342,4 +365,4 @@ def _collect(log: _Log, period: Period, first_sdr: I64, first_delay: F64) -> Fun
     order = np.lexsort((opp["lead"], opp["created"]))
     opp = {k: v[order] for k, v in opp.items()}
     opp["open"] = opp["closed"] >= end
-    return Funnel(ev, act, opp, first_sdr, first_delay)
+    return Funnel(ev, act, opp, first_sdr, first_delay, first_business)

@@ -272,6 +272,9 @@ def _write_truth(folder: Path, leads: Leads, accounts: pa.Table, funnel: Funnel,
         "intent": ac.floats(leads.intent),
         "sdr_rep_id": ac.strings_at(rep_ids, funnel.first_sdr),
         "first_touch_delay_minutes": ac.floats(np.nan_to_num(delay), np.isnan(delay)),
+        "first_touch_business_minutes": ac.floats(
+            np.nan_to_num(funnel.first_delay_business_minutes),
+            np.isnan(funnel.first_delay_business_minutes)),
     }), folder / "lead_latent.parquet")
 
 

@@ -4,12 +4,15 @@ Each lead's first touch is the conversion that created it, at `created_at`, with
 drawn from its channel's intent mix. Later touches number Poisson(λ) with
 λ ∝ exp(0.6·intent) × Gamma(0.8) (negative binomial: most leads touch a few times, some
 very often; mean ≈ 20 at scale), spread over a log-normal span (median 60 days) and cut at
-the end of the period. Their signals lean to higher intent for high-intent leads.
+the end of the period. Gaps are exponential in "activity time", which maps to the clock
+through the region's weekly rhythm (office hours, weekdays), so touches cluster in the
+working day and stay in order. Signals lean to higher intent for high-intent leads.
 
 MQL follows the contract's MQL entry idea: a lead becomes an MQL at the first touch where
-its fit is at least the contract's fit threshold and either its summed signal points reach
-the engagement threshold or the touch is a hand-raise. (The simulator sums points without
-the half-life decay the scoring engine applies; it does not import the scoring engine.)
+its fit is at least the contract's fit threshold and either the signal points it earned in
+the last 30 days reach the engagement threshold or the touch is a hand-raise. (The 30-day
+window stands in for the scoring engine's half-life decay; the simulator does not import
+the scoring engine.)
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from accord.sim.base_model import (
 )
 from accord.sim.company import campaigns_in_period, pick_campaigns_by_channel
 from accord.sim.contract_terms import ContractTerms
-from accord.sim.leads import Leads
+from accord.sim.leads import LOCAL_HOUR_WEIGHTS, Leads
 from accord.sim.period import US_PER_DAY, US_PER_SECOND, Period
 from accord.store import facts
 
@@ -45,6 +48,9 @@ LATER_INTENT_MIX: tuple[tuple[float, float, float], ...] = (
     (0.05, 0.25, 0.70), (0.12, 0.33, 0.55), (0.25, 0.35, 0.40),
 )
 INTENT_TIER_CUTS = (-0.5, 0.8)
+# The simulator's stand-in for the scoring engine's half-life decay: engagement is the sum of
+# signal points earned in this many days up to and including the touch.
+ENGAGEMENT_WINDOW_DAYS = 30.0
 PREFERRED_SIGNAL_WEIGHT = 4.0
 
 
@@ -78,6 +84,39 @@ def signal_distribution(terms: ContractTerms, level_mix: tuple[float, ...],
     return p / p.sum()
 
 
+def _week_rhythm() -> tuple[F64, F64]:
+    """Hour-of-week bin edges (0..168) and the cumulative activity share at each edge."""
+    weights = (np.repeat(np.array(cat.WEEKDAY_WEIGHTS), 24)
+               * np.tile(LOCAL_HOUR_WEIGHTS, 7))
+    edges = np.arange(169, dtype=np.float64)
+    cum = np.concatenate([[0.0], np.cumsum(weights)]) / weights.sum()
+    return edges, cum
+
+
+_WEEK_US = 7 * 24 * 3600 * US_PER_SECOND
+_MONDAY_US = 4 * 24 * 3600 * US_PER_SECOND  # 1970-01-05, the first Monday after the epoch
+
+
+def to_activity_time(at: I64, utc_offset_hours: I64) -> F64:
+    """Clock instants (UTC µs) as activity time in seconds: each local week holds the same
+    activity time, spread over its hours by the weekly rhythm."""
+    edges, cum = _week_rhythm()
+    local = at - utc_offset_hours * 3600 * US_PER_SECOND - _MONDAY_US
+    week = local // _WEEK_US
+    hour = (local - week * _WEEK_US) / (3600.0 * US_PER_SECOND)
+    return (week + np.interp(hour, edges, cum)) * (_WEEK_US / US_PER_SECOND)
+
+
+def from_activity_time(tau: F64, utc_offset_hours: I64) -> I64:
+    """Inverse of `to_activity_time`."""
+    edges, cum = _week_rhythm()
+    weeks = tau / (_WEEK_US / US_PER_SECOND)
+    week = np.floor(weeks)
+    hour = np.interp(weeks - week, cum, edges)
+    local = week.astype(np.int64) * _WEEK_US + (hour * 3600.0 * US_PER_SECOND).astype(np.int64)
+    return local + _MONDAY_US + utc_offset_hours * 3600 * US_PER_SECOND
+
+
 def build_touches(leads: Leads, terms: ContractTerms, period: Period,
                   rng: np.random.Generator) -> Touches:
     n = leads.n
@@ -96,11 +135,17 @@ def build_touches(leads: Leads, terms: ContractTerms, period: Period,
     gaps[starts] = 0
     cs = np.cumsum(gaps)
     del gaps
-    micro = rng.integers(0, US_PER_SECOND, total)
-    micro[starts] = 0
-    base = leads.created - cs[starts] * US_PER_SECOND
-    at = cs * US_PER_SECOND + micro + np.repeat(base, counts)
-    del cs, micro
+    # Gaps run in "activity time", then map to the clock through the lead's weekly rhythm
+    # (office hours and weekdays in its region), so touches cluster in working hours while
+    # staying in order.
+    offset_h = np.array(cat.REGION_UTC_OFFSET_HOURS)[leads.region]
+    created_tau = to_activity_time(leads.created, offset_h)
+    tau = cs.astype(np.float64) + np.repeat(created_tau - cs[starts], counts)
+    del cs
+    at = np.maximum(from_activity_time(tau, np.repeat(offset_h, counts)),
+                    np.repeat(leads.created, counts))
+    del tau
+    at[starts] = leads.created
     keep = at < period.end_us
     lead, at, first = lead[keep], at[keep], first[keep]
     total = len(lead)
@@ -147,15 +192,14 @@ def mql_moments(touches: Touches, leads: Leads, terms: ContractTerms) -> I64:
     points = np.array([s.points for s in terms.signals])[touches.signal]
     hand_raise = (_signal_levels(terms) == 0)[touches.signal]
     n = leads.n
-    counts = np.bincount(touches.lead, minlength=n)
-    starts = np.zeros(n, dtype=np.int64)
-    np.cumsum(counts[:-1], out=starts[1:])
+    # Points earned in the last ENGAGEMENT_WINDOW_DAYS: a window sum over each lead's touches
+    # (sorted by lead, then time) found by binary search on a (lead, seconds) key.
     cs = np.cumsum(points)
     exclusive = cs - points
-    before = np.zeros(n)
-    has = counts > 0
-    before[has] = exclusive[starts[has]]
-    engaged = cs - before[touches.lead] >= terms.mql_min_engagement
+    seconds = (touches.at - int(touches.at.min(initial=0))) // US_PER_SECOND
+    key = (touches.lead.astype(np.int64) << 28) + seconds
+    window_start = np.searchsorted(key, key - int(ENGAGEMENT_WINDOW_DAYS * 86400), side="left")
+    engaged = cs - exclusive[window_start] >= terms.mql_min_engagement
     eligible = (leads.fit >= terms.mql_min_fit) & ~leads.bad_data
     trigger = np.flatnonzero((engaged | hand_raise) & eligible[touches.lead])
     mql = np.full(n, -1, dtype=np.int64)
