@@ -8,7 +8,8 @@ Run from the repository root:
 Synthetic company (seeded, deterministic): 30 SDRs (weights 1, five at 2) and 10
 enterprise AEs, 50,000 accounts (10% owned by an AE, 5% with 1,000+ employees), one
 year of leads at uniformly random times. Two out-of-office spells of five days per rep;
-SDR capacity 130 leads per UTC day (five SDRs 60), so capacity skips do happen. Rules as
+SDR capacity 130 leads per UTC day, five weight-1 SDRs only 60 (below their ~78-a-day
+share, so capacity skips happen every day). Rules as
 in the starter contract: account owner, enterprise pool, SDR pool, fallback queue.
 
 Timed separately: rule matching (Ibis on DuckDB, vectorised), the sequential step (one
@@ -51,7 +52,7 @@ def synthetic(leads: int, seed: int = 11) -> tuple[pa.Table, pa.Table, pa.Table,
         "rep_id": sdrs + aes,
         "role": ["sdr"] * 30 + ["ae"] * 10,
         "segment": [None] * 30 + ["enterprise"] * 10,
-        "capacity_per_day": [60] * 5 + [130] * 25 + [None] * 10,
+        "capacity_per_day": [130] * 25 + [60] * 5 + [None] * 10,
         "active": [True] * 40,
     })
     spells = []

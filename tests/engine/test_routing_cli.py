@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import typer
@@ -23,13 +24,13 @@ runner = CliRunner()
 T0 = datetime(2026, 3, 2, 15, 0)
 
 
-def _facts(name: str, rows: list[dict[str, object]]) -> pa.Table:
+def _facts(name: str, rows: list[dict[str, Any]]) -> pa.Table:
     schema = FACT_TABLES[name].arrow_schema()
     return pa.Table.from_pylist([{c: r.get(c) for c in schema.names} for r in rows],
                                 schema=schema)
 
 
-def _workspace(tmp_path: Path, reps: list[dict[str, object]]) -> Path:
+def _workspace(tmp_path: Path, reps: list[dict[str, Any]]) -> Path:
     ws = init_workspace(tmp_path / "ws")
     store = open_store(ws.default_store_path)
     try:

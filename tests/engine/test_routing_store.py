@@ -25,7 +25,7 @@ def facts(name: str, rows: list[dict[str, Any]]) -> pa.Table:
 def seed(store: Store) -> None:
     """Starter-contract company: one enterprise AE, one mid-market AE owning an account,
     two SDRs (sdr_a takes one lead a day), sdr_b away on the second lead."""
-    leads = [
+    leads: list[dict[str, Any]] = [
         {"lead_id": "l1", "account_id": "owned"},  # owner ae_mm → abm rule
         {"lead_id": "l2", "account_id": "big"},  # 2,500 employees → enterprise pool
         {"lead_id": "l3", "account_id": None},  # SDR turn a

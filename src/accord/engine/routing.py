@@ -52,6 +52,7 @@ the same order live or in batch gives identical assignments (tested).
 
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -606,25 +607,33 @@ class Router:
         decisions: list[_Decision] = []
         append = decisions.append
         seen = 0
-        for i, (lead_id, t, day, mask, owner, account) in enumerate(zip(
-                batch.lead_ids, batch.times, batch.days, batch.masks, batch.owners,
-                batch.account_ids, strict=True)):
-            append(step(lead_id, t, day, mask, owner or None, account, skips))
-            if len(skips) != seen:
-                skip_at.extend([i] * (len(skips) - seen))
-                seen = len(skips)
+        # The loop makes millions of small tuples and no reference cycles: the cyclic
+        # garbage collector would only rescan them, so it is paused for the loop.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for i, (lead_id, t, day, mask, owner, account) in enumerate(zip(
+                    batch.lead_ids, batch.times, batch.days, batch.masks, batch.owners,
+                    batch.account_ids, strict=True)):
+                append(step(lead_id, t, day, mask, owner or None, account, skips))
+                if len(skips) != seen:
+                    skip_at.extend([i] * (len(skips) - seen))
+                    seen = len(skips)
+        finally:
+            if collecting:
+                gc.enable()
         return Decisions(decisions, skips, skip_at)
 
     def tables(self, batch: LeadBatch, decided: Decisions) -> RoutingResult:
         """Assignments, skips and members as Arrow tables (`RoutingResult`)."""
         decisions, skips, skip_at = decided.decisions, decided.skips, decided.skip_at
         times = pa.array(batch.times, pa.int64()).cast(pa.timestamp("us"))
-        cols = list(zip(*decisions, strict=True)) if decisions else [[] for _ in range(5)]
+        cols = [[d[k] for d in decisions] for k in range(5)]
         assignments = pa.Table.from_arrays(
             [pa.array(batch.lead_ids, pa.string()), *(pa.array(c, pa.string()) for c in cols),
              times], schema=ASSIGNMENT_SCHEMA)
         at = pa.array(np.asarray(skip_at, dtype=np.int64))
-        skip_cols = list(zip(*skips, strict=True)) if skips else [[] for _ in range(6)]
+        skip_cols = [[s[k] for s in skips] for k in range(6)]
         skip_table = pa.Table.from_arrays(
             [pa.array(batch.lead_ids, pa.string()).take(at),
              pa.array(skip_cols[0], pa.string()), pa.array(skip_cols[1], pa.string()),
@@ -813,11 +822,13 @@ def _micros_array(column: pa.ChunkedArray) -> np.ndarray:
 
 def local_days(times: np.ndarray, zone: ZoneInfo | None) -> np.ndarray:
     """Capacity days (days since 1970-01-01) of UTC microsecond times, in `zone` (None: UTC)."""
+    days: np.ndarray
     if zone is None:
-        return times // _US_PER_DAY
+        days = times // _US_PER_DAY
+        return days
     index = pd.DatetimeIndex(times.astype("datetime64[us]")).tz_localize("UTC").tz_convert(zone)
-    local = index.tz_localize(None).to_numpy().astype("datetime64[D]")
-    return local.astype(np.int64)
+    days = index.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
+    return days
 
 
 # --- tables ---------------------------------------------------------------------------------
