@@ -6,6 +6,8 @@ import typer
 
 from accord.cli import contract as contract_cli
 from accord.cli.insights import insights_command
+from accord.cli.route import route_command
+from accord.cli.sla import sla_command
 from accord.cli import org as org_cli
 from accord.cli import workspace as workspace_cli
 from accord.cli.simulate import simulate_command
@@ -25,6 +27,8 @@ app.command("simulate")(simulate_command)
 app.command("import")(workspace_cli.import_command)
 app.command("status")(workspace_cli.status_command)
 app.command("funnel")(workspace_cli.funnel_command)
+app.command("route")(route_command)
+app.command("sla")(sla_command)
 app.command("insights")(insights_command)
 app.add_typer(org_cli.app, name="org")
 
