@@ -28,8 +28,9 @@ The fact set T (all times UTC, 2025-12 to 2026-04; period Q1 = 2026-01-01 .. 202
            2026-04 paid_search 700
     accounts: A1 software, A2 fintech, A3 retail, A4 software, A5 software
 
-Contract: the starter contract (speed-to-lead SLA 2 business_hours -> 120 wall minutes;
-targets mql_to_sal 0.70, speed_to_lead_median_minutes 120, win_rate 0.25; LTV 60,000).
+Contract: the starter contract on a UTC calendar, 09:00-18:00 Monday to Friday (speed-to-lead
+SLA 2 business_hours; targets mql_to_sal 0.70, speed_to_lead_median_minutes 120, win_rate
+0.25; LTV 60,000). 2026-01-05 is a Monday.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from accord.analytics.kpis import (
 from accord.analytics.kpis.period import Period
 from accord.contract.kpi_names import KPI_VOCABULARY
 from accord.contract.loader import check_contract_text
-from accord.contract.schema import Contract
+from accord.contract.schema import Calendar, Contract
 from accord.store import Store
 from accord.store.facts import FACT_TABLES
 from accord.workspace import starter_contract_text
@@ -151,9 +152,12 @@ def tiny_facts() -> dict[str, pa.Table]:
 
 
 def starter_contract() -> Contract:
+    """The starter contract on a UTC calendar (09:00-18:00, Monday to Friday, no holidays),
+    so that business minutes can be worked by hand from the UTC times above."""
     contract, issues = check_contract_text(starter_contract_text())
     assert contract is not None, issues
-    return contract
+    utc = Calendar(timezone="UTC", hours="09:00-18:00", holidays=None)
+    return contract.model_copy(update={"calendar": utc})
 
 
 @pytest.fixture
@@ -186,12 +190,16 @@ COHORT_Q1: dict[str, tuple[float | None, float | None, float | None]] = {
     "lead_to_opportunity": (0.4, 2, 5),
     "mql_to_won": (0.25, 1, 4),  # L1 (O1 won 02-20) of 4 MQLs
     "mql_rejection_rate": (0.5, 2, 4),  # L2 bad_fit, L4 student
-    # minutes MQL -> first activity at/after it: L1 30, L2 240, L3 60 (14:30 is before the
-    # 15:00 MQL; 16:00 counts), L4 never touched. Median of 30, 60, 240 = 60.
-    "speed_to_lead_median_minutes": (60.0, None, 3),
-    # continuous p90 of 30, 60, 240: rank 0.9 * 2 = 1.8 -> 60 + 0.8 * (240 - 60) = 204
-    "speed_to_lead_p90_minutes": (204.0, None, 3),
-    "speed_to_lead_within_sla": (0.5, 2, 4),  # L1 30 and L3 60 <= 120, of 4 MQLs
+    # Business minutes MQL -> first activity at/after it (09:00-18:00 UTC, Mon-Fri):
+    # L1 Mon 01-05 10:00 -> 10:30 = 30; L2 Sun 01-11 09:00 -> Sun 13:00 = 0 (weekend, the
+    # clock is paused); L3 Tue 02-03 15:00 -> 16:00 = 60 (the 14:30 call came before the
+    # MQL); L4 never touched. Median of 0, 30, 60 = 30.
+    "speed_to_lead_median_minutes": (30.0, None, 3),
+    # continuous p90 of 0, 30, 60: rank 0.9 * 2 = 1.8 -> 30 + 0.8 * (60 - 30) = 54
+    "speed_to_lead_p90_minutes": (54.0, None, 3),
+    # due = MQL + 2 business hours: L1 Mon 12:00, L2 Mon 01-12 11:00, L3 Tue 17:00; all
+    # three touched before; L4 untouched counts as outside -> 3 of 4
+    "speed_to_lead_within_sla": (0.75, 3, 4),
     "touches_per_lead": (2.0, 6, 3),  # L1 3 + L2 1 + L3 2 activities over 3 worked leads
     "mql_volume": (4 / 3, 4, 3),  # 4 MQLs over 3 months
     "sql_volume": (2 / 3, 2, 3),
@@ -242,13 +250,25 @@ def test_targets_come_from_the_contract_with_a_status(tiny: Store) -> None:
     # mql_to_sal 0.5 against 0.70: more than 10% short -> off-target
     assert (report.row("mql_to_sal").target, report.row("mql_to_sal").status) == (
         0.70, "off-target")
-    # median speed 60 minutes against at most 120 -> ok; win rate 2/3 against 0.25 -> ok
+    # median speed 30 minutes against at most 120 -> ok; win rate 2/3 against 0.25 -> ok
     assert report.row("speed_to_lead_median_minutes").status == "ok"
     assert report.row("win_rate").status == "ok"
     assert report.row("cpl").status == "no-target"
     period = compute_kpis(tiny, starter_contract(), period=Q1, view="period")
     # 0.75 against 0.70 -> ok in the period view
     assert period.row("mql_to_sal").status == "ok"
+
+
+def test_speed_to_lead_runs_on_the_contract_calendar(tiny: Store) -> None:
+    contract, _ = check_contract_text(starter_contract_text())  # America/New_York, 09-18
+    assert contract is not None
+    report = compute_kpis(tiny, contract, period=Q1,
+                          kpis=["speed_to_lead_median_minutes", "speed_to_lead_p90_minutes"])
+    # New York is UTC-5 in winter: L1 MQL 05:00 -> touch 05:30, before hours = 0;
+    # L2 Sunday = 0; L3 10:00 -> 11:00 = 60. Median of 0, 0, 60 = 0; p90 = 0 + 0.8 * 60 = 48
+    assert report.value("speed_to_lead_median_minutes") == 0.0
+    assert report.value("speed_to_lead_p90_minutes") == pytest.approx(48.0)
+    assert any("America/New_York" in n for n in report.notes)
 
 
 @pytest.mark.parametrize(("value", "target", "direction", "status"), [

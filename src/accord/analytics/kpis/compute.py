@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import ibis.expr.types as ir
 
 from accord.analytics.kpis.context import BASES, VIEW_LABELS, VIEWS, KpiContext, View, in_period
-from accord.analytics.kpis.definitions import DEFAULT_HANDOFF_DAYS, KPIS, KpiDefinition
+from accord.analytics.kpis.definitions import (
+    DEFAULT_HANDOFF_DAYS,
+    KPIS,
+    KpiDefinition,
+    MeasureBuilder,
+    PerLead,
+    sla_within,
+)
 from accord.analytics.kpis.dimensions import (
     ALL_LABEL,
     check_dimension,
@@ -136,14 +143,18 @@ def _measure(selected: list[KpiDefinition], ctx: KpiContext, *, total: bool,
              label: str | None = None) -> list[KpiRow]:
     """One grouped query per base for the KPIs' measures, then one row per KPI and group."""
     split = [d for d in selected if ctx.by in d.split_dimensions]
-    general = [d for d in selected if d not in split]
+    per_lead = [d for d in selected if d.per_lead and d not in split]
+    general = [d for d in selected if d not in split and d not in per_lead]
     per_base: dict[str, dict[str, ir.Scalar]] = defaultdict(dict)
     for d in general:
-        for base, measures in d.measures(ctx).items():
+        for base, measures in cast(MeasureBuilder, d.measures)(ctx).items():
             for name, expr in measures.items():
                 per_base[base][f"{d.name}{_SEP}{name}"] = expr
     # values[kpi][group][measure]
     values: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
+    for d in per_lead:
+        for group, measures in cast(PerLead, d.measures)(ctx).items():
+            values[d.name][group].update(measures)
     for base in BASES:
         if not per_base.get(base):
             continue
@@ -187,11 +198,12 @@ def _rows(d: KpiDefinition, ctx: KpiContext, groups: dict[str, dict[str, Any]], 
 
 
 def _clock_note(contract: Contract) -> str:
-    sla = speed_to_lead_sla(contract)
-    within = (f"{sla.within} read as {sla.within.minutes:g} wall-clock minutes" if sla
-              else "no first-touch SLA in the contract: 120 minutes (seed 002)")
-    return (f"speed-to-lead: wall-clock minutes from {clock_start_stage(contract)} to the "
-            f"first sales activity (business-hours clocks not used yet); SLA {within}")
+    cal = contract.calendar
+    sla = "SLA" if speed_to_lead_sla(contract) else "no first-touch SLA in the contract; seed 002"
+    return (f"speed-to-lead: business minutes from {clock_start_stage(contract)} to the first "
+            f"sales activity on the contract calendar ({cal.timezone}, {cal.hours}, "
+            f"{'/'.join(cal.days)}, holidays {cal.holidays or 'none'}); {sla}: "
+            f"{sla_within(contract)}")
 
 
 def _why_not(by: str) -> str:

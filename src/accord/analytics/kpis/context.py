@@ -12,8 +12,8 @@ Two views (analytics issue §1), always labelled in reports:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import ibis.expr.types as ir
 
@@ -42,6 +42,7 @@ class KpiContext:
     - `opportunities`: with `cohort_at`; cohort view: only those of the cohort.
     - `activities`: every sales activity, with its lead's group.
     - `spend`: spend rows of the period; None when spend has no such dimension.
+    - `memo`: per-context scratch space, so KPIs that share one fetch run it once.
     """
 
     contract: Contract
@@ -54,6 +55,7 @@ class KpiContext:
     activities: ir.Table
     spend: ir.Table | None
     handoff_days: float
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, base: Base) -> ir.Table:
         t = getattr(self, base)

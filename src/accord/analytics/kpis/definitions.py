@@ -15,8 +15,10 @@ Conventions shared by every KPI:
 - A ratio's numerator and denominator are counts (or amounts); a median's numerator is
   empty and its denominator is how many items were measured; a total's numerator is the
   total and its denominator is empty.
-- Speed-to-lead is measured in **wall-clock minutes** until the business-hours clock
-  (`engine/calendar.py`) is available; the unit says so.
+- Speed-to-lead is measured in **business minutes** on the contract calendar with the
+  engine's business-hours clock (`engine/calendar.py`): a Friday-evening MQL called on
+  Monday at 09:05 waited 5 minutes. Those three KPIs summarise per-lead rows in Python
+  (NumPy busday arithmetic), because the calendar is not an SQL expression.
 """
 
 from __future__ import annotations
@@ -27,17 +29,24 @@ from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
 
 from accord.analytics.kpis.context import Base, KpiContext, count_if
 from accord.analytics.kpis.dimensions import LEAD_DIMENSIONS, SPEND_DIMENSIONS, label
 from accord.analytics.kpis.timeline import REACHED_AT, speed_to_lead_sla
+from accord.contract.durations import Duration
 from accord.contract.kpi_names import KPI_VOCABULARY, Direction
+from accord.contract.schema import Contract
+from accord.engine.calendar import BusinessCalendar
 
-Unit = Literal["share", "minutes (wall clock)", "days", "per month", "currency",
+Unit = Literal["share", "business minutes", "days", "per month", "currency",
                "currency per day", "activities per lead", "ratio"]
 
 SECONDS_PER_DAY = 86_400
-DEFAULT_SPEED_TO_LEAD_MINUTES = 120.0  # seed 002: qualified inbound answered in under 2 hours
+DEFAULT_SPEED_TO_LEAD = Duration(2, "hours", business=False)  # seed 002: under 2 hours
 DEFAULT_HANDOFF_DAYS = 14.0
 EFFECTIVE_HANDOFF_RATE = 0.35  # seed 000 (Influ2, 105 companies): effective at 35% or more
 
@@ -51,6 +60,7 @@ class Measure:
 
 Measures = dict[Base, dict[str, ir.Scalar]]
 MeasureBuilder = Callable[[KpiContext], Measures]
+PerLead = Callable[[KpiContext], dict[str, dict[str, Any]]]  # group -> measures
 Finisher = Callable[[Mapping[str, Any], KpiContext], Measure]
 SplitBuilder = Callable[[KpiContext], ir.Table]
 
@@ -88,8 +98,9 @@ class KpiDefinition:
     unit: Unit
     direction: Direction
     dimensions: frozenset[str]
-    measures: MeasureBuilder
+    measures: MeasureBuilder | PerLead
     finish: Finisher = ratio
+    per_lead: bool = False  # `measures` summarises per-lead rows in Python, not in Ibis
     split: SplitBuilder | None = None  # its own grouped query for `split_dimensions`
     split_dimensions: frozenset[str] = frozenset()
 
@@ -131,32 +142,54 @@ def _rejection_by_reason(ctx: KpiContext) -> ir.Table:
 
 # --- speed-to-lead (slas.speed_to_lead) ---------------------------------------------------
 
-def _sla_minutes(ctx: KpiContext) -> float:
-    sla = speed_to_lead_sla(ctx.contract)
-    return sla.within.minutes if sla is not None else DEFAULT_SPEED_TO_LEAD_MINUTES
+def sla_within(contract: Contract) -> Duration:
+    """The first-touch SLA's `within`, or 2 hours (seed 002) when the contract has none."""
+    sla = speed_to_lead_sla(contract)
+    return sla.within if sla is not None else DEFAULT_SPEED_TO_LEAD
 
 
-def _speed(ctx: KpiContext) -> tuple[ir.BooleanValue, ir.BooleanValue, ir.FloatingValue]:
-    t = ctx.leads
-    started = ctx.happened(t.clock_start_at)
-    touched = started & t.first_touch_at.notnull()
-    minutes = (t.first_touch_at.epoch_seconds().cast("float64")
-               - t.clock_start_at.epoch_seconds().cast("float64")) / 60.0
-    return started, touched, minutes
+def _clock(ctx: KpiContext) -> pd.DataFrame:
+    """Per lead whose clock started: group, business minutes to the first touch (NaN when
+    untouched) and whether the touch met the SLA's due time (`engine/calendar.py`: due =
+    start + `within` on the contract calendar; a touch exactly at the due time meets it,
+    as in `engine/sla_clock.py`). Fetched once per context."""
+    if "clock" not in ctx.memo:
+        t = ctx.leads
+        rows = (t.filter(ctx.happened(t.clock_start_at))
+                .select("group", "clock_start_at", "first_touch_at").to_pyarrow())
+        start, touch = _datetimes(rows, "clock_start_at"), _datetimes(rows, "first_touch_at")
+        minutes = np.full(len(start), np.nan)
+        met = np.zeros(len(start), dtype=bool)
+        if len(start):
+            cal = BusinessCalendar.from_contract(ctx.contract.calendar)
+            minutes = cal.business_minutes_between_many(start, touch)
+            due = cal.add_business_many(start, sla_within(ctx.contract))
+            met = ~np.isnat(touch) & (touch <= due)
+        ctx.memo["clock"] = pd.DataFrame({
+            "group": rows.column("group").to_pylist(), "minutes": minutes, "met": met})
+    frame: pd.DataFrame = ctx.memo["clock"]
+    return frame
 
 
-def _speed_quantile(q: float) -> MeasureBuilder:
-    def measures(ctx: KpiContext) -> Measures:
-        _, touched, minutes = _speed(ctx)
-        stat = minutes.median(where=touched) if q == 0.5 else minutes.quantile(q, where=touched)
-        return {"leads": {"value": stat, "denominator": count_if(touched)}}
-    return measures
+def _datetimes(rows: pa.Table, name: str) -> npt.NDArray[np.datetime64]:
+    arr = rows.column(name).combine_chunks().cast(pa.timestamp("us"))
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype="datetime64[us]")
 
 
-def _speed_within(ctx: KpiContext) -> Measures:
-    started, touched, minutes = _speed(ctx)
-    return {"leads": {"numerator": count_if(touched & (minutes <= _sla_minutes(ctx))),
-                      "denominator": count_if(started)}}
+def _speed_quantile(q: float) -> PerLead:
+    def per_lead(ctx: KpiContext) -> dict[str, dict[str, Any]]:
+        g = _clock(ctx).groupby("group")["minutes"]
+        stat = g.quantile(q)  # linear interpolation: the continuous percentile
+        counts = g.count()
+        return {str(k): {"value": None if pd.isna(stat[k]) else float(stat[k]),
+                         "denominator": int(counts[k])} for k in counts.index}
+    return per_lead
+
+
+def _speed_within(ctx: KpiContext) -> dict[str, dict[str, Any]]:
+    g = _clock(ctx).groupby("group")["met"]
+    met, size = g.sum(), g.size()
+    return {str(k): {"numerator": int(met[k]), "denominator": int(size[k])} for k in size.index}
 
 
 # --- sales activity -----------------------------------------------------------------------
@@ -287,12 +320,12 @@ def _finish_ltv_to_cac(row: Mapping[str, Any], ctx: KpiContext) -> Measure:
 
 # --- the registry -------------------------------------------------------------------------
 
-def _kpi(name: str, definition: str, unit: Unit, measures: MeasureBuilder,
+def _kpi(name: str, definition: str, unit: Unit, measures: MeasureBuilder | PerLead,
          finish: Finisher = ratio, dimensions: frozenset[str] = LEAD_DIMENSIONS,
-         split: SplitBuilder | None = None,
+         per_lead: bool = False, split: SplitBuilder | None = None,
          split_dimensions: frozenset[str] = frozenset()) -> KpiDefinition:
     return KpiDefinition(name, definition, unit, KPI_VOCABULARY[name][0],
-                         dimensions | split_dimensions, measures, finish, split,
+                         dimensions | split_dimensions, measures, finish, per_lead, split,
                          split_dimensions)
 
 
@@ -314,16 +347,17 @@ KPIS: dict[str, KpiDefinition] = {k.name: k for k in (
                                "reason code) ÷ MQLs; split by `rejection_reason` per reason.",
          "share", _rejection_rate, split=_rejection_by_reason,
          split_dimensions=frozenset({"rejection_reason"})),
-    _kpi("speed_to_lead_median_minutes", "Median minutes from the speed-to-lead SLA start "
-                                         "(MQL) to the first sales activity, over touched "
-                                         "leads.", "minutes (wall clock)",
-         _speed_quantile(0.5), measured),
-    _kpi("speed_to_lead_p90_minutes", "90th percentile of the same minutes (continuous "
-                                      "percentile).", "minutes (wall clock)",
-         _speed_quantile(0.9), measured),
-    _kpi("speed_to_lead_within_sla", "Leads first touched within the SLA's `within` ÷ leads "
-                                     "whose SLA clock started (untouched leads count as "
-                                     "outside).", "share", _speed_within),
+    _kpi("speed_to_lead_median_minutes", "Median business minutes (contract calendar) from "
+                                         "the speed-to-lead SLA start (MQL) to the first "
+                                         "sales activity, over touched leads.",
+         "business minutes", _speed_quantile(0.5), measured, per_lead=True),
+    _kpi("speed_to_lead_p90_minutes", "90th percentile of the same business minutes "
+                                      "(continuous percentile).", "business minutes",
+         _speed_quantile(0.9), measured, per_lead=True),
+    _kpi("speed_to_lead_within_sla", "Leads first touched by the SLA's due time (start + "
+                                     "`within` on the contract calendar) ÷ leads whose SLA "
+                                     "clock started; untouched leads count as outside.",
+         "share", _speed_within, per_lead=True),
     _kpi("touches_per_lead", "Sales activities ÷ leads with at least one sales activity.",
          "activities per lead", _touches_per_lead),
     _kpi("mql_volume", "Leads reaching MQL per month of the period.", "per month",
