@@ -11,7 +11,7 @@ means exactly what the period's row means, for that month.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 import ibis.expr.types as ir
@@ -60,30 +60,15 @@ def compute_kpis(store: Store, contract: Contract, *, period: str | Period | Non
     if handoff_days <= 0:
         raise KpiError(f"handoff days must be positive, got {handoff_days}")
     per = period if isinstance(period, Period) else parse_period(period)
-    bounded = per if not per.is_all_time else data_span(store)
-
-    timeline = lead_timeline(store, contract).cache()
     notes = [VIEW_LABELS[view], _clock_note(contract)]
-    whole = build_context(store, contract, timeline, view, per, bounded, None, handoff_days)
-    rows = _measure(selected, whole, total=True)
-
     if by is not None:
         unsupported = [d.name for d in selected if by not in d.dimensions]
         if unsupported:
             notes.append(f"not split by {by}: {', '.join(unsupported)} ({_why_not(by)})")
-        splittable = [d for d in selected if by in d.dimensions]
-        if by == "month":
-            if bounded is None:
-                raise KpiError("no leads in the store, so there are no months to split by")
-            for start in bounded.month_starts():
-                month = month_period(start)
-                ctx = build_context(store, contract, timeline, view, month, month, None,
-                                    handoff_days)
-                rows.extend(_measure(splittable, ctx, total=False, label=month.label))
-        else:
-            ctx = build_context(store, contract, timeline, view, per, bounded, by,
-                                handoff_days)
-            rows.extend(_measure(splittable, ctx, total=False))
+    rows: list[KpiRow] = []
+    for ctx, label, total in kpi_contexts(store, contract, per, by, view, handoff_days):
+        chosen = selected if total else [d for d in selected if by in d.dimensions]
+        rows.extend(measure_kpis(chosen, ctx, total=total, label=label))
     if contract.economics.ltv_per_customer is None and any(d.name == "ltv_to_cac"
                                                            for d in selected):
         notes.append("ltv_to_cac has no value: set economics.ltv_per_customer in the contract")
@@ -106,6 +91,31 @@ def select_kpis(kpis: Iterable[str] | None) -> list[KpiDefinition]:
             raise KpiError(f"unknown KPI {n!r}" + (f" ({hint})" if hint else "")
                            + f"; known: {', '.join(KPIS)}")
     return [KPIS[n] for n in KPIS if n in names]
+
+
+def kpi_contexts(store: Store, contract: Contract, period: Period, by: str | None,
+                 view: View, handoff_days: float = DEFAULT_HANDOFF_DAYS,
+                 ) -> Iterator[tuple[KpiContext, str | None, bool]]:
+    """The contexts to measure: (context, group label or None, is the company-wide row).
+
+    First the whole period (group `all`), then the split: one context per calendar month
+    for `month` (labelled `YYYY-MM`), else one context whose `group` column is `by`.
+    The lead timeline is materialised once for all of them.
+    """
+    bounded = period if not period.is_all_time else data_span(store)
+    timeline = lead_timeline(store, contract).cache()
+    yield build_context(store, contract, timeline, view, period, bounded, None,
+                        handoff_days), None, True
+    if by == "month":
+        if bounded is None:
+            raise KpiError("no leads in the store, so there are no months to split by")
+        for start in bounded.month_starts():
+            month = month_period(start)
+            yield build_context(store, contract, timeline, view, month, month, None,
+                                handoff_days), month.label, False
+    elif by is not None:
+        yield build_context(store, contract, timeline, view, period, bounded, by,
+                            handoff_days), None, False
 
 
 def data_span(store: Store) -> Period | None:
@@ -139,8 +149,8 @@ def build_context(store: Store, contract: Contract, timeline: ir.Table, view: Vi
                       handoff_days=handoff_days)
 
 
-def _measure(selected: list[KpiDefinition], ctx: KpiContext, *, total: bool,
-             label: str | None = None) -> list[KpiRow]:
+def measure_kpis(selected: list[KpiDefinition], ctx: KpiContext, *, total: bool,
+                 label: str | None = None) -> list[KpiRow]:
     """One grouped query per base for the KPIs' measures, then one row per KPI and group."""
     split = [d for d in selected if ctx.by in d.split_dimensions]
     per_lead = [d for d in selected if d.per_lead and d not in split]
