@@ -170,6 +170,8 @@ def test_ground_truth_file_names_seed_arguments_and_effects(small_run: Run) -> N
         3, 2000, "parquet", "default")
     assert [e["kind"] for e in meta["effects"]] == [
         "segment_conversion", "channel_ceiling", "slow_rep", "campaign_conversion"]
+    delays = meta["base_model"]["sdr_median_delay_business_minutes"]
+    assert set(delays) == {f"sdr_{i:03d}" for i in range(1, len(delays) + 1)}
 
 
 def test_progress_hook_reports_every_step(tmp_path: Path) -> None:

@@ -172,7 +172,9 @@ def simulate(out: Path, leads: int = 20_000, seed: int = 7, effects: EffectsArg 
         "months": months, "effects_mode": mode,
         "description": chosen.description,
         "effects": list(applied),
-        "base_model": _base_model_summary(),
+        "base_model": {**_base_model_summary(), "sdr_median_delay_business_minutes": {
+            team.rep_ids[r]: round(float(m), 2)
+            for r, m in zip(team.sdr, team.sdr_median_delay, strict=True)}},
         "rows": rows,
     }
     (out / EFFECTS_FILE).write_text(

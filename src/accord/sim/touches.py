@@ -93,28 +93,36 @@ def _week_rhythm() -> tuple[F64, F64]:
     return edges, cum
 
 
-_WEEK_US = 7 * 24 * 3600 * US_PER_SECOND
+_WEEK_S = 7 * 24 * 3600
+_WEEK_US = _WEEK_S * US_PER_SECOND
 _MONDAY_US = 4 * 24 * 3600 * US_PER_SECOND  # 1970-01-05, the first Monday after the epoch
 
 
-def to_activity_time(at: I64, utc_offset_hours: I64) -> F64:
-    """Clock instants (UTC µs) as activity time in seconds: each local week holds the same
-    activity time, spread over its hours by the weekly rhythm."""
+def _activity_second_table() -> I64:
+    """Local µs into the week at which each activity-second of the week falls."""
+    edges, cum = _week_rhythm()
+    hours = np.interp(np.arange(_WEEK_S + 1) / _WEEK_S, cum, edges)
+    return (hours * 3600.0 * US_PER_SECOND).astype(np.int64)
+
+
+_ACTIVITY_TABLE = _activity_second_table()
+
+
+def to_activity_time(at: I64, utc_offset_hours: I64) -> I64:
+    """Clock instants (UTC µs) as activity time in whole seconds: each local week holds the
+    same activity time (604,800 s), spread over its hours by the weekly rhythm."""
     edges, cum = _week_rhythm()
     local = at - utc_offset_hours * 3600 * US_PER_SECOND - _MONDAY_US
     week = local // _WEEK_US
     hour = (local - week * _WEEK_US) / (3600.0 * US_PER_SECOND)
-    return (week + np.interp(hour, edges, cum)) * (_WEEK_US / US_PER_SECOND)
+    return week * _WEEK_S + np.ceil(np.interp(hour, edges, cum) * _WEEK_S).astype(np.int64)
 
 
-def from_activity_time(tau: F64, utc_offset_hours: I64) -> I64:
-    """Inverse of `to_activity_time`."""
-    edges, cum = _week_rhythm()
-    weeks = tau / (_WEEK_US / US_PER_SECOND)
-    week = np.floor(weeks)
-    hour = np.interp(weeks - week, cum, edges)
-    local = week.astype(np.int64) * _WEEK_US + (hour * 3600.0 * US_PER_SECOND).astype(np.int64)
-    return local + _MONDAY_US + utc_offset_hours * 3600 * US_PER_SECOND
+def from_activity_time(tau: I64, utc_offset_hours: I64 | int) -> I64:
+    """Inverse of `to_activity_time` (to the microsecond of the activity-second's start)."""
+    week, rest = np.divmod(tau, _WEEK_S)
+    return (week * _WEEK_US + _ACTIVITY_TABLE[rest] + _MONDAY_US
+            + np.asarray(utc_offset_hours) * 3600 * US_PER_SECOND)
 
 
 def build_touches(leads: Leads, terms: ContractTerms, period: Period,
@@ -140,11 +148,15 @@ def build_touches(leads: Leads, terms: ContractTerms, period: Period,
     # staying in order.
     offset_h = np.array(cat.REGION_UTC_OFFSET_HOURS)[leads.region]
     created_tau = to_activity_time(leads.created, offset_h)
-    tau = cs.astype(np.float64) + np.repeat(created_tau - cs[starts], counts)
+    cs += np.repeat(created_tau - cs[starts], counts)
+    week, rest = np.divmod(cs, _WEEK_S)
     del cs
-    at = np.maximum(from_activity_time(tau, np.repeat(offset_h, counts)),
-                    np.repeat(leads.created, counts))
-    del tau
+    at = _ACTIVITY_TABLE[rest]
+    del rest
+    at += week * _WEEK_US
+    del week
+    at += np.repeat(_MONDAY_US + offset_h * 3600 * US_PER_SECOND, counts)
+    np.maximum(at, np.repeat(leads.created, counts), out=at)
     at[starts] = leads.created
     keep = at < period.end_us
     lead, at, first = lead[keep], at[keep], first[keep]
