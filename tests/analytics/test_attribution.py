@@ -248,6 +248,17 @@ def test_markov_order_1_collapses_repeats():
     assert markov(repeated, 1).conversions == pytest.approx(markov(plain, 1).conversions)
 
 
+def test_markov_cut_off_counts_only_walks_absorbed_in_time():
+    # a > b conv; b conv; a null.  start→a ⅔, start→b ⅓; a→b ½, a→null ½; b→conv 1
+    # exact: P = ⅔·½ + ⅓ = ⅔; without a ⅓ → RE ½; without b 0 → RE 1 → a ⅔, b 4/3
+    # max_steps 1 (only the first state visited may convert): P = ⅓ (start→b→conv);
+    #   without a still ⅓ → RE 0; without b 0 → RE 1 → b gets both conversions
+    journeys = Journeys.from_paths(["a > b", "b", "a"], conversions=[1, 1, 0], nulls=[0, 0, 1])
+    assert markov(journeys, 1).conversions == pytest.approx([2 / 3, 4 / 3])
+    assert markov(journeys, 1, max_steps=1).conversions == pytest.approx([0, 2])
+    assert markov(journeys, 1, max_steps=50).conversions == pytest.approx([2 / 3, 4 / 3])
+
+
 def test_markov_rejects_order_4():
     with pytest.raises(AttributionError, match="order must be 1, 2 or 3"):
         markov(_h(), 4)
@@ -470,6 +481,15 @@ def test_markov_equals_the_exact_oracle(oracle, order):
     re = removal_effects(journeys, order).conversion
     got, want = _column(ref, re, f"exact_o{order}_hnone_re", journeys.channel_names)
     np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_markov_with_the_walk_cut_off_equals_the_oracle_cut_off_columns(oracle, order):
+    # ChannelAttribution's cut-off: longest journey (12 touches here) + 1 states
+    journeys, ref = oracle
+    credits = markov(journeys, order, max_steps=int(journeys.lengths.max()) + 1)
+    got, want = _column(ref, credits, f"exact_o{order}_hca", journeys.channel_names)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
 @pytest.mark.parametrize(("model", "column"), [

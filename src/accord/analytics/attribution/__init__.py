@@ -18,7 +18,7 @@ from accord.analytics.attribution.catalogue import (
 from accord.analytics.attribution.credits import Credits
 from accord.analytics.attribution.errors import AttributionError
 from accord.analytics.attribution.journeys import NO_CAMPAIGN, Journeys
-from accord.analytics.attribution.markov import RemovalEffects, markov, removal_effects
+from accord.analytics.attribution.markov_chain import RemovalEffects, markov, removal_effects
 from accord.analytics.attribution.rules import (
     first_touch,
     last_touch,
@@ -29,7 +29,7 @@ from accord.analytics.attribution.rules import (
     u_shaped,
     w_shaped,
 )
-from accord.analytics.attribution.shapley import shapley
+from accord.analytics.attribution.shapley_value import shapley
 
 __all__ = [
     "MODELS",

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
 from accord.analytics.attribution.credits import Credits
 from accord.analytics.attribution.errors import AttributionError
 from accord.analytics.attribution.journeys import Journeys
-from accord.analytics.attribution.markov import markov
+from accord.analytics.attribution.markov_chain import markov
 from accord.analytics.attribution.rules import (
     first_touch,
     last_touch,
@@ -28,7 +28,7 @@ from accord.analytics.attribution.rules import (
     u_shaped,
     w_shaped,
 )
-from accord.analytics.attribution.shapley import shapley
+from accord.analytics.attribution.shapley_value import shapley
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,8 @@ class ModelSpec:
 def _named(fn: Callable[..., Credits], name: str, **fixed: int) -> Callable[..., Credits]:
     run = partial(fn, **fixed)
 
-    def call(journeys: Journeys) -> Credits:
-        return run(journeys)
+    def call(journeys: Journeys, **parameters: Any) -> Credits:
+        return run(journeys, **parameters)
 
     call.__name__ = name
     call.__doc__ = fn.__doc__
@@ -78,7 +78,7 @@ MODELS: dict[str, ModelSpec] = {s.name: s for s in (
     *(ModelSpec(f"markov_o{k}",
                 f"data-driven: exact removal effect of an order-{k} Markov chain; "
                 "credit = RE/sum(RE) x total",
-                _named(markov, f"markov_o{k}", order=k)) for k in (1, 2, 3)),
+                _named(markov, f"markov_o{k}", order=k), ("max_steps",)) for k in (1, 2, 3)),
     ModelSpec("shapley",
               "exact Shapley value (coalition value = conversions of journeys whose "
               "channels it covers) = each journey split evenly over its distinct channels",
@@ -93,7 +93,7 @@ def describe_models() -> str:
 
 
 def attribute(journeys: Journeys, model: str, *, lookback_days: float | None = None,
-              **parameters: float) -> Credits:
+              **parameters: Any) -> Credits:
     """Run one model by name after applying the lookback window (contract key
     `attribution.lookback_days`; `None` keeps every touch)."""
     spec = _spec(model)
@@ -107,7 +107,7 @@ def attribute(journeys: Journeys, model: str, *, lookback_days: float | None = N
 
 def compare(journeys: Journeys, models: Iterable[str] | None = None, *,
             measure: Literal["conversions", "revenue"] = "conversions",
-            lookback_days: float | None = None, **parameters: float) -> pd.DataFrame:
+            lookback_days: float | None = None, **parameters: Any) -> pd.DataFrame:
     """Side-by-side credits: one row per channel (or campaign), one column per model.
 
     `models=None` runs every model the journeys support (time-decay only with touch

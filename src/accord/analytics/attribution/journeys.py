@@ -67,7 +67,7 @@ class Journeys:
     time-decay), `lead_touch` and `opportunity_touch` (role flags, see module docstring).
 
     Per journey (length `n_journeys`): `conversions`, `value` (booked revenue), `nulls`
-    (non-conversions).
+    (non-conversions); derived: `lengths` (touches) and `starts` (index of its first touch).
 
     `dimension` says what `channel` codes name: `"channel"`, or `"campaign"` after
     `by_campaign()`. Build with `from_paths`, `from_touches` or `from_arrays`; the
@@ -88,6 +88,7 @@ class Journeys:
     dimension: Dimension = "channel"
     position: IntArray = field(init=False)
     lengths: IntArray = field(init=False)
+    starts: IntArray = field(init=False)
 
     def __post_init__(self) -> None:
         journey = np.asarray(self.journey, dtype=np.int64)
@@ -156,6 +157,7 @@ class Journeys:
         set_(self, "campaign", None if campaign is None else _frozen(campaign))
         set_(self, "position", _frozen(position))
         set_(self, "lengths", _frozen(lengths))
+        set_(self, "starts", _frozen(starts))
 
     # ------------------------------------------------------------------ views
     @property

@@ -17,7 +17,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from accord.analytics.attribution.credits import Credits, credit_touch_shares
+from accord.analytics.attribution.credits import (
+    Credits,
+    credit_touch_shares,
+    sum_by,
+    unattributed,
+)
 from accord.analytics.attribution.errors import AttributionError
 from accord.analytics.attribution.journeys import Journeys
 
@@ -26,12 +31,23 @@ FloatArray = NDArray[np.float64]
 
 def first_touch(journeys: Journeys) -> Credits:
     """First-touch: 100 % to the journey's first (oldest) touch."""
-    return credit_touch_shares(journeys, journeys.first_touch.astype(np.float64), "first_touch")
+    return _one_touch(journeys, journeys.starts, "first_touch")
 
 
 def last_touch(journeys: Journeys) -> Credits:
     """Last-touch: 100 % to the journey's last touch before the end."""
-    return credit_touch_shares(journeys, journeys.last_touch.astype(np.float64), "last_touch")
+    return _one_touch(journeys, journeys.starts + journeys.lengths - 1, "last_touch")
+
+
+def _one_touch(journeys: Journeys, touch: NDArray[np.int64], model: str) -> Credits:
+    """All of each journey's credit to one touch (`touch[j]`); empty journeys left out."""
+    has = journeys.lengths > 0
+    n = len(journeys.channel_names)
+    channel = journeys.channel[touch[has]]
+    return Credits(
+        model=model, dimension=journeys.dimension, names=journeys.channel_names,
+        conversions=sum_by(channel, journeys.conversions[has], n),
+        revenue=sum_by(channel, journeys.value[has], n), **unattributed(journeys))
 
 
 def linear(journeys: Journeys) -> Credits:

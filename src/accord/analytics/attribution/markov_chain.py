@@ -1,11 +1,12 @@
 """Data-driven attribution: Markov-chain removal effect, solved exactly.
 
 The chain (order k = 1, 2 or 3). A state is the last k touches' channels (fewer at the
-start of a journey), so an order-2 walk `a > a > b` visits `(a)`, `(a,a)`, `(a,b)`. A state
-that repeats itself is merged (at order 1 that collapses `a > a > b` to `a > b`; at order
-k a state repeats only after k + 1 equal channels in a row). Merging or not cannot change
-any result below: a self-loop does not change where a walk is absorbed. This is
-ChannelAttribution's chain; the oracle's `exact_o{k}_hnone` columns are built the same way.
+start of a journey), so an order-2 walk `a > a > b` visits `(a)`, `(a,a)`, `(a,b)`.
+Repeats: a state followed by itself is a self-loop, and a self-loop never changes where a
+walk is absorbed, so at order 1 `a > a > b` gives exactly the results of `a > b` (the
+collapse ChannelAttribution applies). At order k ≥ 2 only the repeated *state* collapses:
+`(a,a)` stays a state of its own, distinct from `(a)`. This is ChannelAttribution's chain;
+the oracle's `exact_o{k}_hnone` columns equal it to 1e-9.
 
 Transition probabilities are counts over journeys weighted by conversions + nulls: each
 journey adds that weight to start → its first state and to every step, and its
@@ -56,72 +57,91 @@ class RemovalEffects:
     n_states: int
 
 
-def _states(journeys: Journeys, order: int, keep: NDArray[np.bool_]
-            ) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
-    """State index per kept touch, and which channels each state contains.
+def _states(channel: NDArray[np.int64], position: NDArray[np.int64], n_c: int, order: int
+            ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """State index per touch, and which channels each state contains (`contains[S, C]`).
 
-    Returns (state per touch, mask of touches that start a journey, contains[S, C]).
+    A state's code is Σ_lag (channel at that lag + 1) · (C + 1)^lag, 0 for "before the
+    journey started"; codes are renumbered 0..S-1 and decoded once per state.
     """
-    n_c = len(journeys.channel_names)
-    ch = journeys.channel[keep]
-    pos = journeys.position[keep]
     base = n_c + 1
-    shifted = []
-    code = np.zeros(ch.shape[0], dtype=np.int64)
-    for lag in range(order):
-        prev = np.full(ch.shape[0], -1, dtype=np.int64)
-        prev[lag:] = ch[: ch.shape[0] - lag]
-        prev[pos < lag] = -1
-        shifted.append(prev)
-        code = code * base + (prev + 1)
+    n = channel.shape[0]
+    code = channel + 1
+    for lag in range(1, order):
+        prev = np.zeros(n, dtype=np.int64)
+        prev[lag:] = channel[: n - lag] + 1
+        prev[position < lag] = 0
+        code = code + prev * base**lag
     if base**order <= _DENSE_CODE_LIMIT:
         present = np.zeros(base**order, dtype=bool)
         present[code] = True
-        index = np.cumsum(present) - 1
+        codes = np.flatnonzero(present)
+        index = np.zeros(base**order, dtype=np.int64)
+        index[codes] = np.arange(codes.shape[0], dtype=np.int64)
         state = index[code]
-        n_states = int(present.sum())
     else:
-        _, state = np.unique(code, return_inverse=True)
-        n_states = int(state.max()) + 1 if state.size else 0
-    contains = np.zeros((n_states, n_c), dtype=bool)
-    for prev in shifted:
-        ok = prev >= 0
-        contains[state[ok], prev[ok]] = True
-    return state.astype(np.int64), pos == 0, contains
+        codes, state = np.unique(code, return_inverse=True)
+    contains = np.zeros((codes.shape[0], n_c), dtype=bool)
+    rows = np.arange(codes.shape[0])
+    for lag in range(order):
+        digit = (codes // base**lag) % base - 1
+        ok = digit >= 0
+        contains[rows[ok], digit[ok]] = True
+    return state.astype(np.int64, copy=False), contains
 
 
-def removal_effects(journeys: Journeys, order: int = 1) -> RemovalEffects:
-    """Exact removal effects of every channel in an order-`order` chain (module docstring)."""
+def removal_effects(journeys: Journeys, order: int = 1,
+                    max_steps: int | None = None) -> RemovalEffects:
+    """Removal effects of every channel in an order-`order` chain (module docstring).
+
+    `max_steps=None` (default) is exact. An integer cuts walks as ChannelAttribution's
+    simulation does: a walk that has visited `max_steps` states (repeated states merged)
+    without being absorbed counts as null. ChannelAttribution's own cut-off is the longest
+    journey plus one; it reproduces the oracle's `exact_o{k}_hca` columns.
+    """
     if order not in range(1, MAX_ORDER + 1):
         raise AttributionError(f"Markov order must be 1, 2 or 3 (got {order})")
+    if max_steps is not None and max_steps < 1:
+        raise AttributionError(f"`max_steps` must be 1 or more (got {max_steps})")
     n_c = len(journeys.channel_names)
     weight_j = journeys.conversions + journeys.nulls
-    keep = (weight_j > 0)[journeys.journey]
-    state, start, contains = _states(journeys, order, keep)
-    jrn = journeys.journey[keep]
-    n_s = contains.shape[0]
     zeros = np.zeros(n_c)
-    if n_s == 0 or journeys.conversions[weight_j > 0].sum() == 0:
-        return RemovalEffects(order, journeys.channel_names, zeros, zeros.copy(), 0.0, n_s)
-    # merge a state into itself (self-loops do not change absorption)
-    repeat = np.zeros(state.shape[0], dtype=bool)
-    repeat[1:] = (state[1:] == state[:-1]) & ~start[1:]
-    state, start, jrn = state[~repeat], start[~repeat], jrn[~repeat]
-    w = weight_j[jrn]
+    if journeys.n_touches == 0 or journeys.conversions[journeys.lengths > 0].sum() == 0:
+        return RemovalEffects(order, journeys.channel_names, zeros, zeros.copy(), 0.0, 0)
+    jrn, channel, position = journeys.journey, journeys.channel, journeys.position
+    keep_j = weight_j > 0
+    if not keep_j.all():
+        keep = keep_j[jrn]
+        jrn, channel, position = jrn[keep], channel[keep], position[keep]
+    state, contains = _states(channel, position, n_c, order)
+    n_s = contains.shape[0]
+    start = position == 0
+    if max_steps is not None:
+        # a cut-off counts steps, so a repeated state must be one step, as in CA
+        repeat = np.zeros(state.shape[0], dtype=bool)
+        repeat[1:] = (state[1:] == state[:-1]) & ~start[1:]
+        state, start, jrn = state[~repeat], start[~repeat], jrn[~repeat]
+    # without a cut-off self-loops are harmless (absorption is unchanged): no merging
     src = np.empty_like(state)
     src[0] = n_s
     src[1:] = state[:-1]
     src[start] = n_s  # the start state
-    counts = sp.csr_matrix((w, (src, state)), shape=(n_s + 1, n_s))
+    w = weight_j[jrn]
+    if (n_s + 1) * n_s <= _DENSE_CODE_LIMIT:
+        dense = np.bincount(src * n_s + state, weights=w, minlength=(n_s + 1) * n_s)
+        counts = sp.csr_matrix(dense.reshape(n_s + 1, n_s))
+    else:
+        counts = sp.csr_matrix((w, (src, state)), shape=(n_s + 1, n_s))
     last = np.ones(state.shape[0], dtype=bool)
     last[:-1] = start[1:]
-    conv = np.bincount(state[last], weights=journeys.conversions[jrn[last]], minlength=n_s)
-    val = np.bincount(state[last], weights=journeys.value[jrn[last]], minlength=n_s)
-    nul = np.bincount(state[last], weights=journeys.nulls[jrn[last]], minlength=n_s)
+    last_j = jrn[last]
+    conv = np.bincount(state[last], weights=journeys.conversions[last_j], minlength=n_s)
+    val = np.bincount(state[last], weights=journeys.value[last_j], minlength=n_s)
+    nul = np.bincount(state[last], weights=journeys.nulls[last_j], minlength=n_s)
     out = np.asarray(counts.sum(axis=1)).ravel()
     out[:n_s] += conv + nul
     inv_out = 1.0 / out
-    q = sp.diags(inv_out[:n_s]) @ counts[:n_s]
+    q = (sp.diags(inv_out[:n_s]) @ counts[:n_s]).tocsr()
     p0 = np.asarray(counts[n_s].todense()).ravel() * inv_out[n_s]
     rhs = np.column_stack((conv * inv_out[:n_s], val * inv_out[:n_s]))
 
@@ -129,7 +149,15 @@ def removal_effects(journeys: Journeys, order: int = 1) -> RemovalEffects:
         idx = np.flatnonzero(alive)
         if idx.size == 0:
             return np.zeros(2)
-        a = (sp.identity(idx.size, format="csc") - q[idx][:, idx]).tocsc()
+        q_alive = q[idx][:, idx]
+        if max_steps is not None:  # Σ_{t < max_steps} p0 Qᵗ r: walks absorbed in time
+            visit, total = p0[idx], np.zeros(2)
+            q_t = q_alive.T.tocsr()
+            for _ in range(max_steps):
+                total += visit @ rhs[idx]
+                visit = q_t @ visit
+            return total
+        a = (sp.identity(idx.size, format="csc") - q_alive).tocsc()
         x = spl.splu(a).solve(np.ascontiguousarray(rhs[idx]))
         return np.asarray(p0[idx] @ x, dtype=np.float64)
 
@@ -145,14 +173,14 @@ def removal_effects(journeys: Journeys, order: int = 1) -> RemovalEffects:
                           float(p_all[0]), n_s)
 
 
-def markov(journeys: Journeys, order: int = 1) -> Credits:
+def markov(journeys: Journeys, order: int = 1, max_steps: int | None = None) -> Credits:
     """Markov removal effect (order 1–3): credit(c) = RE(c) / Σ RE × total conversions.
 
     Weights: not fixed per touch; data-driven from the absorbing chain (module docstring).
     Revenue uses revenue removal effects the same way. Totals are over journeys with at
-    least one touch.
+    least one touch. `max_steps`: see `removal_effects` (default: exact, no cut-off).
     """
-    re = removal_effects(journeys, order)
+    re = removal_effects(journeys, order, max_steps)
     attributable = journeys.lengths > 0
     total_c = float(journeys.conversions[attributable].sum())
     total_v = float(journeys.value[attributable].sum())
