@@ -60,7 +60,9 @@ def compute_kpis(store: Store, contract: Contract, *, period: str | Period | Non
     if handoff_days <= 0:
         raise KpiError(f"handoff days must be positive, got {handoff_days}")
     per = period if isinstance(period, Period) else parse_period(period)
-    notes = [VIEW_LABELS[view], _clock_note(contract)]
+    notes = [VIEW_LABELS[view]]
+    if any(d.per_lead for d in selected):
+        notes.append(_clock_note(contract))
     if by is not None:
         unsupported = [d.name for d in selected if by not in d.dimensions]
         if unsupported:
