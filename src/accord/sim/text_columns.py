@@ -20,10 +20,32 @@ I64 = npt.NDArray[np.int64]
 
 
 def id_column(prefix: str, n: int, width: int | None = None) -> pa.StringArray:
-    """`prefix` + zero-padded 1-based ordinal: id_column("L", 3) → L0000001, L0000002, ..."""
+    """`prefix` + zero-padded 1-based ordinal: id_column("L", 3) → L0000001, L0000002, ...
+
+    The ordinals are consecutive, so each group of three digits is a repeating pattern:
+    the last group tiles 000..999, higher groups repeat each value in runs.
+    """
     if width is None:
         width = max(7, len(str(n)))
-    return id_strings(prefix, np.arange(1, n + 1, dtype=np.int64), width)
+    if n >= 10**width:
+        raise ValueError(f"{n} ids do not fit in {width} digits")
+    p = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    mat = np.empty((n, len(p) + width), dtype=np.uint8)
+    mat[:, : len(p)] = p
+    end, unit = len(p) + width, 1
+    while end > len(p):
+        k = min(3, end - len(p))
+        table = _DIGITS[k]
+        if unit == 1:
+            reps = n // len(table) + 2
+            mat[:, end - k: end] = np.tile(table, (reps, 1))[1: n + 1]
+        else:
+            blocks = np.arange(n // unit + 1)
+            counts = np.minimum((blocks + 1) * unit, n + 1) - np.maximum(blocks * unit, 1)
+            mat[:, end - k: end] = np.repeat(table[blocks % len(table)], counts, axis=0)
+        end -= k
+        unit *= 10**k
+    return strings_from_matrix(mat, np.full(n, mat.shape[1], dtype=np.int64))
 
 
 def id_strings(prefix: str, numbers: npt.NDArray[np.integer], width: int) -> pa.StringArray:
