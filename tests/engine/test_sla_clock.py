@@ -28,6 +28,7 @@ from accord.engine.sla_clock import (
     latest_fact_time,
     rank_reps,
     read_sla,
+    store_sla_clocks,
     summarise,
 )
 from accord.store import Store, open_store
@@ -270,6 +271,15 @@ def test_summary_and_rep_ranking(clocks: SlaClocks) -> None:
     # L9 follow_up: 12 wall-clock days since SAL, 2 days = 2880 min over; L8 follow_up 2760.
     assert [(r["sla"], r["lead_id"], r["overdue_minutes"]) for r in worst] == [
         ("speed_to_lead", "L9", 4260), ("follow_up", "L9", 2880)]
+
+
+def test_clocks_are_stored_as_derived_tables(store: Store, clocks: SlaClocks) -> None:
+    store_sla_clocks(store, clocks)
+    states = store.derived("sla_states").to_pyarrow()
+    assert states.num_rows == clocks.states.num_rows
+    assert sorted(states.column("status").to_pylist()) == sorted(
+        clocks.states.column("status").to_pylist())
+    assert store.derived("sla_escalations").count().execute() == 10
 
 
 def test_now_defaults_to_the_latest_fact(store: Store) -> None:

@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, assert_never
 
 import ibis
 import numpy as np
@@ -243,30 +243,61 @@ def _decisions(store: Store, starts: ibis.Table, stage: str, stages: DecisionSta
     )
 
 
+def fetch_stage_facts(store: Store, contract: Contract, stage: str, now: datetime, *,
+                      touches: Sequence[int] = (1,), decisions: bool = False) -> pa.Table:
+    """Per lead whose first entry into `stage` is by `now`, one Ibis query on the store's
+    backend: lead_id, start_at, rep_id (responsible rep), `touch_<n>_at` (the n-th sales
+    activity at or after the start) for each n in `touches`, and with `decisions`
+    accepted_at / rejected_at (first acceptance, first reasoned rejection out of `stage`).
+    Every SLA with the same start stage reads the same rows, so they are fetched once."""
+    starts = _starts(store, stage, now)
+    ranks = _activity_ranks(store, starts, now)
+    wanted = sorted({1, *touches})
+    r = ranks.filter(ranks.rn.isin(wanted))
+    aggs = {f"touch_{n}_at": ibis.cases((r.rn == n, r.occurred_at), else_=ibis.null()).max()
+            for n in wanted}
+    touched = r.group_by("lead_id").aggregate(
+        first_rep=ibis.cases((r.rn == 1, r.rep_id), else_=ibis.null()).max(), **aggs)
+    q = starts.left_join(touched, "lead_id").select(
+        starts, *(touched[c] for c in ["first_rep", *aggs]))
+    extra = list(aggs)
+    if decisions:
+        d = _decisions(store, starts, stage, decision_stages(contract, stage), now)
+        q = q.left_join(d, "lead_id").select(q, d.accepted_at, d.rejected_at)
+        extra += ["accepted_at", "rejected_at"]
+    nxt = _next_actor(store, starts, now)
+    q = q.left_join(nxt, "lead_id").select(q, nxt.next_actor)
+    q = q.select("lead_id", "start_at", *extra,
+                 rep_id=ibis.coalesce(q.first_rep, q.next_actor)).order_by("lead_id")
+    return q.to_pyarrow()
+
+
+def sla_stops(sla: LeadSLA, stage_facts: pa.Table) -> pa.Table:
+    """lead_id, start_at, stop_at, rep_id for one SLA from its start stage's facts."""
+    match sla:
+        case FirstTouchSLA():
+            stop = stage_facts.column("touch_1_at")
+        case MinTouchesSLA():
+            stop = stage_facts.column(f"touch_{sla.min_touches}_at")
+        case AcceptOrRejectSLA():
+            stop = pc.min_element_wise(stage_facts.column("accepted_at"),
+                                       stage_facts.column("rejected_at"), skip_nulls=True)
+        case _:
+            assert_never(sla)
+    return pa.table({"lead_id": stage_facts.column("lead_id"),
+                     "start_at": stage_facts.column("start_at"), "stop_at": stop,
+                     "rep_id": stage_facts.column("rep_id")})
+
+
 def fetch_sla_facts(store: Store, contract: Contract, sla: LeadSLA, now: datetime
                     ) -> pa.Table:
     """Per lead with a start by `now`: lead_id, start_at, stop_at (null while running) and
-    rep_id (responsible rep). One Ibis query, run on the store's backend."""
-    starts = _starts(store, sla.start, now)
-    ranks = _activity_ranks(store, starts, now)
-    first = ranks.filter(ranks.rn == 1).select("lead_id", first_rep=ranks.rep_id)
-    q = starts.left_join(first, "lead_id").select(starts, first.first_rep)
-    match sla:
-        case FirstTouchSLA():
-            stop = ranks.filter(ranks.rn == 1).select("lead_id", stop_at=ranks.occurred_at)
-        case MinTouchesSLA():
-            stop = ranks.filter(ranks.rn == sla.min_touches).select(
-                "lead_id", stop_at=ranks.occurred_at)
-        case AcceptOrRejectSLA():
-            d = _decisions(store, starts, sla.start, decision_stages(contract, sla.start),
-                           now)
-            stop = d.select("lead_id", stop_at=ibis.least(d.accepted_at, d.rejected_at))
-    q = q.left_join(stop, "lead_id").select(q, stop.stop_at)
-    nxt = _next_actor(store, starts, now)
-    q = q.left_join(nxt, "lead_id").select(q, nxt.next_actor)
-    q = q.select("lead_id", "start_at", "stop_at",
-                 rep_id=ibis.coalesce(q.first_rep, q.next_actor)).order_by("lead_id")
-    return q.to_pyarrow()
+    rep_id (responsible rep)."""
+    facts = fetch_stage_facts(
+        store, contract, sla.start, now,
+        touches=(sla.min_touches,) if isinstance(sla, MinTouchesSLA) else (1,),
+        decisions=isinstance(sla, AcceptOrRejectSLA))
+    return sla_stops(sla, facts)
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -323,14 +354,24 @@ def compute_sla_clocks(store: Store, contract: Contract, now: datetime | None = 
     reps = store.table("reps").select("rep_id", "name", "manager_id").to_pyarrow()
     rep_ids = reps.column("rep_id").to_pylist()
     managers = dict(zip(rep_ids, reps.column("manager_id").to_pylist(), strict=True))
+    by_stage: dict[str, list[SLA]] = {}
+    for sla in contract.slas.values():
+        by_stage.setdefault(sla.stage if isinstance(sla, VolumeSLA) else sla.start,
+                            []).append(sla)
+    stage_facts = {
+        stage: fetch_stage_facts(
+            store, contract, stage, now,
+            touches=[s.min_touches for s in slas if isinstance(s, MinTouchesSLA)],
+            decisions=any(isinstance(s, AcceptOrRejectSLA | VolumeSLA) for s in slas))
+        for stage, slas in by_stage.items()}
     states: list[pa.Table] = []
     escalations: list[pa.Table] = []
     volume: list[VolumeMonth] = []
     for name, sla in contract.slas.items():
         if isinstance(sla, VolumeSLA):
-            volume.extend(_volume_months(store, contract, name, sla, cal, now))
+            volume.extend(_volume_months(name, sla, cal, stage_facts[sla.stage], now))
             continue
-        facts = fetch_sla_facts(store, contract, sla, now)
+        facts = sla_stops(sla, stage_facts[sla.start])
         states.append(_state_table(name, sla, cal, facts, now))
         if isinstance(sla, FirstTouchSLA) and sla.escalate:
             escalations.append(_escalation_table(name, sla, cal, facts, now, managers))
@@ -342,6 +383,13 @@ def compute_sla_clocks(store: Store, contract: Contract, now: datetime | None = 
         dict(zip(rep_ids, reps.column("name").to_pylist(), strict=True)),
     )
 
+
+
+def store_sla_clocks(store: Store, clocks: SlaClocks) -> None:
+    """Replace the derived tables `sla_states` (STATE_SCHEMA) and `sla_escalations`
+    (ESCALATION_SCHEMA) with these clocks; both are reproducible from facts + contract."""
+    store.write_derived("sla_states", clocks.states)
+    store.write_derived("sla_escalations", clocks.escalations)
 
 def _state_table(name: str, sla: LeadSLA, cal: BusinessCalendar, facts: pa.Table,
                  now: datetime) -> pa.Table:
@@ -409,12 +457,8 @@ def _recipients(notify: str | None, rep: pa.Array, managers: Mapping[str, str | 
     return pa.array([notify] * len(rep), pa.string())
 
 
-def _volume_months(store: Store, contract: Contract, name: str, sla: VolumeSLA,
-                   cal: BusinessCalendar, now: datetime) -> list[VolumeMonth]:
-    starts = _starts(store, sla.stage, now)
-    d = _decisions(store, starts, sla.stage, decision_stages(contract, sla.stage), now)
-    q = starts.left_join(d, "lead_id").select(starts.start_at, d.accepted_at, d.rejected_at)
-    t = q.to_pyarrow()
+def _volume_months(name: str, sla: VolumeSLA, cal: BusinessCalendar, t: pa.Table,
+                   now: datetime) -> list[VolumeMonth]:
     if t.num_rows == 0:
         return []
     start = _ts(t.column("start_at"))
