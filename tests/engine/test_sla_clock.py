@@ -27,6 +27,7 @@ from accord.engine.sla_clock import (
     decision_stages,
     latest_fact_time,
     rank_reps,
+    read_escalations,
     read_sla,
     store_sla_clocks,
     summarise,
@@ -196,6 +197,20 @@ def test_escalation_steps_become_events_at_their_times(clocks: SlaClocks) -> Non
         # L3 (Mon 16:00, never touched): Mon 18:00; step 2 = Tue 11:00 is after now
         ("L3", 1, ny(2025, 1, 13, 18, 0), "notify", "rep", "r1"),
     ]
+
+
+def test_live_escalations_match_the_batch_events(clocks: SlaClocks) -> None:
+    c = contract()
+    sla = c.slas["speed_to_lead"]
+    assert isinstance(sla, FirstTouchSLA)
+    cal = BusinessCalendar.from_contract(c.calendar)
+    batch = sorted((r["lead_id"], r["step"], r["at"], r["action"], r["notify"])
+                   for r in clocks.escalations.to_pylist())
+    live = sorted((row["lead_id"], e.step, e.at, e.action, e.notify)
+                  for row in states_by_lead(clocks, "speed_to_lead").values()
+                  for e in read_escalations("speed_to_lead", sla, cal, row["start_at"],
+                                            row["stopped_at"], NOW))
+    assert live == batch and len(live) == 10
 
 
 # -- accept or reject ----------------------------------------------------------------------------

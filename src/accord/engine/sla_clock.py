@@ -179,6 +179,34 @@ def escalation_times(steps: Sequence[Escalation], cal: BusinessCalendar,
     return out
 
 
+
+@dataclass(frozen=True)
+class EscalationEvent:
+    """One escalation step whose time has come (the live answer)."""
+
+    sla: str
+    step: int  # 1-based position in `escalate`
+    at: datetime
+    action: Literal["notify", "reassign"]
+    notify: str | None
+
+
+def read_escalations(name: str, sla: FirstTouchSLA, cal: BusinessCalendar,
+                     start_at: datetime, stopped_at: datetime | None, now: datetime
+                     ) -> tuple[EscalationEvent, ...]:
+    """Live path: the steps of one lead's ladder that have fired by `now` (same core as
+    the batch, on arrays of length one)."""
+    stop = _naive(stopped_at) if stopped_at is not None and _naive(stopped_at) <= _naive(now) \
+        else _NAT
+    fired = escalation_times(sla.escalate, cal,
+                             np.array([_naive(start_at)], dtype="datetime64[us]"),
+                             np.array([stop], dtype="datetime64[us]"), now)
+    return tuple(
+        EscalationEvent(name, k, _to_datetime(at[0]),
+                        "reassign" if step.reassign else "notify", step.notify)
+        for k, (step, (idx, at)) in enumerate(zip(sla.escalate, fired, strict=True), start=1)
+        if len(idx))
+
 # -- which stage events decide -----------------------------------------------------------------
 @dataclass(frozen=True)
 class DecisionStages:
