@@ -179,3 +179,30 @@ def test_progress_hook_reports_every_step(tmp_path: Path) -> None:
     simulate(tmp_path, leads=200, seed=1, progress=lambda s, d, t: calls.append((s, d, t)))
     assert [c[1] for c in calls] == list(range(1, len(calls) + 1))
     assert calls[-1][1] == calls[-1][2]
+
+
+def test_nothing_happens_before_the_lead_arrives_or_after_the_period(small_run: Run) -> None:
+    early = {
+        table: small_run.one(
+            f"select count(*) from {table} x join leads l using (lead_id) "
+            f"where x.{column} < l.created_at")
+        for table, column in (("touches", "occurred_at"), ("activities", "occurred_at"),
+                              ("stage_events", "occurred_at"), ("opportunities", "created_at"))
+    }
+    assert early == dict.fromkeys(early, 0)
+    outside = small_run.one(
+        "select count(*) from (select occurred_at t from touches union all "
+        "select occurred_at from activities union all select occurred_at from stage_events "
+        "union all select created_at from leads) "
+        "where t < timestamp '2025-01-01' or t >= timestamp '2026-01-01'")
+    assert outside == 0
+    assert small_run.one(
+        "select count(*) from opportunities where closed_at <= created_at") == 0
+
+
+def test_first_touch_of_each_lead_is_its_creation(small_run: Run) -> None:
+    mismatched = small_run.one("""
+        select count(*) from leads l join (
+            select lead_id, min(occurred_at) first_at from touches group by 1) t using (lead_id)
+        where t.first_at <> l.created_at""")
+    assert mismatched == 0
