@@ -25,10 +25,19 @@ def test_company_is_a_noisy_version_of_the_account_name(planted_run: Run) -> Non
                avg((l.company is null)::int)
         from leads l join truth_lead_accounts t using (lead_id)
         join accounts a on a.account_id = t.account_id""")[0]
-    assert 0.35 < exact < 0.5
+    assert 0.3 < exact < 0.45
     assert differs > 0.4
     assert suffixed > 0.1
     assert 0.02 < blank < 0.1
+
+
+def test_some_company_names_are_abbreviated(planted_run: Run) -> None:
+    abbreviated = planted_run.one("""
+        select count(*) from leads l join truth_lead_accounts t using (lead_id)
+        join accounts a on a.account_id = t.account_id
+        where a.name like '%Technologies%' and l.company = replace(a.name, 'Technologies',
+                                                                   'Tech')""")
+    assert abbreviated > 5
 
 
 def test_most_emails_use_the_account_domain_some_free_mail(planted_run: Run) -> None:

@@ -5,7 +5,7 @@ the channel's campaign calendar (webinars and events come in waves); local time 
 mostly in office hours, shifted to UTC by region. Leads are numbered in arrival order.
 
 Records are as messy as real form fills: `company` is a noisy version of the account name
-(suffixes, case, typos, a dropped word, sometimes blank); `account_id` is known for
+(suffixes, case, typos, abbreviations, a dropped word, sometimes blank); `account_id` is known for
 `KNOWN_ACCOUNT_SHARE` of leads; `FREE_MAIL_SHARE` use a free-mail address; and
 `DUPLICATE_SHARE` are the same person filling in a form again (same email, new lead id).
 The truth (true account, duplicates) goes to `_truth/`.
@@ -52,9 +52,17 @@ LOCAL_HOUR_WEIGHTS = np.array(
 )
 # Company-name noise: share of leads per variant.
 COMPANY_VARIANTS: dict[str, float] = {
-    "exact": 0.42, "suffix": 0.15, "lower": 0.11, "upper": 0.05, "typo": 0.10,
-    "drop_word": 0.08, "suffix_lower": 0.05, "blank": 0.04,
+    "exact": 0.37, "suffix": 0.15, "lower": 0.11, "upper": 0.05, "typo": 0.10,
+    "drop_word": 0.08, "abbreviation": 0.05, "suffix_lower": 0.05, "blank": 0.04,
 }
+# Abbreviations people type; a name without any of these words loses its last word instead.
+ABBREVIATIONS: tuple[tuple[str, str], ...] = (
+    ("Technologies", "Tech"), ("International", "Intl"), ("Solutions", "Solns"),
+    ("Consulting", "Consult."), ("Systems", "Sys"), ("Industries", "Ind."),
+    ("Holdings", "Hldgs"), ("Engineering", "Eng."), ("Logistics", "Log."),
+    ("Partners", "Ptnrs"), ("Global", "Glbl"), ("Group", "Grp"), ("Associates", "Assoc."),
+    ("Therapeutics", "Thera."), ("Pharma", "Pharm."), ("Analytics", "Anlytcs"),
+)
 ACCOUNT_COUNTRY_SHARE = 0.95  # leads in their account's country
 
 
@@ -257,12 +265,22 @@ def _noisy_company(accounts: Accounts, account: I64, country: I64, rng: np.rando
                    n: int) -> pa.Array:
     width = 48
     acc_mat, acc_len = ac.matrix_from_arrow(accounts.name, width)
-    mat = acc_mat[account]
-    length = acc_len[account].copy()
+    abbreviated = accounts.name
+    for word, short in ABBREVIATIONS:
+        abbreviated = pc.replace_substring(abbreviated, word, short)
+    abbr_mat, abbr_len = ac.matrix_from_arrow(abbreviated, width)
+    has_abbr = np.asarray(pc.not_equal(abbreviated, accounts.name).to_numpy(
+        zero_copy_only=False), dtype=bool)
     names = list(COMPANY_VARIANTS)
     p = np.array(list(COMPANY_VARIANTS.values()))
     variant = rng.choice(len(names), size=n, p=p / p.sum())
     v = {name: variant == i for i, name in enumerate(names)}
+    use_abbr = v["abbreviation"] & has_abbr[account]
+    v["drop_word"] = v["drop_word"] | (v["abbreviation"] & ~use_abbr)
+    mat = acc_mat[account]
+    length = acc_len[account].copy()
+    mat[use_abbr] = abbr_mat[account[use_abbr]]
+    length[use_abbr] = abbr_len[account[use_abbr]]
 
     # Legal suffix of the account's country, with a space or a comma.
     suffixes = sorted({f"{sep}{s}" for c in cat.COUNTRIES for s in c[4] for sep in (" ", ", ")})
