@@ -37,6 +37,7 @@ ABM_SHARE = 0.03
 AE_QUOTA: dict[str, float] = {"smb": 450_000.0, "mid_market": 900_000.0,
                               "enterprise": 1_600_000.0}
 SDR_QUOTA = 1_200_000.0  # annual pipeline created
+OUT_OF_OFFICE_SHARE = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -148,11 +149,10 @@ def build_team(leads: int, period: Period, rng: np.random.Generator) -> Team:
         "active": ac.bools(np.ones(n, dtype=bool)),
     })
 
-    # Out-of-office spells: about a third of SDRs and AEs take one 5-12 day break.
+    # Out-of-office spells: a third of SDRs and AEs (two at least) take one 5-12 day break.
     workers = np.concatenate([sdr, ae])
-    away = workers[rng.random(len(workers)) < 0.34]
-    if len(away) == 0:
-        away = workers[:1]
+    n_away = min(len(workers), max(2, round(OUT_OF_OFFICE_SHARE * len(workers))))
+    away = np.sort(rng.choice(workers, size=n_away, replace=False))
     start_day = rng.integers(0, max(1, period.n_days - 14), len(away))
     length = rng.integers(5, 13, len(away))
     starts = period.day_starts[start_day] + 8 * 3_600_000_000
