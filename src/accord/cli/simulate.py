@@ -51,8 +51,8 @@ def simulate_command(
     seed: Annotated[int, typer.Option(help="Random seed: same seed and arguments, "
                                             "byte-identical files.")] = 7,
     effects: Annotated[str | None, typer.Option(
-        help="Effects YAML file to plant, or `none`. Default: the shipped default set "
-             "(docs/simulator.md).")] = None,
+        help="Effects YAML file to plant, `none`, or `default` (the shipped default set, "
+             "used when omitted; docs/simulator.md).")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="File format.")] = (
         OutputFormat.parquet),
     start: Annotated[datetime, typer.Option(help="First day of the period.",
@@ -75,7 +75,7 @@ def simulate_command(
       accord simulate --out mine/ --effects my_effects.yaml --json
     """
     chosen: EffectsArg
-    if effects is None:
+    if effects is None or effects.strip().lower() == "default":
         chosen = "default"
     elif effects.strip().lower() == "none":
         chosen = None
