@@ -70,7 +70,9 @@ current count, the higher t on a tie. A tier no studied lead reaches keeps its m
 **Calibration by band.** Outcome rate by current fit tier (all studied leads; tier
 `(none)` last), by deciles of current fit + engagement (all studied leads) and by deciles
 of the proposed fit + engagement on held-out leads with the model's mean predicted
-probability beside the observed rate. Decile edges are the 10%…90% quantiles; equal
+probability beside the observed rate (the linear score recalibrated by an unpenalised
+one-variable logistic fit on the training leads — Platt scaling — because a strong
+penalty squeezes probabilities towards the base rate). Decile edges are the 10%…90% quantiles; equal
 scores always share a band, so heavily tied scores give fewer than ten bands.
 
 **By a dimension** (`by`, e.g. `channel`): current and proposed AUC of fit + engagement on
@@ -78,7 +80,8 @@ held-out leads per value of a lead-profile column (`engine/lead_frame.lead_profi
 account fields also by their bare name, e.g. `segment`), plus `tier` and `icp`.
 
 The snippet (`ScoringFeedback.snippet`) is YAML for the contract's `icps:` and `signals:`
-sections, each line commented with old → new points; nothing is written to accord.yaml.
+sections, each line commented with old → new points; nothing is written to accord.yaml. It
+warns when there are fewer than `EVENTS_PER_RULE` training outcomes per fitted rule.
 Stage entry thresholds (`fit >= 45`, `engagement >= 40`) are on the current scale and are
 left to the reviewer.
 """
@@ -113,6 +116,7 @@ from accord.errors import AccordError
 from accord.store.base import Store
 
 __all__ = [
+    "EVENTS_PER_RULE",
     "L2_GRID",
     "OUTCOMES",
     "AucByValue",
@@ -416,6 +420,10 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, *, max_iter: int
                        tuple(bool(v) for v in varied), iterations, converged)
 
 
+#: Outcomes per fitted rule below which the snippet warns that the points are a hint: the
+#: common "10 events per variable" rule of thumb for logistic regression (Peduzzi et al.,
+#: J Clin Epidemiol 1996).
+EVENTS_PER_RULE: Final = 10
 #: Penalties tried when `l2` is not given, weakest first.
 L2_GRID: Final = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
 CV_FOLDS: Final = 5
@@ -441,7 +449,7 @@ def choose_l2(x: np.ndarray, y: np.ndarray, fold: np.ndarray,
     scored = [(auc, l2) for l2, auc in results if auc == auc]
     if not scored:
         raise ScoringFeedbackError("too few outcomes to choose the penalty by cross-validation; "
-                                   "give l2 explicitly")
+                                   "give l2 explicitly (--l2)")
     best = max(scored)
     return best[1], tuple(results)
 
@@ -520,12 +528,13 @@ def _observed_until(store: Store) -> datetime | None:
 
 
 def _dimension_column(profile: ibis.Table, by: str) -> str:
+    hidden = ("lead_id", "score_at")
     for name in (by, f"account_{by}"):
-        if name in profile.columns and name not in ("lead_id",):
+        if name in profile.columns and name not in hidden:
             return name
     if by in ("tier", "icp"):
         return by
-    known = [c for c in profile.columns if c != "lead_id"] + ["tier", "icp"]
+    known = [c for c in profile.columns if c not in hidden] + ["tier", "icp"]
     raise UnknownDimensionError(f"cannot split scoring feedback by {by!r}; lead dimensions: "
                                 f"{', '.join(known)}")
 
@@ -779,6 +788,10 @@ def scoring_feedback(store: Store, contract: Contract, outcome: Outcome | str = 
                             rank_auc(new[name][train], y[train]),
                             rank_auc(new[name][held], y[held])) for name in SCORES)
 
+    # A strong penalty squeezes probabilities towards the base rate; one unpenalised
+    # logistic on the linear score (Platt scaling, training leads) restores their scale.
+    eta = (x @ np.array(logistic.coefficients))[:, None]
+    predicted = fit_logistic(eta[train], y[train], 0.0).predict(eta)
     share = (x[train] > 0).mean(axis=0)
     points = tuple(FeaturePoints(f.kind, f.icp, f.name, f.points, p, c, float(s), v)
                    for f, p, c, s, v in zip(features, proposed, logistic.coefficients, share,
@@ -812,7 +825,7 @@ def scoring_feedback(store: Store, contract: Contract, outcome: Outcome | str = 
         scores=scores, features=points, tiers=tuple(tiers),
         tier_bands=_tier_bands(_as_text(table, "tier"), y, contract),
         score_bands=_bands(current_total, y),
-        proposed_bands=_bands(new_total[held], y[held], logistic.predict(x[held])),
+        proposed_bands=_bands(new_total[held], y[held], predicted[held]),
         by=by, groups=tuple(groups), model=logistic)
     snippet = render_snippet(contract, points, tuple(tiers), _headline(result_wo_snippet))
     return ScoringFeedback(**result_wo_snippet, snippet=snippet)  # type: ignore[arg-type]
@@ -828,7 +841,7 @@ def _headline(r: dict[str, Any]) -> list[str]:
         return "n/a" if v is None else f"{v:.3f}"
 
     period: Period = r["period"]
-    return [
+    lines = [
         f"Proposed points from outcome {r['outcome']!r}, leads created in {period.label}, "
         f"scored {r['horizon_days']} days after creation.",
         f"{r['train_leads']:,} training leads ({r['train_outcomes']:,} reached it), "
@@ -836,6 +849,11 @@ def _headline(r: dict[str, Any]) -> list[str]:
         f"Held-out AUC of fit + engagement: current {fmt(total.current_holdout)}, "
         f"proposed {fmt(total.proposed_holdout)}.",
     ]
+    rules = sum(f.varied for f in r["features"])
+    if r["train_outcomes"] < EVENTS_PER_RULE * rules:
+        lines.append(f"Caution: {r['train_outcomes']} training outcomes for {rules} rules, "
+                     f"fewer than {EVENTS_PER_RULE} per rule; treat these points as a hint.")
+    return lines
 
 
 def _flow(data: dict[str, Any]) -> str:
