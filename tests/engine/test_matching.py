@@ -335,6 +335,27 @@ def test_match_store_writes_lead_accounts(store: Store) -> None:
     assert stored_dups.to_pylist() == dups.to_pylist()
 
 
+# -- docs ---------------------------------------------------------------------------------
+DOC = Path(__file__).resolve().parents[2] / "docs" / "matching.md"
+
+
+def test_doc_python_examples_run() -> None:
+    """Every ```python block of docs/matching.md runs (its asserts are the checks)."""
+    blocks: list[str] = []
+    current: list[str] | None = None
+    for line in DOC.read_text("utf-8").splitlines():
+        if current is None and line.strip() == "```python":
+            current = []
+        elif current is not None and line.strip() == "```":
+            blocks.append("\n".join(current) + "\n")
+            current = None
+        elif current is not None:
+            current.append(line)
+    assert blocks
+    for code in blocks:
+        exec(compile(code, str(DOC), "exec"), {})
+
+
 # -- ground truth ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -357,11 +378,12 @@ def _precision_recall(matched: pa.Table, truth: pa.Table) -> tuple[float, float,
 
 def test_precision_and_recall_on_simulated_ground_truth(simulated: Path) -> None:
     """On leads whose account_id was not given (20,000 simulated leads, 2,500 accounts,
-    seed 11). Measured (docs/matching.md): all such leads P 0.9999 R 0.987; free-mail
-    leads (name rule only) P 0.999 R 0.889; names alone with emails hidden P 0.999 R 0.895.
-    Thresholds leave room for other seeds (seeds 1–5 stay within 0.002 of these) while
-    still failing if the free-mail guard, the ambiguity guard or the normaliser regress:
-    matching free mail by domain or taking ties drops precision below 0.98."""
+    seed 11). Measured (docs/matching.md): all such leads P 0.9999 R 0.985; free-mail
+    leads (name rule only) P 0.999 R 0.874; names alone with emails hidden P 0.999 R 0.889.
+    Seeds 1–5 give P ≥ 0.9988 everywhere and recalls 0.986–0.989, 0.875–0.906 and
+    0.889–0.897; the thresholds sit below all of these and match the issue's targets
+    (precision ≥ 0.97, recall ≥ 0.85) on the harder subsets; the free-mail and ambiguity
+    guards have their own hand cases above."""
     leads = pq.read_table(simulated / "leads.parquet")
     accounts = pq.read_table(simulated / "accounts.parquet")
     truth = pq.read_table(simulated / "_truth" / "lead_accounts.parquet")
