@@ -5,12 +5,12 @@ from __future__ import annotations
 import typer
 
 from accord.cli import contract as contract_cli
-from accord.cli.insights import insights_command
-from accord.cli.route import route_command
-from accord.cli.sla import sla_command
 from accord.cli import org as org_cli
 from accord.cli import workspace as workspace_cli
+from accord.cli.insights import insights_command
+from accord.cli.route import route_command
 from accord.cli.simulate import simulate_command
+from accord.cli.sla import sla_command
 
 app = typer.Typer(
     name="accord",
