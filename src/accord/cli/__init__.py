@@ -8,6 +8,7 @@ from accord.cli import contract as contract_cli
 from accord.cli import org as org_cli
 from accord.cli import workspace as workspace_cli
 from accord.cli.insights import insights_command
+from accord.cli.kpis import effectiveness_command, kpis_command
 from accord.cli.route import route_command
 from accord.cli.simulate import simulate_command
 from accord.cli.sla import sla_command
@@ -29,7 +30,9 @@ app.command("status")(workspace_cli.status_command)
 app.command("funnel")(workspace_cli.funnel_command)
 app.command("route")(route_command)
 app.command("sla")(sla_command)
+app.command("kpis")(kpis_command)
 app.command("insights")(insights_command)
+app.command("effectiveness")(effectiveness_command)
 app.add_typer(org_cli.app, name="org")
 
 
