@@ -4,6 +4,7 @@ by hand on every backend, and the whole loop on a simulated company."""
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -441,3 +442,55 @@ def test_cli_feedback_json_snippet_and_errors(company: Store, tmp_path: Path) ->
     help_text = runner.invoke(root, ["scoring", "feedback", "--help"]).stdout
     assert "accord scoring feedback --outcome won" in help_text
 
+
+
+# --- docs/scoring-feedback.md -------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "scoring-feedback.md"
+
+
+def doc_blocks(lang: str) -> list[str]:
+    """Fenced blocks of the doc whose info string is `lang` ("" for bare fences)."""
+    found: list[str] = []
+    current: list[str] | None = None
+    keep = False
+    for line in DOC.read_text().splitlines():
+        if current is None and line.startswith("```"):
+            current, keep = [], line[3:].strip() == lang
+        elif current is not None and line.strip() == "```":
+            if keep:
+                found.append("\n".join(current) + "\n")
+            current = None
+        elif current is not None:
+            current.append(line)
+    return found
+
+
+def test_doc_python_example_runs() -> None:
+    (code,) = doc_blocks("python")
+    exec(compile(code, str(DOC), "exec"), {})
+
+
+def test_doc_command_lines_run(company: Store, tmp_path: Path) -> None:
+    root = typer.Typer()
+    root.add_typer(scoring_app, name="scoring")
+    (tmp_path / "accord.yaml").write_text(starter_contract_text())
+    url = company.url.removeprefix("duckdb:///")
+    lines = [line.split("#")[0].split(">")[0].strip() for block in doc_blocks("")
+             for line in block.splitlines() if line.startswith("accord scoring")]
+    assert len(lines) == 4
+    for line in lines:
+        args = shlex.split(line)[1:]
+        result = CliRunner().invoke(root, [*args, "-w", str(tmp_path), "--store", url,
+                                           "--l2", "100"])
+        assert result.exit_code == 0, (line, result.output)
+
+
+def test_doc_snippet_is_a_valid_contract_section() -> None:
+    (snippet,) = doc_blocks("yaml")
+    parsed = yaml.safe_load(snippet)
+    assert set(parsed["icps"]["core"]["criteria"]) == set(STARTER.icps["core"].criteria)
+    assert set(parsed["signals"]) == set(STARTER.signals)
+    data = yaml.safe_load(starter_contract_text())
+    data.update(parsed)
+    load_contract_text(yaml.safe_dump(data, sort_keys=False))

@@ -301,6 +301,12 @@ class ScoringFeedback:
         raise KeyError(name)
 
     @property
+    def cohort(self) -> str:
+        """The leads studied, in words: `leads created in 2025-Q1` or `leads of all time`."""
+        return "leads of all time" if self.period.is_all_time else \
+            f"leads created in {self.period.label}"
+
+    @property
     def current_auc(self) -> float | None:
         """Held-out AUC of fit + engagement with the contract's points."""
         return self.score("fit + engagement").current_holdout
@@ -815,7 +821,7 @@ def scoring_feedback(store: Store, contract: Contract, outcome: Outcome | str = 
                                      rank_auc(current_total[sel], y[sel]),
                                      rank_auc(new_total[sel], y[sel])))
 
-    result_wo_snippet = dict(
+    result = ScoringFeedback(
         outcome=outcome, period=period, seed=seed, horizon_days=horizon_days,
         holdout_share=holdout, l2=l2, l2_cv=l2_cv, observed_until=observed, leads=len(y),
         outcomes=int(y.sum()), train_leads=int(train.sum()), train_outcomes=int(y[train].sum()),
@@ -826,32 +832,31 @@ def scoring_feedback(store: Store, contract: Contract, outcome: Outcome | str = 
         tier_bands=_tier_bands(_as_text(table, "tier"), y, contract),
         score_bands=_bands(current_total, y),
         proposed_bands=_bands(new_total[held], y[held], predicted[held]),
-        by=by, groups=tuple(groups), model=logistic)
-    snippet = render_snippet(contract, points, tuple(tiers), _headline(result_wo_snippet))
-    return ScoringFeedback(**result_wo_snippet, snippet=snippet)  # type: ignore[arg-type]
+        by=by, groups=tuple(groups), model=logistic, snippet="")
+    return replace(result, snippet=render_snippet(contract, points, tuple(tiers),
+                                                  _headline(result)))
 
 
 # --- the contract snippet ---------------------------------------------------------------
 
 
-def _headline(r: dict[str, Any]) -> list[str]:
-    total = next(s for s in r["scores"] if s.score == "fit + engagement")
+def _headline(r: ScoringFeedback) -> list[str]:
+    total = r.score("fit + engagement")
 
     def fmt(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.3f}"
 
-    period: Period = r["period"]
     lines = [
-        f"Proposed points from outcome {r['outcome']!r}, leads created in {period.label}, "
-        f"scored {r['horizon_days']} days after creation.",
-        f"{r['train_leads']:,} training leads ({r['train_outcomes']:,} reached it), "
-        f"{r['holdout_leads']:,} held out ({r['holdout_outcomes']:,}); split seed {r['seed']}.",
+        f"Proposed points from outcome {r.outcome!r}, {r.cohort}, "
+        f"scored {r.horizon_days} days after creation.",
+        f"{r.train_leads:,} training leads ({r.train_outcomes:,} reached it), "
+        f"{r.holdout_leads:,} held out ({r.holdout_outcomes:,}); split seed {r.seed}.",
         f"Held-out AUC of fit + engagement: current {fmt(total.current_holdout)}, "
         f"proposed {fmt(total.proposed_holdout)}.",
     ]
-    rules = sum(f.varied for f in r["features"])
-    if r["train_outcomes"] < EVENTS_PER_RULE * rules:
-        lines.append(f"Caution: {r['train_outcomes']} training outcomes for {rules} rules, "
+    rules = sum(f.varied for f in r.features)
+    if r.train_outcomes < EVENTS_PER_RULE * rules:
+        lines.append(f"Caution: {r.train_outcomes} training outcomes for {rules} rules, "
                      f"fewer than {EVENTS_PER_RULE} per rule; treat these points as a hint.")
     return lines
 

@@ -137,8 +137,8 @@ def feedback_command(
     if snippet:
         typer.echo(result.snippet, nl=False)
         return
-    console.print(f"[bold]Scoring feedback[/bold]: {result.leads:,} leads created in "
-                  f"{result.period.label}, scored {result.horizon_days} days after creation; "
+    console.print(f"[bold]Scoring feedback[/bold]: {result.leads:,} {result.cohort}, "
+                  f"scored {result.horizon_days} days after creation; "
                   f"{result.outcomes:,} reached {result.outcome}. Left out: "
                   f"{result.excluded_recent:,} too recent, {result.excluded_undecided:,} "
                   "undecided.", highlight=False)
