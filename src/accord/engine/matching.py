@@ -88,6 +88,37 @@ LEGAL_SUFFIXES: tuple[str, ...] = (
 (`Acme Co Ltd` → `acme`), never the first word (`AG` alone stays `ag`). Compared after
 punctuation is removed, so `Inc.` is `inc` and `B.V.` is `bv`."""
 
+WORD_FORMS: dict[str, tuple[str, ...]] = {
+    "technologies": ("tech", "techs"),
+    "international": ("intl", "internat"),
+    "solutions": ("solns", "soln"),
+    "consulting": ("consult",),
+    "systems": ("sys", "syst"),
+    "industries": ("ind", "inds"),
+    "holdings": ("hldgs", "hldg"),
+    "engineering": ("eng", "engg"),
+    "logistics": ("log",),
+    "partners": ("ptnrs", "ptnr"),
+    "global": ("glbl",),
+    "group": ("grp",),
+    "associates": ("assoc", "assocs"),
+    "therapeutics": ("thera", "therap"),
+    "pharma": ("pharm",),
+    "analytics": ("anlytcs",),
+    "manufacturing": ("mfg",),
+    "services": ("svcs", "svc"),
+    "management": ("mgmt",),
+    "national": ("natl",),
+    "brothers": ("bros",),
+    "communications": ("comms",),
+    "center": ("ctr",),
+}
+"""Shortened business words, each written out before comparing (`Acme Tech Intl` →
+`acme technologies international`). Only short forms are rewritten, towards the long form:
+full words are left alone, so a typo in one (`internatinoal`) stays one swap away from
+the account's spelling. Whole words only, applied to accounts and leads alike, so a
+company really called *Acme Tech* still matches itself."""
+
 KNOWN_CONFIDENCE = 1.0
 DOMAIN_CONFIDENCE = 0.95
 PARENT_DOMAIN_CONFIDENCE = 0.90
@@ -130,6 +161,8 @@ DUPLICATE_SCHEMA = pa.schema([
 ])
 
 _SUFFIX_PATTERN = r"( (" + "|".join(LEGAL_SUFFIXES) + r"))+$"
+_WORD_PATTERNS = tuple((r"\b(" + "|".join(forms) + r")\b", word)
+                       for word, forms in WORD_FORMS.items())
 # Explicit code-point ranges rather than Unicode classes (\p{L}): RE2 compiles these in
 # microseconds, which keeps the live path (one lead, same kernels) fast.
 _COMBINING_MARKS = (r"[\x{0300}-\x{036F}\x{1AB0}-\x{1AFF}\x{1DC0}-\x{1DFF}"
@@ -179,7 +212,8 @@ def normalise_company_names(names: ArrowStrings | Sequence[str | None]) -> pa.Ar
     Steps: Unicode NFKD (`ﬁ` → `fi`, full-width → ASCII) with combining accents dropped;
     lower case; `&` → `and`; full stops and apostrophes removed (`B.V.` → `bv`); every run
     of punctuation, symbols and spaces (`_PUNCTUATION`) → one space; trimmed; trailing
-    `LEGAL_SUFFIXES` removed. Blank results are null. Letters of every script are kept.
+    `LEGAL_SUFFIXES` removed; `WORD_FORMS` written in their long form (`Intl` → `international`; see
+    there). Blank results are null. Letters of every script are kept.
     """
     x = _strings(names)
     x = pc.utf8_normalize(x, "NFKD")
@@ -190,6 +224,8 @@ def normalise_company_names(names: ArrowStrings | Sequence[str | None]) -> pa.Ar
     x = pc.replace_substring_regex(x, _PUNCTUATION, " ")
     x = pc.utf8_trim_whitespace(x)
     x = pc.replace_substring_regex(x, _SUFFIX_PATTERN, "")
+    for pattern, word in _WORD_PATTERNS:
+        x = pc.replace_substring_regex(x, pattern, word)
     return _blank_to_null(x)
 
 
@@ -270,8 +306,9 @@ class AccountIndex:
     of key i, or null when the key is ambiguous. A full name outranks an abbreviation: a
     key that is one account's full name and another's abbreviation belongs to the first.
     `name_is_abbreviation[i]` is true when key i is only an abbreviation; `name_groups[i]`
-    is equal for keys of the same account (and unique for ambiguous keys), so the runner-up
-    is always another account. `name_choices`, `domain_lookup` and `name_lookup` hold the
+    is equal for keys of the same account (and unique for ambiguous keys), and row i of
+    `name_group_members` lists every key of that group (padded by repeating one), so the
+    runner-up is always another account. `name_choices`, `domain_lookup` and `name_lookup` hold the
     same data as Python objects for rapidfuzz and the live path.
     """
 
@@ -281,6 +318,7 @@ class AccountIndex:
     name_accounts: pa.Array
     name_is_abbreviation: B
     name_groups: I64
+    name_group_members: I64
     name_choices: tuple[str, ...]
     domain_lookup: Mapping[str, str]
     name_lookup: Mapping[str, int]
@@ -321,6 +359,21 @@ def _owners(keys: pa.Array, account_ids: pa.Array) -> pa.Table:
     return pa.table({"key": g.column("key"), "account_id": owner})
 
 
+def _group_members(groups: I64) -> I64:
+    """`(len(groups), width)`: row i holds the positions of every key in i's group, padded
+    with the group's first key."""
+    if len(groups) == 0:
+        return np.zeros((0, 1), dtype=np.int64)
+    _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    order = np.argsort(inverse, kind="stable")
+    starts = np.cumsum(counts) - counts
+    rank = np.arange(len(groups)) - starts[inverse[order]]
+    table = np.full((len(counts), int(counts.max())), -1, dtype=np.int64)
+    table[inverse[order], rank] = order
+    table = np.where(table < 0, table[:, :1], table)
+    return table[inverse]
+
+
 def build_account_index(accounts: pa.Table) -> AccountIndex:
     """Prepare `accounts` (columns account_id, name, domain) for matching."""
     ids = _strings(accounts.column("account_id"))
@@ -341,6 +394,7 @@ def build_account_index(accounts: pa.Table) -> AccountIndex:
     groups = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
     ambiguous = groups < 0
     groups[ambiguous] = -1 - np.flatnonzero(ambiguous)
+    members = _group_members(groups)
     choices = tuple(names.column("key").to_pylist())
     domain_keys = _strings(domains.column("key"))
     domain_accounts = _strings(domains.column("account_id"))
@@ -351,6 +405,7 @@ def build_account_index(accounts: pa.Table) -> AccountIndex:
         name_accounts=name_accounts,
         name_is_abbreviation=np.asarray(names.column("abbreviation").to_numpy(), dtype=bool),
         name_groups=groups,
+        name_group_members=members,
         name_choices=choices,
         domain_lookup=dict(zip(domain_keys.to_pylist(), domain_accounts.to_pylist(),
                                strict=True)),
@@ -393,8 +448,7 @@ def best_two_names(queries: Sequence[str], index: AccountIndex, *, workers: int 
         top = np.argmax(scores, axis=1)
         best[start:stop] = scores[rows, top]
         pos[start:stop] = top
-        same = index.name_groups[None, :] == index.name_groups[top][:, None]
-        scores[same] = 0.0
+        scores[rows[:, None], index.name_group_members[top]] = 0.0
         second[start:stop] = scores.max(axis=1)
     return best, second, pos
 
