@@ -14,6 +14,7 @@ import ibis
 import ibis.expr.types as ir
 
 from accord.analytics.kpis.errors import KpiError
+from accord.analytics.kpis.timeline import first_reps
 from accord.contract.issues import did_you_mean
 from accord.store import Store
 
@@ -74,7 +75,9 @@ def group_leads(store: Store, timeline: ir.Table, by: str | None) -> ir.Table:
     if by in _LEAD_COLUMN:
         return timeline.mutate(group=label(timeline[_LEAD_COLUMN[by]]))
     if by == "rep":
-        return timeline.mutate(group=label(timeline.first_rep_id))
+        reps = first_reps(store)
+        j = timeline.left_join(reps, timeline.lead_id == reps.lead_id)
+        return j.select(*[j[c] for c in timeline.columns], group=label(reps.first_rep_id))
     if by in _ACCOUNT_COLUMN:
         acc = store.table("accounts").view()
         j = timeline.left_join(acc, timeline.account_id == acc.account_id)

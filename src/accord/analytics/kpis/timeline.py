@@ -5,7 +5,7 @@ reached a stage when it has a stage event into that stage *or any later funnel s
 opportunity (Opportunity) or a won opportunity (Won). So the time it reached a stage is the
 earliest of those events, and a lead reached a stage exactly when `lead_depth` says so.
 
-Columns added to the lead's own columns:
+Columns: the lead's `LEAD_COLUMNS`, and
 
 - `mql_at`, `sal_at`, `sql_at`, `opportunity_at`, `won_at`: first reach of each stage
   (a won opportunity counts at `closed_at`, or at `created_at` when no close time is known).
@@ -16,7 +16,10 @@ Columns added to the lead's own columns:
 - `clock_start_at`: when the speed-to-lead clock starts (the contract's first-touch SLA
   `start` stage, MQL by default); `first_touch_at`: the first sales activity at or after it.
 - `followup_at`: the first sales activity at or after `engaged_at` (for the handoff rate).
-- `activities`: sales activities on the lead; `first_rep_id`: the rep of the first one.
+- `activities`: sales activities on the lead.
+
+The rep who first worked a lead (for splits by rep) is joined only when asked
+(`first_reps`), because an ordered aggregate over every activity is costly.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ REACHED_AT: dict[str, str] = {
     "Lead": "created_at", "MQL": "mql_at", "SAL": "sal_at", "SQL": "sql_at",
     "Opportunity": "opportunity_at", "Won": "won_at",
 }
+# The lead columns KPIs read (dimensions and the cohort clock); the rest stay behind.
+LEAD_COLUMNS = ("lead_id", "account_id", "channel", "campaign_id", "landing_page", "created_at")
 _FORWARD_OF_MQL = tuple(s for s, d in _EVENT_DEPTH.items() if d >= _EVENT_DEPTH["MQL"])
 
 
@@ -89,7 +94,7 @@ def rejections(store: Store) -> ir.Table:
 
 def lead_timeline(store: Store, contract: Contract) -> ir.Table:
     """The per-lead timeline described in the module docstring, one row per lead."""
-    leads = store.table("leads")
+    leads = store.table("leads").select(*LEAD_COLUMNS)
     times = stage_times(store)
     rej = rejections(store)
     tch = store.table("touches")
@@ -107,7 +112,6 @@ def lead_timeline(store: Store, contract: Contract) -> ir.Table:
     aj = act.join(marks, act.lead_id == marks.lead_id)
     per_lead = aj.group_by(act.lead_id).aggregate(
         activities=aj.activity_id.count(),
-        first_rep_id=aj.rep_id.argmin(aj.occurred_at),
         first_touch_at=aj.occurred_at.min(where=aj.occurred_at >= aj.clock_start_at),
         followup_at=aj.occurred_at.min(where=aj.occurred_at >= aj.engaged_at),
     )
@@ -115,7 +119,12 @@ def lead_timeline(store: Store, contract: Contract) -> ir.Table:
     return joined.select(
         *[joined[c] for c in t.columns],
         activities=per_lead.activities.fill_null(0),
-        first_rep_id=per_lead.first_rep_id,
         first_touch_at=per_lead.first_touch_at,
         followup_at=per_lead.followup_at,
     )
+
+
+def first_reps(store: Store) -> ir.Table:
+    """Per worked lead: `first_rep_id`, the rep of its first sales activity."""
+    act = store.table("activities")
+    return act.group_by("lead_id").aggregate(first_rep_id=act.rep_id.argmin(act.occurred_at))
