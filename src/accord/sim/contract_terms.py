@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from accord.errors import AccordError
+
 STARTER_CONTRACT = "starter.yaml"
 
 # The funnel the simulator drives; every name must be a stage of the contract.
@@ -75,7 +77,7 @@ class ContractTerms:
         return to_stage in self.next_stages.get(from_stage, ())
 
 
-class ContractTermsError(ValueError):
+class ContractTermsError(AccordError, ValueError):
     """The contract file lacks something the simulator needs; the message names it."""
 
 

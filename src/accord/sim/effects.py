@@ -25,6 +25,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from accord.errors import AccordError
+
 ConvertStage = Literal["SAL", "SQL", "Opportunity", "Customer"]
 CeilingStage = Literal["MQL", "SAL", "SQL", "Opportunity"]
 SegmentField = Literal["industry", "segment", "region", "country"]
@@ -83,7 +85,7 @@ class Effects(BaseModel):
     effects: tuple[Effect, ...] = ()
 
 
-class EffectsFileError(ValueError):
+class EffectsFileError(AccordError, ValueError):
     """An effects file is unreadable or invalid. Carries the file and the field path."""
 
     def __init__(self, message: str, file: str | None = None, field: str | None = None) -> None:
