@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -445,6 +446,14 @@ def test_compare_puts_models_side_by_side():
 def test_compare_shows_unattributed_conversions():
     table = compare(Journeys.from_touches(*_touch_tables()), ["linear"], lookback_days=60)
     assert table.loc["(unattributed)", "linear"] == 1
+
+
+def test_the_examples_in_docs_attribution_md_run():
+    doc = Path(__file__).resolve().parents[2] / "docs" / "attribution.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    assert blocks, "docs/attribution.md has no python example"
+    for block in blocks:
+        exec(compile(block, str(doc), "exec"), {})
 
 
 # ---------------------------------------------------------------------- the oracle
