@@ -144,6 +144,9 @@ def render(r: dict[str, Any], report: Any) -> str:
     if not p["reused"]:
         lines.append(f"Preparing the store (not part of the target): simulate "
                      f"{p['simulate_wall']:.0f} s wall, import {p['import_wall']:.0f} s wall.")
+    else:
+        lines.append("The store was prepared by an earlier run (simulating and importing are "
+                     "not part of the target).")
     lines.append(f"Peak RSS {r['peak_rss_mb']:,.0f} MB.")
     if report is not None:
         lines += ["", "Company-wide values, all time, cohort view (for orientation):", "",
