@@ -7,6 +7,7 @@ import typer
 from accord.cli import contract as contract_cli
 from accord.cli import org as org_cli
 from accord.cli import workspace as workspace_cli
+from accord.cli.attribution import attribution_command
 from accord.cli.insights import insights_command
 from accord.cli.kpis import effectiveness_command, kpis_command
 from accord.cli.route import route_command
@@ -31,6 +32,7 @@ app.command("funnel")(workspace_cli.funnel_command)
 app.command("route")(route_command)
 app.command("sla")(sla_command)
 app.command("kpis")(kpis_command)
+app.command("attribution")(attribution_command)
 app.command("insights")(insights_command)
 app.command("effectiveness")(effectiveness_command)
 app.add_typer(org_cli.app, name="org")

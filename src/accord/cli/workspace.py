@@ -23,6 +23,7 @@ from accord.cli.common import (
 from accord.cli.render import counts_table, funnel_table
 from accord.errors import AccordError
 from accord.ingest.fact_folder import import_fact_folder
+from accord.ingest.mapping import import_mapping
 from accord.workspace import init_workspace
 
 
@@ -48,6 +49,9 @@ def init_command(
 @guarded
 def import_command(
     path: Annotated[Path, typer.Argument(help="Folder of fact files: <table>.csv or .parquet.")],
+    mapping: Annotated[Path | None, typer.Option(
+        help="A column-mapping YAML for files not in the canonical format (see docs/kpis.md)."
+    )] = None,
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
     as_json: JsonOpt = False,
@@ -62,12 +66,17 @@ def import_command(
       accord import exports/2026-11/
 
       accord import data/ --store postgresql://127.0.0.1/test?schema=acme --json
+
+      accord import olist-export/ --mapping mappings/olist.yaml
     """
     ws = workspace(ws_path, store)
     st = ws.open_store()
     try:
         with console.status("importing…"):
-            result = import_fact_folder(st, path)
+            if mapping is not None:
+                result = import_mapping(st, mapping, path)
+            else:
+                result = import_fact_folder(st, path)
     finally:
         st.close()
     if as_json:

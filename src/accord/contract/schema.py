@@ -22,8 +22,8 @@ DurationField = Annotated[
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Intent = Literal["hand_raise", "high", "medium", "low", "none"]
 AttributionModel = Literal[
-    "first_touch", "last_touch", "linear", "time_decay", "u_shaped", "w_shaped", "two_touch",
-    "markov", "shapley",
+    "first_touch", "last_touch", "linear", "time_decay", "u_shaped", "position_based",
+    "w_shaped", "two_touch", "markov_o1", "markov_o2", "markov_o3", "shapley",
 ]
 
 
