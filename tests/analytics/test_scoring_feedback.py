@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 import typer
 import yaml
+from doc_blocks import fenced_blocks
 from scipy import optimize, stats
 from typer.testing import CliRunner
 
@@ -450,20 +451,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "scoring-feedback.md"
 
 
 def doc_blocks(lang: str) -> list[str]:
-    """Fenced blocks of the doc whose info string is `lang` ("" for bare fences)."""
-    found: list[str] = []
-    current: list[str] | None = None
-    keep = False
-    for line in DOC.read_text().splitlines():
-        if current is None and line.startswith("```"):
-            current, keep = [], line[3:].strip() == lang
-        elif current is not None and line.strip() == "```":
-            if keep:
-                found.append("\n".join(current) + "\n")
-            current = None
-        elif current is not None:
-            current.append(line)
-    return found
+    return fenced_blocks(DOC, lang)
 
 
 def test_doc_python_example_runs() -> None:

@@ -6,6 +6,7 @@ import shlex
 from pathlib import Path
 
 import typer
+from doc_blocks import fenced_blocks
 from typer.testing import CliRunner
 
 from accord.cli.sla import sla_command
@@ -15,20 +16,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "sla.md"
 
 
 def blocks(lang: str) -> list[str]:
-    """Fenced blocks whose info string is `lang` ("" for bare fences)."""
-    found: list[str] = []
-    current: list[str] | None = None
-    keep = False
-    for line in DOC.read_text().splitlines():
-        if current is None and line.startswith("```"):
-            current, keep = [], line[3:].strip() == lang
-        elif current is not None and line.strip() == "```":
-            if keep:
-                found.append("\n".join(current) + "\n")
-            current = None
-        elif current is not None:
-            current.append(line)
-    return found
+    return fenced_blocks(DOC, lang)
 
 
 def test_python_examples_run() -> None:
