@@ -1,0 +1,291 @@
+"""`accord run`: recompute every derived table from the facts and the active contract.
+
+Steps, in order (each replaces its derived tables whole; DESIGN principle 2):
+
+1. `match` — lead-to-account matching (`engine/matching.py`) → `lead_accounts`;
+2. `scores` — fit per ICP, best ICP, tier and engagement as of `as_of` for every lead
+   (`engine/scoring.py` over `engine/lead_frame.py`) → `scores`;
+3. `stages` — the lifecycle replayed over the facts (`engine/lifecycle.py`) →
+   `stage_history` and `stages`;
+4. `route` — owners by the contract's routing rules (`engine/routing.py`) →
+   `assignments`, `routing_skips`, `routing_pools`;
+5. `sla` — SLA clocks as of `as_of` (`engine/sla_clock.py`) → `sla_states`,
+   `sla_escalations`.
+
+A step whose engine module is not installed is skipped and reported as such. Everything
+is vectorised: Ibis expressions run in the store's backend (scores and stages never loop
+over leads in Python); matching and SLA clocks are Arrow/NumPy; routing is the one
+sequential pass the contract's round-robin needs. Facts dated after `as_of` are ignored,
+so a run can be replayed as of any past moment.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from accord.contract.criteria import column_key, parse_criteria, referenced_names
+from accord.contract.schema import Contract
+from accord.engine.lead_frame import lead_profile, with_fit
+from accord.engine.lifecycle import Lifecycle, current_stages, decision_rows, stage_history
+from accord.engine.scoring import (
+    LeadScore,
+    ScoringModel,
+    engagement_as_of,
+    engagement_by_lead,
+    field_keys,
+    fit_column_name,
+    fit_scores,
+)
+from accord.errors import EngineError
+from accord.store.base import DERIVED_PREFIX, Store
+
+__all__ = ["RunSummary", "ScoreRow", "StepSummary", "explain_lead", "run", "score_table",
+           "top_scores"]
+
+
+@dataclass(frozen=True)
+class StepSummary:
+    """One step of a run: rows written per derived table and wall time."""
+
+    name: str
+    seconds: float
+    rows: dict[str, int] = field(default_factory=dict)
+    skipped: str | None = None  # why the step did not run
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"step": self.name, "seconds": round(self.seconds, 3), "rows": self.rows,
+                "skipped": self.skipped}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What `run` computed: the as-of time, the contract version, each step, and the
+    lead counts by stage and by tier."""
+
+    as_of: datetime
+    contract_version: int
+    steps: tuple[StepSummary, ...]
+    leads: int
+    stages: dict[str, int]
+    tiers: dict[str, int]
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.steps)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(), "contract_version": self.contract_version,
+                "seconds": round(self.seconds, 3), "leads": self.leads,
+                "stages": self.stages, "tiers": self.tiers,
+                "steps": [s.as_dict() for s in self.steps]}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _optional(module: str) -> Any | None:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def score_table(store: Store, contract: Contract, as_of: datetime, *,
+                profile: ibis.Table | None = None) -> ibis.Table:
+    """The `scores` table as an Ibis expression: lead_id, `fit_<icp>` per ICP, fit, tier,
+    icp, engagement (one row per lead created at or before `as_of`). `profile` is
+    `with_fit(lead_profile(...))` when the caller already has it."""
+    model = ScoringModel.from_contract(contract)
+    if profile is None:
+        profile = with_fit(model, lead_profile(store, as_of=as_of))
+    fits = [fit_column_name(icp.name) for icp in model.icps]
+    eng = engagement_by_lead(model, store.table("touches"), as_of, signals=False)
+    left = profile.select("lead_id", *fits, "fit", "tier", "icp")
+    right = eng.select(eng_lead="lead_id", eng_value="engagement")
+    joined = left.left_join(right, left.lead_id == right.eng_lead)
+    return joined.select("lead_id", *fits, "fit", "tier", "icp",
+                         engagement=joined.eng_value.fill_null(0.0))
+
+
+class _Scratch:
+    """Intermediate results materialized once per run as temporary tables (so that a
+    result several steps read is computed once), dropped when the run ends."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.names: list[str] = []
+
+    def keep(self, name: str, expr: ibis.Table) -> ibis.Table:
+        full = f"accord_run_{name}"
+        table = self.store.con.create_table(full, obj=expr, temp=True, overwrite=True)
+        self.names.append(full)
+        return table
+
+    def drop(self) -> None:
+        for name in self.names:
+            self.store.con.drop_table(name, force=True)
+        self.names.clear()
+
+
+def _write(store: Store, name: str, data: pa.Table | ibis.Table) -> int:
+    """Replace derived table `name`; an Ibis expression is computed inside the backend."""
+    if isinstance(data, pa.Table):
+        store.write_derived(name, data)
+        return data.num_rows
+    store.con.create_table(f"{DERIVED_PREFIX}{name}", obj=data, overwrite=True)
+    return int(store.derived(name).count().execute())
+
+
+def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
+        progress: Callable[[StepSummary], None] | None = None) -> RunSummary:
+    """Recompute `lead_accounts`, `scores`, `stage_history`, `stages`, `assignments` and
+    `sla_states` for the whole store as of `as_of` (default: now, UTC)."""
+    at = as_of if as_of is not None else utc_now()
+    at = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo is not None else at
+    model = ScoringModel.from_contract(contract)
+    lifecycle = Lifecycle.from_contract(contract)
+    steps: list[StepSummary] = []
+
+    def step(name: str, work: Callable[[], dict[str, int] | str]) -> None:
+        started = time.perf_counter()
+        out = work()
+        seconds = time.perf_counter() - started
+        summary = StepSummary(name, seconds, skipped=out) if isinstance(out, str) \
+            else StepSummary(name, seconds, rows=out)
+        steps.append(summary)
+        if progress is not None:
+            progress(summary)
+
+    scratch = _Scratch(store)
+    kept: dict[str, ibis.Table] = {}
+
+    def match() -> dict[str, int] | str:
+        matching = _optional("accord.engine.matching")
+        if matching is None:
+            return "engine.matching is not installed"
+        result = matching.match_store(store)
+        return {"lead_accounts": int(result.num_rows)}
+
+    def scores() -> dict[str, int]:
+        profile = lead_profile(store, as_of=at, keys=_profile_keys(contract, lifecycle))
+        kept["profile"] = scratch.keep("profile", with_fit(model, profile))
+        table = score_table(store, contract, at, profile=kept["profile"])
+        return {"scores": _write(store, "scores", table)}
+
+    def stages() -> dict[str, int]:
+        profile = kept["profile"]
+        decisions = scratch.keep("decisions", decision_rows(store, lifecycle, profile, at))
+        history = stage_history(store, lifecycle, model, profile, at, decisions=decisions)
+        rows = {"stage_history": _write(store, "stage_history", history)}
+        current = current_stages(lifecycle, store.derived("stage_history"))
+        rows["stages"] = _write(store, "stages", current)
+        return rows
+
+    def route() -> dict[str, int] | str:
+        routing = _optional("accord.engine.routing")
+        if routing is None:
+            return "engine.routing is not installed"
+        result = routing.route_leads(kept["profile"], None, store.table("reps"),
+                                     store.table("rep_availability"), contract.routing,
+                                     timezone=contract.calendar.timezone)
+        return {"assignments": _write(store, "assignments", result.assignments),
+                "routing_skips": _write(store, "routing_skips", result.skips),
+                "routing_pools": _write(store, "routing_pools", result.members)}
+
+    def sla() -> dict[str, int] | str:
+        sla_clock = _optional("accord.engine.sla_clock")
+        if sla_clock is None:
+            return "engine.sla_clock is not installed"
+        clocks = sla_clock.compute_sla_clocks(store, contract, at)
+        return {"sla_states": _write(store, "sla_states", clocks.states),
+                "sla_escalations": _write(store, "sla_escalations", clocks.escalations)}
+
+    try:
+        step("match", match)
+        step("scores", scores)
+        step("stages", stages)
+        step("route", route)
+        step("sla", sla)
+    finally:
+        scratch.drop()
+
+    by_stage = store.derived("stages").group_by("stage").aggregate(n=ibis._.count())
+    stage_counts = {str(r["stage"]): int(r["n"]) for r in by_stage.to_pyarrow().to_pylist()}
+    sc = store.derived("scores")
+    by_tier = sc.group_by("tier").aggregate(n=sc.count()).to_pyarrow().to_pylist()
+    tier_counts = {("none" if r["tier"] is None else str(r["tier"])): int(r["n"])
+                   for r in by_tier}
+    return RunSummary(at, contract.version, tuple(steps), sum(stage_counts.values()),
+                      dict(sorted(stage_counts.items(), key=_stage_order(lifecycle))),
+                      dict(sorted(tier_counts.items())))
+
+
+def _profile_keys(contract: Contract, lifecycle: Lifecycle) -> set[str]:
+    """Lead-frame keys a run reads: ICP fields, constant MQL keys, routing conditions."""
+    keys = {k for icp in contract.icps.values() for f in icp.criteria for k in field_keys(f)}
+    keys |= lifecycle.mql_keys()
+    for rule in contract.routing.rules:
+        if rule.when is not None:
+            keys |= {column_key(r) for r in referenced_names(parse_criteria(rule.when))}
+    return keys | {"account_owner_rep_id"}
+
+
+def _stage_order(lifecycle: Lifecycle) -> Callable[[tuple[str, int]], tuple[int, str]]:
+    position = {s: i for i, s in enumerate(lifecycle.stages)}
+    return lambda item: (position.get(item[0], len(position)), item[0])
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One lead's scores in a ranking."""
+
+    lead_id: str
+    fit: int
+    tier: str | None
+    icp: str | None
+    engagement: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"lead_id": self.lead_id, "fit": self.fit, "tier": self.tier, "icp": self.icp,
+                "engagement": self.engagement}
+
+
+def top_scores(store: Store, contract: Contract, as_of: datetime, *,
+               limit: int = 20) -> tuple[ScoreRow, ...]:
+    """The best-scored leads as of `as_of`: highest fit first, then engagement, then id."""
+    table = score_table(store, contract, as_of)
+    rows = (table.order_by([ibis.desc("fit"), ibis.desc("engagement"), "lead_id"])
+            .limit(limit).to_pyarrow().to_pylist())
+    return tuple(ScoreRow(r["lead_id"], int(r["fit"]), r["tier"], r["icp"],
+                          float(r["engagement"])) for r in rows)
+
+
+def explain_lead(store: Store, contract: Contract, lead_id: str,
+                 as_of: datetime) -> LeadScore:
+    """One lead's scores as of `as_of` with every criterion's and signal's points.
+
+    Reads the lead's frame row and touches from the store and explains them with the
+    scoring definitions (the same ones the batch expressions compile)."""
+    model = ScoringModel.from_contract(contract)
+    profile = lead_profile(store, as_of=as_of)
+    rows = profile.filter(profile.lead_id == lead_id).to_pyarrow().to_pylist()
+    if not rows:
+        raise EngineError(f"unknown lead {lead_id!r}: no lead with that id was created by "
+                          f"{as_of.isoformat()}")
+    fit = fit_scores(model, rows[0])
+    t = store.table("touches")
+    touches = (t.filter(t.lead_id == lead_id).select("occurred_at", "signal")
+               .to_pyarrow().to_pylist())
+    detail = engagement_as_of(model, ((r["occurred_at"], r["signal"]) for r in touches),
+                              as_of)
+    return LeadScore(lead_id, as_of, fit.fit, fit.tier, fit.icp, detail.engagement,
+                     fit.by_icp, detail)

@@ -1,0 +1,517 @@
+"""The lifecycle state machine (contract key `stages`), derived from facts.
+
+Stages, owners and allowed moves (`next`) come from the contract. The engine gives a few
+stages their domain role by name (DOMAIN §1: Lead → MQL → SAL → SQL → Opportunity →
+Customer, plus Nurture and Disqualified); a contract without one of them simply has no
+such step:
+
+- the **first stage listed** (`Lead` in the starter contract) is where a lead starts;
+- `MQL` is entered by its `entry` criteria, never by hand;
+- `SAL` is sales accepting the lead (the criteria name `accepted`);
+- `Nurture` and `Disqualified` are where sales sends a lead back: every move into them is
+  a rejection and needs one of the contract's `rejection_reasons` (seed 004);
+- `Opportunity` is entered when an opportunity is created for the lead, `Customer` when
+  one is won. A lost opportunity has no stage of its own: the lead stays in `Opportunity`
+  until sales recycles it to `Nurture` or disqualifies it.
+
+**Replay** (what the active contract says — the *derived* view, DESIGN principle 2). A
+lead's timeline is its facts in order of `(time, kind, id)`, kinds ordered creation <
+touch < sales activity < stage event < opportunity created < opportunity won. Then:
+
+1. Stage events (except those into `MQL`) and opportunities are *decisions*: each sets
+   the stage it names. They are facts — a stage a person actually set — so they apply
+   even when the contract does not allow the move; such a move is counted as
+   `off_contract` (so is a move into `Nurture`/`Disqualified` without a valid reason
+   code) for the audit. The live engine refuses them before they become facts.
+2. `MQL` is derived, not read: at the lead's creation and at each touch, the `MQL` entry
+   criteria are evaluated with the lead's scores *as of that moment* (engagement, signal
+   flags and counts, `accepted`, `rejected` up to and including that touch). Between two
+   decisions (a *segment*) the first moment the criteria hold moves the lead to `MQL`,
+   when `MQL` is an allowed next stage of the stage the segment started in (the first
+   segment starts in the first stage). So a lead recycled to `Nurture` comes back as an
+   MQL at its next touch that meets the criteria; a bare `fit`-only rule is met at
+   creation. `MQL` stage events in the facts are the *actual* view and are not read here.
+3. A decision into the stage the lead is already in changes nothing and is not a
+   transition (a second opportunity while in `Opportunity`).
+
+`accepted` / `rejected` as of a moment: the lead has a stage event into `SAL` / into a
+send-back stage at or before it (ever, not only the latest).
+
+Batch (`derive_stages`) does this with window functions over the union of the lead's
+facts — running decayed engagement per touch, the decision count as segment number, the
+first qualifying touch per segment, then `lag` over the transitions for legality — and
+never loops over leads in Python. Live (`engine/live.py`) applies the same rules one
+event at a time; a property test checks both give the same stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import ibis
+import ibis.expr.types as ir
+
+from accord.contract.criteria import (
+    And,
+    Node,
+    Or,
+    column_key,
+    parse_criteria,
+    referenced_names,
+    to_ibis,
+    to_predicate,
+)
+from accord.contract.schema import Contract
+from accord.engine.scoring import ScoringModel, running_engagement
+from accord.errors import EngineError
+from accord.store.base import Store
+
+__all__ = [
+    "RANK_ACTIVITY",
+    "RANK_CREATED",
+    "RANK_OPPORTUNITY",
+    "RANK_STAGE_EVENT",
+    "RANK_TOUCH",
+    "RANK_WON",
+    "IllegalTransitionError",
+    "Lifecycle",
+    "RejectionReasonError",
+    "StageEvent",
+    "StageRoles",
+    "StageTables",
+    "could_hold",
+    "current_stages",
+    "decision_rows",
+    "derive_stages",
+    "stage_history",
+]
+
+# Order of facts at the same instant (see the module docstring).
+RANK_CREATED: Final = 0
+RANK_TOUCH: Final = 1
+RANK_ACTIVITY: Final = 2
+RANK_STAGE_EVENT: Final = 3
+RANK_OPPORTUNITY: Final = 4
+RANK_WON: Final = 5
+
+ENGINE_ACTOR: Final = "accord"
+
+
+class IllegalTransitionError(EngineError):
+    """A move the contract's `stages.<stage>.next` does not allow."""
+
+    def __init__(self, lead_id: str, stage: str, to_stage: str, allowed: tuple[str, ...],
+                 record: str | None = None) -> None:
+        self.lead_id = lead_id
+        self.stage = stage
+        self.to_stage = to_stage
+        self.allowed = allowed
+        shown = ", ".join(allowed) if allowed else "none (it is a final stage)"
+        what = f" ({record})" if record else ""
+        super().__init__(
+            f"lead {lead_id!r}{what} is in stage {stage!r} and cannot move to {to_stage!r}; "
+            f"allowed next stages: {shown}")
+
+
+class RejectionReasonError(EngineError):
+    """A move into a send-back stage without one of the contract's reason codes."""
+
+    def __init__(self, lead_id: str, to_stage: str, reason: str | None,
+                 codes: tuple[str, ...], record: str | None = None) -> None:
+        self.lead_id = lead_id
+        self.reason = reason
+        what = f" ({record})" if record else ""
+        got = "no reason" if not reason else f"unknown reason {reason!r}"
+        super().__init__(
+            f"sending lead {lead_id!r}{what} to {to_stage!r} is a rejection and needs a "
+            f"reason code from rejection_reasons ({', '.join(codes)}); got {got}")
+
+
+@dataclass(frozen=True)
+class StageRoles:
+    """Which contract stages play the engine's roles; None when the contract lacks one."""
+
+    initial: str
+    mql: str | None
+    accepted: str | None
+    recycle: str | None
+    disqualified: str | None
+    opportunity: str | None
+    won: str | None
+
+    @classmethod
+    def from_stages(cls, stages: Mapping[str, Any]) -> StageRoles:
+        names = list(stages)
+        if not names:
+            raise EngineError("the contract defines no stages")
+
+        def named(name: str) -> str | None:
+            return name if name in stages else None
+
+        return cls(names[0], named("MQL"), named("SAL"), named("Nurture"),
+                   named("Disqualified"), named("Opportunity"), named("Customer"))
+
+    @property
+    def send_back(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.recycle, self.disqualified) if s is not None)
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """One stage transition as a `stage_events` fact row."""
+
+    event_id: str
+    lead_id: str
+    from_stage: str | None
+    to_stage: str
+    occurred_at: datetime
+    actor: str
+    reason: str | None
+    contract_version: int
+
+    def as_row(self) -> dict[str, Any]:
+        return {"event_id": self.event_id, "lead_id": self.lead_id,
+                "from_stage": self.from_stage, "to_stage": self.to_stage,
+                "occurred_at": self.occurred_at, "actor": self.actor, "reason": self.reason,
+                "contract_version": self.contract_version}
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The contract's state machine, compiled once."""
+
+    version: int
+    stages: tuple[str, ...]
+    next: Mapping[str, tuple[str, ...]]
+    owners: Mapping[str, str]
+    roles: StageRoles
+    rejection_reasons: tuple[str, ...]
+    mql_entry: Node | None
+    mql_predicate: Callable[[Mapping[str, Any]], bool] | None
+
+    @classmethod
+    def from_contract(cls, contract: Contract) -> Lifecycle:
+        roles = StageRoles.from_stages(contract.stages)
+        entry_text = contract.stages[roles.mql].entry if roles.mql else None
+        entry = parse_criteria(entry_text) if entry_text else None
+        return cls(
+            version=contract.version,
+            stages=tuple(contract.stages),
+            next={name: tuple(s.next) for name, s in contract.stages.items()},
+            owners={name: s.owner for name, s in contract.stages.items()},
+            roles=roles,
+            rejection_reasons=tuple(contract.rejection_reasons),
+            mql_entry=entry,
+            mql_predicate=to_predicate(entry) if entry is not None else None,
+        )
+
+    def allows(self, from_stage: str | None, to_stage: str) -> bool:
+        return from_stage is not None and to_stage in self.next.get(from_stage, ())
+
+    def mql_allowed_from(self) -> tuple[str, ...]:
+        """Stages from which the criteria may move a lead to MQL."""
+        mql = self.roles.mql
+        if mql is None or self.mql_entry is None:
+            return ()
+        return tuple(s for s in self.stages if mql in self.next.get(s, ()))
+
+    def needs_reason(self, to_stage: str) -> bool:
+        return to_stage in self.roles.send_back
+
+    def reason_ok(self, to_stage: str, reason: str | None) -> bool:
+        return not self.needs_reason(to_stage) or reason in self.rejection_reasons
+
+    def check_decision(self, lead_id: str, current: str, to_stage: str, reason: str | None,
+                       record: str | None = None) -> None:
+        """Raise unless moving `lead_id` from `current` to `to_stage` is legal."""
+        if to_stage not in self.stages:
+            raise EngineError(
+                f"stage {to_stage!r} for lead {lead_id!r}"
+                f"{f' ({record})' if record else ''} is not a stage of the contract; "
+                f"stages: {', '.join(self.stages)}")
+        if to_stage == current or not self.allows(current, to_stage):
+            raise IllegalTransitionError(lead_id, current, to_stage,
+                                         self.next.get(current, ()), record)
+        if not self.reason_ok(to_stage, reason):
+            raise RejectionReasonError(lead_id, to_stage, reason, self.rejection_reasons,
+                                       record)
+
+    def mql_keys(self) -> frozenset[str]:
+        """Lead-frame keys the MQL criteria read."""
+        if self.mql_entry is None:
+            return frozenset()
+        return frozenset(column_key(r) for r in referenced_names(self.mql_entry))
+
+
+# --- batch --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageTables:
+    """Derived lifecycle tables as Ibis expressions.
+
+    `stages`: one row per lead — `lead_id`, `stage`, `stage_owner`, `entered_at` (when the
+    lead entered its current stage), `mql_at` (first MQL), `transitions`, `off_contract`.
+    `history`: every transition — `lead_id`, `seq` (1 = creation), `from_stage`,
+    `to_stage`, `occurred_at`, `source` (`created`, `criteria`, `stage_event`,
+    `opportunity`, `opportunity_won`), `fact_id`, `actor`, `reason`, `legal`.
+    """
+
+    stages: ibis.Table
+    history: ibis.Table
+
+
+_TIMELINE_SCHEMA = {"lead_id": "string", "at": "timestamp(6)", "rank": "int8",
+                    "fid": "string", "signal": "string", "is_decision": "int8",
+                    "is_accept": "int8", "is_reject": "int8", "anchor": "timestamp(6)"}
+
+
+def _timeline_cols(t: ibis.Table, **values: Any) -> ibis.Table:
+    cols = {}
+    for name, dtype in _TIMELINE_SCHEMA.items():
+        value = values.get(name)
+        if isinstance(value, ir.Value):
+            cols[name] = value.cast(dtype)
+        else:
+            cols[name] = ibis.literal(value, type=dtype)
+    return t.select(**cols)
+
+
+def decision_rows(store: Store, lifecycle: Lifecycle, leads: ibis.Table,
+                  as_of: datetime) -> ibis.Table:
+    """Every decision of the known leads up to `as_of`: stage events (except into MQL)
+    and opportunities created / won. Columns lead_id, at, rank, fid, to_stage, source,
+    actor, reason."""
+    at_t = ibis.literal(as_of, type="timestamp(6)")
+    roles = lifecycle.roles
+    ev = store.table("stage_events")
+    ev = ev.filter(ev.occurred_at <= at_t)
+    if roles.mql is not None:
+        ev = ev.filter(ev.to_stage != roles.mql)
+    parts = [ev.select(lead_id=ev.lead_id, at=ev.occurred_at,
+                       rank=ibis.literal(RANK_STAGE_EVENT, type="int8"), fid=ev.event_id,
+                       to_stage=ev.to_stage, source=ibis.literal("stage_event"),
+                       actor=ev.actor, reason=ev.reason)]
+    opp = store.table("opportunities")
+    opp = opp.filter(opp.lead_id.notnull() & (opp.created_at <= at_t))
+    if roles.opportunity is not None:
+        parts.append(opp.select(lead_id=opp.lead_id, at=opp.created_at,
+                                rank=ibis.literal(RANK_OPPORTUNITY, type="int8"),
+                                fid=opp.opportunity_id,
+                                to_stage=ibis.literal(roles.opportunity),
+                                source=ibis.literal("opportunity"),
+                                actor=opp.owner_rep_id, reason=ibis.null("string")))
+    if roles.won is not None:
+        won = opp.filter((opp.status == "won") & opp.closed_at.notnull()
+                         & (opp.closed_at <= at_t))
+        parts.append(won.select(lead_id=won.lead_id, at=won.closed_at,
+                                rank=ibis.literal(RANK_WON, type="int8"),
+                                fid=won.opportunity_id, to_stage=ibis.literal(roles.won),
+                                source=ibis.literal("opportunity_won"),
+                                actor=won.owner_rep_id, reason=ibis.null("string")))
+    decisions = parts[0]
+    for part in parts[1:]:
+        decisions = decisions.union(part, distinct=False)
+    known = leads.select("lead_id")
+    return decisions.semi_join(known, "lead_id")
+
+
+def derive_stages(store: Store, lifecycle: Lifecycle, model: ScoringModel,
+                  profile: ibis.Table, as_of: datetime) -> StageTables:
+    """Replay the state machine over every lead's facts up to `as_of` (batch): the
+    history and, from it, each lead's current stage. See `stage_history`."""
+    history = stage_history(store, lifecycle, model, profile, as_of)
+    return StageTables(current_stages(lifecycle, history), history)
+
+
+def stage_history(store: Store, lifecycle: Lifecycle, model: ScoringModel,
+                  profile: ibis.Table, as_of: datetime, *,
+                  decisions: ibis.Table | None = None) -> ibis.Table:
+    """Every lead's transitions up to `as_of` (batch; `StageTables.history` columns).
+
+    `profile` is one row per lead with `lead_id`, `created_at` and every constant
+    lead-frame key the MQL criteria read (lead and account fields, `fit`, `tier`, `icp`);
+    see `lead_frame.lead_profile` and `lead_frame.with_fit`. `decisions`, when given, is
+    `decision_rows(...)` for the same leads and time (e.g. materialized once).
+    """
+    roles = lifecycle.roles
+    at_t = ibis.literal(as_of, type="timestamp(6)")
+    leads = profile.filter(profile.created_at <= at_t)
+    if decisions is None:
+        decisions = decision_rows(store, lifecycle, leads, as_of)
+    mql = _mql_transitions(store, lifecycle, model, leads, decisions, as_of)
+
+    created = leads.select(lead_id=leads.lead_id, at=leads.created_at,
+                           rank=ibis.literal(RANK_CREATED, type="int8"),
+                           fid=ibis.literal("", type="string"),
+                           to_stage=ibis.literal(roles.initial),
+                           source=ibis.literal("created"),
+                           actor=ibis.literal(ENGINE_ACTOR), reason=ibis.null("string"))
+    moves = created.union(decisions, distinct=False)
+    if mql is not None:
+        moves = moves.union(mql, distinct=False)
+    order = ibis.window(group_by="lead_id", order_by=["at", "rank", "fid"])
+    moves = moves.mutate(from_stage=moves.to_stage.lag().over(order))
+    moves = moves.filter(moves.from_stage.isnull() | (moves.from_stage != moves.to_stage))
+    legal = _legal_pairs(lifecycle, moves.from_stage, moves.to_stage)
+    reason_ok: ir.BooleanValue = ibis.literal(True)
+    if roles.send_back:
+        codes = list(lifecycle.rejection_reasons)
+        reason_ok = ~moves.to_stage.isin(list(roles.send_back)) | (
+            moves.reason.isin(codes).fill_null(False) if codes else ibis.literal(False))
+    is_created = moves.rank == RANK_CREATED
+    return moves.select(
+        "lead_id",
+        seq=(ibis.row_number().over(order) + 1).cast("int64"),
+        from_stage=moves.from_stage, to_stage=moves.to_stage, occurred_at=moves.at,
+        source=moves.source,
+        fact_id=ibis.ifelse(is_created, ibis.null("string"), moves.fid),
+        actor=moves.actor, reason=moves.reason,
+        legal=(is_created | (legal & reason_ok)).fill_null(False))
+
+
+def current_stages(lifecycle: Lifecycle, history: ibis.Table) -> ibis.Table:
+    """Each lead's current stage from its history (`StageTables.stages` columns): the
+    stage of its last transition, with counts of transitions and off-contract moves."""
+    mql = lifecycle.roles.mql
+    metrics: dict[str, ir.Value] = {
+        "last_seq": history.seq.max(),
+        "off_contract": ibis.ifelse(history.legal, 0, 1).cast("int64").sum(),
+    }
+    if mql:
+        metrics["mql_at"] = ibis.cases((history.to_stage == mql, history.occurred_at)).min()
+    per_lead = history.group_by("lead_id").aggregate(**metrics)
+    if not mql:
+        per_lead = per_lead.mutate(mql_at=ibis.null("timestamp(6)"))
+    last = history.select(lead_id_last="lead_id", last_seq_last="seq", stage="to_stage",
+                          entered_at="occurred_at")
+    stages = per_lead.join(last, (per_lead.lead_id == last.lead_id_last)
+                           & (per_lead.last_seq == last.last_seq_last))
+    owner = stages.stage.cases(*lifecycle.owners.items(), else_=ibis.null("string")) \
+        if lifecycle.owners else ibis.null("string")
+    return stages.select(
+        "lead_id", "stage", stage_owner=owner.cast("string"), entered_at="entered_at",
+        mql_at=stages.mql_at.cast("timestamp(6)"),
+        transitions=(stages.last_seq - 1).cast("int64"),
+        off_contract=stages.off_contract.cast("int64"))
+
+
+def _legal_pairs(lifecycle: Lifecycle, from_stage: ir.StringValue,
+                 to_stage: ir.StringValue) -> ir.BooleanValue:
+    branches = [(from_stage == s, to_stage.isin(list(nxt)))
+                for s, nxt in lifecycle.next.items() if nxt]
+    if not branches:
+        return ibis.literal(False)
+    return ibis.cases(*branches, else_=False)
+
+
+_RUNNING_KEYS: Final = frozenset({"engagement", "accepted", "rejected"})
+
+
+def _is_running(key: str) -> bool:
+    """Keys whose value changes along a lead's timeline (the rest are constant)."""
+    return key in _RUNNING_KEYS or key.startswith("signal_")
+
+
+def could_hold(node: Node, table: ibis.Table) -> ir.BooleanValue:
+    """A sound over-approximation of the criteria from constant keys only: false means
+    the criteria can never hold for that lead, whatever its engagement, signals and
+    decisions. Parts that read running keys count as "maybe" (true); `and` / `or` combine
+    the parts, so `fit >= 45 and (engagement >= 40 or ...)` prunes leads with fit < 45."""
+    if not any(_is_running(column_key(r)) for r in referenced_names(node)):
+        return to_ibis(node, table)
+    match node:
+        case And(left, right):
+            return could_hold(left, table) & could_hold(right, table)
+        case Or(left, right):
+            return could_hold(left, table) | could_hold(right, table)
+        case _:
+            return ibis.literal(True)
+
+
+def _mql_transitions(store: Store, lifecycle: Lifecycle, model: ScoringModel,
+                     leads: ibis.Table, decisions: ibis.Table,
+                     as_of: datetime) -> ibis.Table | None:
+    """The derived MQL moves: per segment whose stage allows MQL, the first creation or
+    touch at which the entry criteria hold.
+
+    One window pass over the union of the candidate leads' creation, touches and
+    decisions, ordered like the live engine applies them: running engagement, signal
+    flags and counts, `accepted` / `rejected`, and the segment number (decisions so far).
+    Leads whose constant keys already rule the criteria out (`could_hold`) are skipped.
+    """
+    roles = lifecycle.roles
+    allowed_from = lifecycle.mql_allowed_from()
+    entry = lifecycle.mql_entry
+    if roles.mql is None or entry is None or not allowed_from:
+        return None
+    at_t = ibis.literal(as_of, type="timestamp(6)")
+    keys = lifecycle.mql_keys()
+    constant = sorted(k for k in keys if not _is_running(k))
+    missing = [k for k in constant if k not in leads.columns]
+    if missing:
+        raise KeyError(f"MQL criteria need lead-frame column(s) {', '.join(missing)}")
+    needs_touch_state = any(k == "engagement" or k.startswith("signal_") for k in keys)
+    needs_decision_state = bool(keys & {"accepted", "rejected"})
+
+    candidates = leads.filter(could_hold(entry, leads)).select(
+        "lead_id", "created_at", *constant)
+    touches = store.table("touches")
+    touches = touches.filter(touches.occurred_at <= at_t).join(
+        candidates.select("lead_id", anchor="created_at"), "lead_id")
+    decided = decisions.semi_join(candidates.select("lead_id"), "lead_id")
+    send_back = list(roles.send_back)
+    accepted = [roles.accepted] if roles.accepted else []
+    parts = [
+        _timeline_cols(candidates, lead_id=candidates.lead_id, at=candidates.created_at,
+                       rank=RANK_CREATED, fid="", is_decision=0, is_accept=0, is_reject=0,
+                       anchor=candidates.created_at),
+        _timeline_cols(touches, lead_id=touches.lead_id, at=touches.occurred_at,
+                       rank=RANK_TOUCH, fid=touches.touch_id,
+                       signal=touches.signal if needs_touch_state else None,
+                       is_decision=0, is_accept=0, is_reject=0, anchor=touches.anchor),
+        _timeline_cols(decided, lead_id=decided.lead_id, at=decided.at,
+                       rank=decided.rank, fid=decided.fid, is_decision=1,
+                       is_accept=ibis.ifelse(decided.to_stage.isin(accepted), 1, 0)
+                       if accepted else 0,
+                       is_reject=ibis.ifelse(decided.to_stage.isin(send_back), 1, 0)
+                       if send_back else 0),
+    ]
+    timeline = parts[0].union(parts[1], distinct=False).union(parts[2], distinct=False)
+    # A lead's facts at the same instant and of the same kind are peers (RANGE frame):
+    # touches at one instant are counted together, and no id breaks the tie — sorting
+    # 20M touches by id as well costs more than the rest of the window.
+    window = ibis.window(group_by="lead_id", order_by=["at", "rank"], range=(None, 0))
+    running: dict[str, ir.Value] = {
+        "seg": timeline.is_decision.cast("int64").sum().over(window)}
+    if needs_touch_state:
+        running.update(running_engagement(model, timeline, window, timeline.anchor,
+                                          needed=keys))
+    if needs_decision_state:
+        running["accepted"] = timeline.is_accept.max().over(window) > 0
+        running["rejected"] = timeline.is_reject.max().over(window) > 0
+    timeline = timeline.select("lead_id", "at", "rank", **running)
+    points = timeline.filter(timeline.rank <= RANK_TOUCH)
+    if constant:
+        points = points.join(candidates.select("lead_id", *constant), "lead_id")
+    qualifying = points.filter(to_ibis(entry, points))
+    first = qualifying.group_by(["lead_id", "seg"]).aggregate(at=qualifying.at.min())
+
+    seg_order = ibis.window(group_by="lead_id", order_by=["at", "rank", "fid"])
+    segments = decided.select(
+        "lead_id", "to_stage",
+        seg=(ibis.row_number().over(seg_order) + 1).cast("int64"))
+    segments = segments.union(
+        candidates.select(lead_id="lead_id", to_stage=ibis.literal(roles.initial),
+                          seg=ibis.literal(0, type="int64")), distinct=False)
+    open_segments = segments.filter(segments.to_stage.isin(list(allowed_from)))
+    moves = first.join(open_segments, ["lead_id", "seg"])
+    return moves.select(lead_id=moves.lead_id, at=moves.at,
+                        rank=ibis.literal(RANK_TOUCH, type="int8"),
+                        fid=ibis.literal("", type="string"),
+                        to_stage=ibis.literal(roles.mql),
+                        source=ibis.literal("criteria"), actor=ibis.literal(ENGINE_ACTOR),
+                        reason=ibis.null("string"))

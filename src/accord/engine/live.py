@@ -1,0 +1,619 @@
+"""The live engine: apply one event, get the lead's decision back (DESIGN principle 5).
+
+`Engine.handle(event) -> Decision` takes one small frozen event — `LeadCreated`,
+`Touch`, `Activity`, `StageDecision` (accept, reject with a reason code, recycle,
+disqualify, or any other allowed move), `OpportunityCreated`, `OpportunityClosed` — and
+returns the lead's fit, tier, best ICP, engagement (as of the event), stage, owner, SLA
+deadlines and the stage events the event caused. Scores and stages follow exactly the
+rules of `engine/scoring.py` and `engine/lifecycle.py`; the batch run over the same facts
+gives the same answers (a property test holds the two together).
+
+Every event is checked before anything changes; a refused event raises an `EngineError`
+naming the record and leaves the engine as it was:
+
+- an event for a lead the engine has not seen (`UnknownLeadError`), a second
+  `LeadCreated` for one it has (`DuplicateLeadError`);
+- a time later than the engine's clock (`FutureEventError`; the clock is injectable);
+- a time before the lead's last event — more precisely, an order key
+  `(time, kind, id)` not after the last one applied (`OutOfOrderEventError`); at the same
+  instant, kinds go creation < touch < activity < stage decision < opportunity created <
+  opportunity closed, and ids in code-point order. This is the order batch replays facts
+  in, which is what makes the two agree; a replayed event is refused the same way;
+- a signal the contract does not define, an unknown opportunity, a move into `MQL` by
+  hand (the criteria decide it), a move the contract's `next` does not allow
+  (`IllegalTransitionError`, naming the stage, the lead and the allowed next stages) and
+  a move into `Nurture` / `Disqualified` without a valid reason code
+  (`RejectionReasonError`).
+
+Stage events the engine emits carry the contract version; the ones it derives (entering
+`MQL`) have actor `accord` and id `<lead_id>:MQL:<touch_id>` (`created` for creation).
+Write the event's fact and `events_emitted` to the store to keep actual and derived equal.
+
+Owner and SLA deadlines come from `engine/routing.py` (the lead is routed when created,
+given a `Router`) and `engine/sla_clock.py` (deadlines of the per-lead SLAs whose clock
+is running) when those are available; otherwise the owner is none and there are no
+deadlines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeAlias
+
+from accord.contract.schema import Contract
+from accord.engine.lead_frame import profile_row
+from accord.engine.lifecycle import (
+    ENGINE_ACTOR,
+    RANK_ACTIVITY,
+    RANK_CREATED,
+    RANK_OPPORTUNITY,
+    RANK_STAGE_EVENT,
+    RANK_TOUCH,
+    RANK_WON,
+    Lifecycle,
+    StageEvent,
+)
+from accord.engine.scoring import (
+    FitScores,
+    LeadScore,
+    ScoringModel,
+    engagement_as_of,
+    fit_column_name,
+    fit_scores,
+    signal_count,
+    signal_flag,
+)
+from accord.errors import EngineError
+
+__all__ = [
+    "Activity",
+    "Decision",
+    "DuplicateLeadError",
+    "Engine",
+    "Event",
+    "FutureEventError",
+    "LeadCreated",
+    "OpportunityClosed",
+    "OpportunityCreated",
+    "OutOfOrderEventError",
+    "StageDecision",
+    "Touch",
+    "UnknownLeadError",
+]
+
+
+class UnknownLeadError(EngineError):
+    """An event for a lead the engine has not seen created."""
+
+
+class DuplicateLeadError(EngineError):
+    """A lead created twice."""
+
+
+class OutOfOrderEventError(EngineError):
+    """An event that does not come after the lead's last event."""
+
+
+class FutureEventError(EngineError):
+    """An event dated after the engine's clock."""
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeadCreated:
+    """A new lead (fact table `leads`)."""
+
+    lead_id: str
+    at: datetime
+    email: str = ""
+    channel: str = ""
+    title: str | None = None
+    company: str | None = None
+    country: str | None = None
+    campaign_id: str | None = None
+    landing_page: str | None = None
+    account_id: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+    rank: ClassVar[int] = RANK_CREATED
+
+    @property
+    def fact_id(self) -> str:
+        return ""
+
+    @property
+    def record(self) -> str:
+        return f"lead {self.lead_id}"
+
+    def fact(self) -> dict[str, Any]:
+        """The `leads` row."""
+        return {"lead_id": self.lead_id, "email": self.email, "first_name": self.first_name,
+                "last_name": self.last_name, "title": self.title, "company": self.company,
+                "account_id": self.account_id, "country": self.country,
+                "channel": self.channel, "campaign_id": self.campaign_id,
+                "landing_page": self.landing_page, "created_at": self.at}
+
+
+@dataclass(frozen=True)
+class Touch:
+    """A marketing touch: the lead showed a signal (fact table `touches`)."""
+
+    touch_id: str
+    lead_id: str
+    signal: str
+    at: datetime
+    channel: str | None = None
+    campaign_id: str | None = None
+
+    rank: ClassVar[int] = RANK_TOUCH
+
+    @property
+    def fact_id(self) -> str:
+        return self.touch_id
+
+    @property
+    def record(self) -> str:
+        return f"touch {self.touch_id}"
+
+    def fact(self) -> dict[str, Any]:
+        return {"touch_id": self.touch_id, "lead_id": self.lead_id, "signal": self.signal,
+                "channel": self.channel, "campaign_id": self.campaign_id,
+                "occurred_at": self.at}
+
+
+@dataclass(frozen=True)
+class Activity:
+    """A sales touch by a rep (fact table `activities`)."""
+
+    activity_id: str
+    lead_id: str
+    rep_id: str
+    kind: str
+    at: datetime
+
+    rank: ClassVar[int] = RANK_ACTIVITY
+
+    @property
+    def fact_id(self) -> str:
+        return self.activity_id
+
+    @property
+    def record(self) -> str:
+        return f"activity {self.activity_id}"
+
+    def fact(self) -> dict[str, Any]:
+        return {"activity_id": self.activity_id, "lead_id": self.lead_id,
+                "rep_id": self.rep_id, "kind": self.kind, "occurred_at": self.at}
+
+
+@dataclass(frozen=True)
+class StageDecision:
+    """A person (or system) moves a lead to a stage; its fact is the emitted stage event.
+
+    Use the constructors for the usual decisions: `accept` (to SAL), `reject` (back to
+    Nurture with a reason code), `recycle` (to Nurture, with a reason code), `disqualify`
+    (to Disqualified, with a reason code); any other allowed move with the plain class.
+    """
+
+    event_id: str
+    lead_id: str
+    to_stage: str
+    at: datetime
+    actor: str
+    reason: str | None = None
+
+    rank: ClassVar[int] = RANK_STAGE_EVENT
+
+    @property
+    def fact_id(self) -> str:
+        return self.event_id
+
+    @property
+    def record(self) -> str:
+        return f"stage event {self.event_id}"
+
+    @classmethod
+    def accept(cls, event_id: str, lead_id: str, at: datetime, actor: str) -> StageDecision:
+        return cls(event_id, lead_id, "SAL", at, actor)
+
+    @classmethod
+    def reject(cls, event_id: str, lead_id: str, at: datetime, actor: str,
+               reason: str | None, to_stage: str = "Nurture") -> StageDecision:
+        return cls(event_id, lead_id, to_stage, at, actor, reason)
+
+    @classmethod
+    def recycle(cls, event_id: str, lead_id: str, at: datetime, actor: str,
+                reason: str | None) -> StageDecision:
+        return cls(event_id, lead_id, "Nurture", at, actor, reason)
+
+    @classmethod
+    def disqualify(cls, event_id: str, lead_id: str, at: datetime, actor: str,
+                   reason: str | None) -> StageDecision:
+        return cls(event_id, lead_id, "Disqualified", at, actor, reason)
+
+
+@dataclass(frozen=True)
+class OpportunityCreated:
+    opportunity_id: str
+    lead_id: str
+    at: datetime
+    amount: float = 0.0
+    owner_rep_id: str | None = None
+    account_id: str | None = None
+    source: str | None = None
+
+    rank: ClassVar[int] = RANK_OPPORTUNITY
+
+    @property
+    def fact_id(self) -> str:
+        return self.opportunity_id
+
+    @property
+    def record(self) -> str:
+        return f"opportunity {self.opportunity_id}"
+
+
+@dataclass(frozen=True)
+class OpportunityClosed:
+    opportunity_id: str
+    lead_id: str
+    at: datetime
+    won: bool
+    close_reason: str | None = None
+
+    rank: ClassVar[int] = RANK_WON
+
+    @property
+    def fact_id(self) -> str:
+        return self.opportunity_id
+
+    @property
+    def record(self) -> str:
+        return f"opportunity {self.opportunity_id} closing"
+
+
+Event: TypeAlias = (LeadCreated | Touch | Activity | StageDecision | OpportunityCreated
+                    | OpportunityClosed)
+
+
+# --- the decision -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A lead's state after an event: scores as of `as_of`, stage, owner, SLA deadlines
+    (SLA name -> due time, for clocks still running) and the stage events emitted."""
+
+    lead_id: str
+    as_of: datetime
+    fit: int
+    tier: str | None
+    icp: str | None
+    engagement: float
+    stage: str
+    stage_owner: str | None
+    owner: str | None
+    sla_deadlines: Mapping[str, datetime]
+    events_emitted: tuple[StageEvent, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"lead_id": self.lead_id, "as_of": self.as_of.isoformat(), "fit": self.fit,
+                "tier": self.tier, "icp": self.icp, "engagement": self.engagement,
+                "stage": self.stage, "stage_owner": self.stage_owner, "owner": self.owner,
+                "sla_deadlines": {k: v.isoformat() for k, v in self.sla_deadlines.items()},
+                "events_emitted": [e.as_row() for e in self.events_emitted]}
+
+
+@dataclass
+class _Opportunity:
+    status: str  # open, won, lost
+    created_at: datetime
+
+
+@dataclass
+class _Lead:
+    """Mutable per-lead state; replaced field by field only after an event is accepted."""
+
+    lead_id: str
+    created_at: datetime
+    profile: dict[str, Any]
+    fit: FitScores
+    stage: str
+    entered_at: datetime
+    last_key: tuple[datetime, int, str]
+    touches: list[tuple[datetime, str]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    accepted: bool = False
+    rejected: bool = False
+    history: list[StageEvent] = field(default_factory=list)
+    activities: list[datetime] = field(default_factory=list)
+    opportunities: dict[str, _Opportunity] = field(default_factory=dict)
+    owner: str | None = None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _naive(t: datetime) -> datetime:
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo is not None else t
+
+
+class Engine:
+    """Live decisions for one contract, one event at a time.
+
+    `accounts` maps account id -> `accounts` fields for the leads' accounts; `clock`
+    returns the current UTC time (naive), for the future-time check; `router` (an
+    `engine.routing.Router`) assigns an owner when a lead is created.
+    """
+
+    def __init__(self, contract: Contract, *,
+                 accounts: Mapping[str, Mapping[str, Any]] | None = None,
+                 clock: Callable[[], datetime] = _utc_now,
+                 router: Any = None) -> None:
+        self.contract = contract
+        self.model = ScoringModel.from_contract(contract)
+        self.lifecycle = Lifecycle.from_contract(contract)
+        self.accounts: dict[str, Mapping[str, Any]] = dict(accounts or {})
+        self.clock = clock
+        self.router = router
+        self._leads: dict[str, _Lead] = {}
+        self._signals = {s.name for s in self.model.signals}
+        self._sla = _SlaReader.build(contract)
+
+    # -- reading -----------------------------------------------------------------------------
+    @property
+    def lead_ids(self) -> tuple[str, ...]:
+        return tuple(self._leads)
+
+    def stage(self, lead_id: str) -> str:
+        return self._lead(lead_id, None).stage
+
+    def history(self, lead_id: str) -> tuple[StageEvent, ...]:
+        return tuple(self._lead(lead_id, None).history)
+
+    def score(self, lead_id: str, as_of: datetime | None = None) -> LeadScore:
+        """The lead's scores as of `as_of` (default: the clock) with their explanation."""
+        lead = self._lead(lead_id, None)
+        at = _naive(as_of) if as_of is not None else self.clock()
+        detail = engagement_as_of(self.model, lead.touches, at)
+        return LeadScore(lead_id, at, lead.fit.fit, lead.fit.tier, lead.fit.icp,
+                         detail.engagement, lead.fit.by_icp, detail)
+
+    def decision(self, lead_id: str, as_of: datetime | None = None) -> Decision:
+        """The lead's current decision, engagement as of `as_of` (default: the clock)."""
+        lead = self._lead(lead_id, None)
+        at = _naive(as_of) if as_of is not None else self.clock()
+        return self._decision(lead, at, ())
+
+    # -- applying ----------------------------------------------------------------------------
+    def handle(self, event: Event) -> Decision:
+        """Validate and apply one event; raise `EngineError` (nothing applied) if refused."""
+        at = _naive(event.at)
+        now = self.clock()
+        if at > now:
+            raise FutureEventError(
+                f"{event.record} (lead {event.lead_id!r}) is dated {at.isoformat()}, after "
+                f"the current time {now.isoformat()}")
+        match event:
+            case LeadCreated():
+                return self._create(event, at)
+            case Touch():
+                return self._touch(event, at)
+            case Activity():
+                lead = self._lead(event.lead_id, event.record)
+                key = self._check_order(lead, event, at)
+                lead.activities.append(at)
+                lead.last_key = key
+                return self._decision(lead, at, ())
+            case StageDecision():
+                return self._stage_decision(event, at)
+            case OpportunityCreated():
+                return self._opportunity_created(event, at)
+            case OpportunityClosed():
+                return self._opportunity_closed(event, at)
+            case _:
+                raise TypeError(f"not an engine event: {event!r}")
+
+    def replay(self, events: Iterable[Event]) -> list[Decision]:
+        """Handle events in order, stopping at the first refused one."""
+        return [self.handle(e) for e in events]
+
+    # -- one kind each -----------------------------------------------------------------------
+    def _create(self, event: LeadCreated, at: datetime) -> Decision:
+        if event.lead_id in self._leads:
+            raise DuplicateLeadError(f"lead {event.lead_id!r} already exists")
+        fields = event.fact()
+        account = self.accounts.get(event.account_id) if event.account_id else None
+        profile = profile_row(fields, account)
+        fit = fit_scores(self.model, profile)
+        profile.update({fit_column_name(f.icp): f.fit for f in fit.by_icp})
+        profile.update(fit=fit.fit, tier=fit.tier, icp=fit.icp)
+        initial = self.lifecycle.roles.initial
+        lead = _Lead(event.lead_id, at, profile, fit, initial, at,
+                     (at, RANK_CREATED, ""))
+        lead.history.append(StageEvent(f"{event.lead_id}:created", event.lead_id, None,
+                                       initial, at, ENGINE_ACTOR, None,
+                                       self.lifecycle.version))
+        emitted = self._maybe_mql(lead, at, "created")
+        owner = self._route(lead, profile)
+        # nothing above raised: commit
+        self._leads[event.lead_id] = lead
+        lead.owner = owner
+        self._apply(lead, emitted)
+        return self._decision(lead, at, tuple(emitted))
+
+    def _touch(self, event: Touch, at: datetime) -> Decision:
+        lead = self._lead(event.lead_id, event.record)
+        key = self._check_order(lead, event, at)
+        if event.signal not in self._signals:
+            raise EngineError(
+                f"touch {event.touch_id!r} (lead {event.lead_id!r}) has signal "
+                f"{event.signal!r}, which the contract's signals do not define; known: "
+                f"{', '.join(sorted(self._signals))}")
+        touches = [*lead.touches, (at, event.signal)]
+        counts = {**lead.counts, event.signal: lead.counts.get(event.signal, 0) + 1}
+        emitted = self._maybe_mql(lead, at, event.touch_id, touches, counts)
+        # nothing above raised: commit
+        lead.touches = touches
+        lead.counts = counts
+        lead.last_key = key
+        self._apply(lead, emitted)
+        return self._decision(lead, at, tuple(emitted))
+
+    def _stage_decision(self, event: StageDecision, at: datetime) -> Decision:
+        lead = self._lead(event.lead_id, event.record)
+        key = self._check_order(lead, event, at)
+        roles = self.lifecycle.roles
+        if event.to_stage == roles.mql:
+            raise EngineError(
+                f"stage event {event.event_id!r} moves lead {event.lead_id!r} to "
+                f"{roles.mql!r} by hand; {roles.mql} is entered when its entry criteria hold")
+        self.lifecycle.check_decision(event.lead_id, lead.stage, event.to_stage,
+                                      event.reason, event.record)
+        moved = StageEvent(event.event_id, event.lead_id, lead.stage, event.to_stage, at,
+                           event.actor, event.reason, self.lifecycle.version)
+        lead.last_key = key
+        if event.to_stage == roles.accepted:
+            lead.accepted = True
+        if event.to_stage in roles.send_back:
+            lead.rejected = True
+        self._apply(lead, [moved])
+        return self._decision(lead, at, (moved,))
+
+    def _opportunity_created(self, event: OpportunityCreated, at: datetime) -> Decision:
+        lead = self._lead(event.lead_id, event.record)
+        key = self._check_order(lead, event, at)
+        if event.opportunity_id in lead.opportunities:
+            raise EngineError(f"opportunity {event.opportunity_id!r} of lead "
+                              f"{event.lead_id!r} already exists")
+        emitted = self._fact_move(lead, self.lifecycle.roles.opportunity, at,
+                                  f"{event.opportunity_id}:created",
+                                  event.owner_rep_id or ENGINE_ACTOR, event.record)
+        lead.opportunities[event.opportunity_id] = _Opportunity("open", at)
+        lead.last_key = key
+        self._apply(lead, emitted)
+        return self._decision(lead, at, tuple(emitted))
+
+    def _opportunity_closed(self, event: OpportunityClosed, at: datetime) -> Decision:
+        lead = self._lead(event.lead_id, event.record)
+        opp = lead.opportunities.get(event.opportunity_id)
+        if opp is None:
+            raise EngineError(f"{event.record}: lead {event.lead_id!r} has no opportunity "
+                              f"{event.opportunity_id!r}")
+        if opp.status != "open":
+            raise EngineError(f"{event.record}: opportunity {event.opportunity_id!r} of lead "
+                              f"{event.lead_id!r} is already {opp.status}")
+        key = self._check_order(lead, event, at)
+        emitted: list[StageEvent] = []
+        if event.won:
+            emitted = self._fact_move(lead, self.lifecycle.roles.won, at,
+                                      f"{event.opportunity_id}:won", ENGINE_ACTOR,
+                                      event.record)
+        opp.status = "won" if event.won else "lost"
+        lead.last_key = key
+        self._apply(lead, emitted)
+        return self._decision(lead, at, tuple(emitted))
+
+    # -- shared steps ------------------------------------------------------------------------
+    def _lead(self, lead_id: str, record: str | None) -> _Lead:
+        lead = self._leads.get(lead_id)
+        if lead is None:
+            what = f"{record}: " if record else ""
+            raise UnknownLeadError(f"{what}unknown lead {lead_id!r}; create it first")
+        return lead
+
+    def _check_order(self, lead: _Lead, event: Event,
+                     at: datetime) -> tuple[datetime, int, str]:
+        key = (at, event.rank, event.fact_id)
+        if key <= lead.last_key:
+            last_at = lead.last_key[0]
+            if at < last_at:
+                why = f"dated {at.isoformat()}, before the lead's last event at " \
+                      f"{last_at.isoformat()}"
+            else:
+                why = (f"at the same instant as the lead's last event ({at.isoformat()}) but "
+                       "not after it in (kind, id) order — or a repeat")
+            raise OutOfOrderEventError(
+                f"{event.record} (lead {lead.lead_id!r}) is out of order: {why}")
+        return key
+
+    def _fact_move(self, lead: _Lead, to_stage: str | None, at: datetime, event_id: str,
+                   actor: str, record: str) -> list[StageEvent]:
+        """The move an opportunity fact makes (none when the lead is already there)."""
+        if to_stage is None or to_stage == lead.stage:
+            return []
+        self.lifecycle.check_decision(lead.lead_id, lead.stage, to_stage, None, record)
+        return [StageEvent(event_id, lead.lead_id, lead.stage, to_stage, at, actor, None,
+                           self.lifecycle.version)]
+
+    def _row(self, lead: _Lead, at: datetime, touches: list[tuple[datetime, str]],
+             counts: Mapping[str, int]) -> dict[str, Any]:
+        row = dict(lead.profile)
+        row["engagement"] = engagement_as_of(self.model, touches, at).engagement
+        for name in self.model.signal_names:
+            count = counts.get(name, 0)
+            row[signal_count(name)] = count
+            row[signal_flag(name)] = count > 0
+        row["accepted"] = lead.accepted
+        row["rejected"] = lead.rejected
+        return row
+
+    def _maybe_mql(self, lead: _Lead, at: datetime, trigger: str,
+                   touches: list[tuple[datetime, str]] | None = None,
+                   counts: Mapping[str, int] | None = None) -> list[StageEvent]:
+        """Enter MQL when the criteria hold now and MQL may follow the current stage."""
+        lc = self.lifecycle
+        mql = lc.roles.mql
+        if mql is None or lc.mql_predicate is None or lead.stage == mql \
+                or not lc.allows(lead.stage, mql):
+            return []
+        row = self._row(lead, at, lead.touches if touches is None else touches,
+                        lead.counts if counts is None else counts)
+        if not lc.mql_predicate(row):
+            return []
+        return [StageEvent(f"{lead.lead_id}:{mql}:{trigger}", lead.lead_id, lead.stage, mql,
+                           at, ENGINE_ACTOR, None, lc.version)]
+
+    def _apply(self, lead: _Lead, moves: Iterable[StageEvent]) -> None:
+        for move in moves:
+            lead.history.append(move)
+            lead.stage = move.to_stage
+            lead.entered_at = move.occurred_at
+
+    def _route(self, lead: _Lead, profile: Mapping[str, Any]) -> str | None:
+        if self.router is None:
+            return None
+        assignment = self.router.route(profile)
+        return str(assignment.owner)
+
+    def _decision(self, lead: _Lead, at: datetime,
+                  emitted: tuple[StageEvent, ...]) -> Decision:
+        engagement = engagement_as_of(self.model, lead.touches, at).engagement
+        return Decision(lead.lead_id, at, lead.fit.fit, lead.fit.tier, lead.fit.icp,
+                        engagement, lead.stage, self.lifecycle.owners.get(lead.stage),
+                        lead.owner, self._sla.deadlines(lead, at), emitted)
+
+
+@dataclass(frozen=True)
+class _SlaReader:
+    """Deadlines of per-lead SLAs (`engine/sla_clock.py`), when that module is present."""
+
+    readers: tuple[Callable[[_Lead, datetime], tuple[str, datetime] | None], ...] = ()
+
+    @classmethod
+    def build(cls, contract: Contract) -> _SlaReader:
+        return cls()
+
+    def deadlines(self, lead: _Lead, at: datetime) -> dict[str, datetime]:
+        out: dict[str, datetime] = {}
+        for read in self.readers:
+            found = read(lead, at)
+            if found is not None:
+                out[found[0]] = found[1]
+        return out
