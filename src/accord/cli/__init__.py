@@ -6,8 +6,10 @@ import typer
 
 from accord.cli import contract as contract_cli
 from accord.cli import org as org_cli
+from accord.cli import scoring as scoring_cli
 from accord.cli import workspace as workspace_cli
 from accord.cli.attribution import attribution_command
+from accord.cli.engine import run_command, score_command
 from accord.cli.insights import insights_command
 from accord.cli.kpis import effectiveness_command, kpis_command
 from accord.cli.route import route_command
@@ -29,12 +31,15 @@ app.command("simulate")(simulate_command)
 app.command("import")(workspace_cli.import_command)
 app.command("status")(workspace_cli.status_command)
 app.command("funnel")(workspace_cli.funnel_command)
+app.command("run")(run_command)
+app.command("score")(score_command)
 app.command("route")(route_command)
 app.command("sla")(sla_command)
 app.command("kpis")(kpis_command)
 app.command("attribution")(attribution_command)
 app.command("insights")(insights_command)
 app.command("effectiveness")(effectiveness_command)
+app.add_typer(scoring_cli.app, name="scoring")
 app.add_typer(org_cli.app, name="org")
 
 
