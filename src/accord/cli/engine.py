@@ -62,7 +62,7 @@ def run_command(
 
     def show(step: StepSummary) -> None:
         if not as_json:
-            what = step.skipped or ", ".join(f"{n:,} {t}" for t, n in step.rows.items())
+            what = ", ".join(f"{n:,} {t}" for t, n in step.rows.items())
             err_console.print(f"  {step.name:<7} {step.seconds:7.2f} s  {what}",
                               highlight=False)
 

@@ -12,8 +12,7 @@ Steps, in order (each replaces its derived tables whole; DESIGN principle 2):
 5. `sla` — SLA clocks as of `as_of` (`engine/sla_clock.py`) → `sla_states`,
    `sla_escalations`.
 
-A step whose engine module is not installed is skipped and reported as such. Everything
-is vectorised: Ibis expressions run in the store's backend (scores and stages never loop
+Everything is vectorised: Ibis expressions run in the store's backend (scores and stages never loop
 over leads in Python); matching and SLA clocks are Arrow/NumPy; routing is the one
 sequential pass the contract's round-robin needs. Facts dated after `as_of` are ignored,
 so a run can be replayed as of any past moment.
@@ -21,7 +20,6 @@ so a run can be replayed as of any past moment.
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +33,8 @@ from accord.contract.criteria import column_key, parse_criteria, referenced_name
 from accord.contract.schema import Contract
 from accord.engine.lead_frame import lead_profile, with_fit
 from accord.engine.lifecycle import Lifecycle, current_stages, decision_rows, stage_history
+from accord.engine.matching import match_store
+from accord.engine.routing import route_leads
 from accord.engine.scoring import (
     LeadScore,
     ScoringModel,
@@ -44,6 +44,7 @@ from accord.engine.scoring import (
     fit_column_name,
     fit_scores,
 )
+from accord.engine.sla_clock import compute_sla_clocks
 from accord.errors import EngineError
 from accord.store.base import DERIVED_PREFIX, Store
 
@@ -58,11 +59,9 @@ class StepSummary:
     name: str
     seconds: float
     rows: dict[str, int] = field(default_factory=dict)
-    skipped: str | None = None  # why the step did not run
 
     def as_dict(self) -> dict[str, Any]:
-        return {"step": self.name, "seconds": round(self.seconds, 3), "rows": self.rows,
-                "skipped": self.skipped}
+        return {"step": self.name, "seconds": round(self.seconds, 3), "rows": self.rows}
 
 
 @dataclass(frozen=True)
@@ -90,13 +89,6 @@ class RunSummary:
 
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _optional(module: str) -> Any | None:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
 
 
 def score_table(store: Store, contract: Contract, as_of: datetime, *,
@@ -155,12 +147,10 @@ def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
     lifecycle = Lifecycle.from_contract(contract)
     steps: list[StepSummary] = []
 
-    def step(name: str, work: Callable[[], dict[str, int] | str]) -> None:
+    def step(name: str, work: Callable[[], dict[str, int]]) -> None:
         started = time.perf_counter()
-        out = work()
-        seconds = time.perf_counter() - started
-        summary = StepSummary(name, seconds, skipped=out) if isinstance(out, str) \
-            else StepSummary(name, seconds, rows=out)
+        rows = work()
+        summary = StepSummary(name, time.perf_counter() - started, rows)
         steps.append(summary)
         if progress is not None:
             progress(summary)
@@ -168,12 +158,8 @@ def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
     scratch = _Scratch(store)
     kept: dict[str, ibis.Table] = {}
 
-    def match() -> dict[str, int] | str:
-        matching = _optional("accord.engine.matching")
-        if matching is None:
-            return "engine.matching is not installed"
-        result = matching.match_store(store)
-        return {"lead_accounts": int(result.num_rows)}
+    def match() -> dict[str, int]:
+        return {"lead_accounts": int(match_store(store).num_rows)}
 
     def scores() -> dict[str, int]:
         profile = lead_profile(store, as_of=at, keys=_profile_keys(contract, lifecycle))
@@ -190,22 +176,16 @@ def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
         rows["stages"] = _write(store, "stages", current)
         return rows
 
-    def route() -> dict[str, int] | str:
-        routing = _optional("accord.engine.routing")
-        if routing is None:
-            return "engine.routing is not installed"
-        result = routing.route_leads(kept["profile"], None, store.table("reps"),
-                                     store.table("rep_availability"), contract.routing,
-                                     timezone=contract.calendar.timezone)
+    def route() -> dict[str, int]:
+        result = route_leads(kept["profile"], None, store.table("reps"),
+                             store.table("rep_availability"), contract.routing,
+                             timezone=contract.calendar.timezone)
         return {"assignments": _write(store, "assignments", result.assignments),
                 "routing_skips": _write(store, "routing_skips", result.skips),
                 "routing_pools": _write(store, "routing_pools", result.members)}
 
-    def sla() -> dict[str, int] | str:
-        sla_clock = _optional("accord.engine.sla_clock")
-        if sla_clock is None:
-            return "engine.sla_clock is not installed"
-        clocks = sla_clock.compute_sla_clocks(store, contract, at)
+    def sla() -> dict[str, int]:
+        clocks = compute_sla_clocks(store, contract, at)
         return {"sla_states": _write(store, "sla_states", clocks.states),
                 "sla_escalations": _write(store, "sla_escalations", clocks.escalations)}
 

@@ -31,8 +31,10 @@ touch < sales activity < stage event < opportunity created < opportunity won. Th
    segment starts in the first stage). So a lead recycled to `Nurture` comes back as an
    MQL at its next touch that meets the criteria; a bare `fit`-only rule is met at
    creation. `MQL` stage events in the facts are the *actual* view and are not read here.
-3. A decision into the stage the lead is already in changes nothing and is not a
-   transition (a second opportunity while in `Opportunity`).
+3. An opportunity created while the lead is already in `Opportunity` (or won while in
+   `Customer`) changes nothing and is not a transition. A stage event into the stage the
+   lead is already in changes nothing either, but is kept in the history as a move the
+   contract does not allow (`off_contract`): the live engine refuses it.
 
 `accepted` / `rejected` as of a moment: the lead has a stage event into `SAL` / into a
 send-back stage at or before it (ever, not only the latest).
@@ -70,6 +72,7 @@ from accord.errors import EngineError
 from accord.store.base import Store
 
 __all__ = [
+    "MQL_STAGE",
     "RANK_ACTIVITY",
     "RANK_CREATED",
     "RANK_OPPORTUNITY",
@@ -98,6 +101,7 @@ RANK_OPPORTUNITY: Final = 4
 RANK_WON: Final = 5
 
 ENGINE_ACTOR: Final = "accord"
+MQL_STAGE: Final = "MQL"
 
 
 class IllegalTransitionError(EngineError):
@@ -151,7 +155,7 @@ class StageRoles:
         def named(name: str) -> str | None:
             return name if name in stages else None
 
-        return cls(names[0], named("MQL"), named("SAL"), named("Nurture"),
+        return cls(names[0], named(MQL_STAGE), named("SAL"), named("Nurture"),
                    named("Disqualified"), named("Opportunity"), named("Customer"))
 
     @property
@@ -316,7 +320,9 @@ def decision_rows(store: Store, lifecycle: Lifecycle, leads: ibis.Table,
     for part in parts[1:]:
         decisions = decisions.union(part, distinct=False)
     known = leads.select("lead_id")
-    return decisions.semi_join(known, "lead_id")
+    # an inner join on the (unique) lead ids: Ibis 12 renders semi joins for PostgreSQL as
+    # `LEFT SEMI JOIN`, which PostgreSQL does not have
+    return decisions.join(known, "lead_id")
 
 
 def derive_stages(store: Store, lifecycle: Lifecycle, model: ScoringModel,
@@ -355,7 +361,10 @@ def stage_history(store: Store, lifecycle: Lifecycle, model: ScoringModel,
         moves = moves.union(mql, distinct=False)
     order = ibis.window(group_by="lead_id", order_by=["at", "rank", "fid"])
     moves = moves.mutate(from_stage=moves.to_stage.lag().over(order))
-    moves = moves.filter(moves.from_stage.isnull() | (moves.from_stage != moves.to_stage))
+    # An opportunity while already in Opportunity changes nothing; a stage event into the
+    # stage the lead is in is kept, as a move the contract does not allow (live refuses it).
+    moves = moves.filter(moves.from_stage.isnull() | (moves.from_stage != moves.to_stage)
+                         | (moves.source == "stage_event"))
     legal = _legal_pairs(lifecycle, moves.from_stage, moves.to_stage)
     reason_ok: ir.BooleanValue = ibis.literal(True)
     if roles.send_back:
@@ -370,7 +379,8 @@ def stage_history(store: Store, lifecycle: Lifecycle, model: ScoringModel,
         source=moves.source,
         fact_id=ibis.ifelse(is_created, ibis.null("string"), moves.fid),
         actor=moves.actor, reason=moves.reason,
-        legal=(is_created | (legal & reason_ok)).fill_null(False))
+        legal=(is_created | ((moves.from_stage != moves.to_stage) & legal & reason_ok))
+        .fill_null(False))
 
 
 def current_stages(lifecycle: Lifecycle, history: ibis.Table) -> ibis.Table:
@@ -462,7 +472,7 @@ def _mql_transitions(store: Store, lifecycle: Lifecycle, model: ScoringModel,
     touches = store.table("touches")
     touches = touches.filter(touches.occurred_at <= at_t).join(
         candidates.select("lead_id", anchor="created_at"), "lead_id")
-    decided = decisions.semi_join(candidates.select("lead_id"), "lead_id")
+    decided = decisions.join(candidates.select("lead_id"), "lead_id")
     send_back = list(roles.send_back)
     accepted = [roles.accepted] if roles.accepted else []
     parts = [

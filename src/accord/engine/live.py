@@ -29,10 +29,9 @@ Stage events the engine emits carry the contract version; the ones it derives (e
 `MQL`) have actor `accord` and id `<lead_id>:MQL:<touch_id>` (`created` for creation).
 Write the event's fact and `events_emitted` to the store to keep actual and derived equal.
 
-Owner and SLA deadlines come from `engine/routing.py` (the lead is routed when created,
-given a `Router`) and `engine/sla_clock.py` (deadlines of the per-lead SLAs whose clock
-is running) when those are available; otherwise the owner is none and there are no
-deadlines.
+The owner comes from `engine/routing.py` (a lead is routed when created, given a
+`Router`; none otherwise) and the SLA deadlines from `engine/sla_clock.py` (due times of
+the per-lead SLAs whose clock is running, by the batch clocks' rules).
 """
 
 from __future__ import annotations
@@ -40,12 +39,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias, assert_never
 
-from accord.contract.schema import Contract
+from accord.contract.schema import AcceptOrRejectSLA, Contract, FirstTouchSLA, MinTouchesSLA
+from accord.engine.calendar import BusinessCalendar
 from accord.engine.lead_frame import profile_row
 from accord.engine.lifecycle import (
     ENGINE_ACTOR,
+    MQL_STAGE,
     RANK_ACTIVITY,
     RANK_CREATED,
     RANK_OPPORTUNITY,
@@ -55,6 +56,8 @@ from accord.engine.lifecycle import (
     Lifecycle,
     StageEvent,
 )
+from accord.engine.matching import AccountIndex, build_account_index, match_lead
+from accord.engine.routing import Router
 from accord.engine.scoring import (
     FitScores,
     LeadScore,
@@ -65,7 +68,9 @@ from accord.engine.scoring import (
     signal_count,
     signal_flag,
 )
+from accord.engine.sla_clock import LeadSLA, decision_stages, read_sla
 from accord.errors import EngineError
+from accord.store.base import Store
 
 __all__ = [
     "Activity",
@@ -81,6 +86,7 @@ __all__ = [
     "StageDecision",
     "Touch",
     "UnknownLeadError",
+    "store_events",
 ]
 
 
@@ -349,22 +355,43 @@ class Engine:
 
     `accounts` maps account id -> `accounts` fields for the leads' accounts; `clock`
     returns the current UTC time (naive), for the future-time check; `router` (an
-    `engine.routing.Router`) assigns an owner when a lead is created.
+    `engine.routing.Router`) assigns an owner when a lead is created; `account_index`
+    (`engine.matching.build_account_index`) matches a new lead to its account by the
+    batch's rules (its own account id, email domain, company name) — without it the
+    lead's own `account_id` is used. `Engine.from_store` builds all three from a store.
     """
 
     def __init__(self, contract: Contract, *,
                  accounts: Mapping[str, Mapping[str, Any]] | None = None,
                  clock: Callable[[], datetime] = _utc_now,
-                 router: Any = None) -> None:
+                 router: Router | None = None,
+                 account_index: AccountIndex | None = None) -> None:
         self.contract = contract
         self.model = ScoringModel.from_contract(contract)
         self.lifecycle = Lifecycle.from_contract(contract)
         self.accounts: dict[str, Mapping[str, Any]] = dict(accounts or {})
         self.clock = clock
         self.router = router
+        self.account_index = account_index
         self._leads: dict[str, _Lead] = {}
         self._signals = {s.name for s in self.model.signals}
         self._sla = _SlaReader.build(contract)
+
+    @classmethod
+    def from_store(cls, store: Store, contract: Contract, *,
+                   clock: Callable[[], datetime] = _utc_now, match: bool = True,
+                   route: bool = True) -> Engine:
+        """An engine with the store's accounts, their matching index and a router over
+        the store's reps (a fresh rotation). Leads are not loaded: replay them with
+        `store_events` when the engine should know them."""
+        accounts_t = store.table("accounts").to_pyarrow()
+        accounts = {r["account_id"]: r for r in accounts_t.to_pylist()}
+        index = build_account_index(accounts_t) if match else None
+        router = Router.from_tables(contract.routing, store.table("reps"),
+                                    store.table("rep_availability"),
+                                    timezone=contract.calendar.timezone) if route else None
+        return cls(contract, accounts=accounts, clock=clock, router=router,
+                   account_index=index)
 
     # -- reading -----------------------------------------------------------------------------
     @property
@@ -429,7 +456,10 @@ class Engine:
         if event.lead_id in self._leads:
             raise DuplicateLeadError(f"lead {event.lead_id!r} already exists")
         fields = event.fact()
-        account = self.accounts.get(event.account_id) if event.account_id else None
+        if self.account_index is not None:
+            fields["account_id"] = match_lead(fields, self.account_index).account_id
+        account_id = fields["account_id"]
+        account = self.accounts.get(account_id) if account_id else None
         profile = profile_row(fields, account)
         fit = fit_scores(self.model, profile)
         profile.update({fit_column_name(f.icp): f.fit for f in fit.by_icp})
@@ -589,8 +619,7 @@ class Engine:
     def _route(self, lead: _Lead, profile: Mapping[str, Any]) -> str | None:
         if self.router is None:
             return None
-        assignment = self.router.route(profile)
-        return str(assignment.owner)
+        return self.router.route(profile).owner
 
     def _decision(self, lead: _Lead, at: datetime,
                   emitted: tuple[StageEvent, ...]) -> Decision:
@@ -602,18 +631,99 @@ class Engine:
 
 @dataclass(frozen=True)
 class _SlaReader:
-    """Deadlines of per-lead SLAs (`engine/sla_clock.py`), when that module is present."""
+    """Due times of the per-lead SLAs whose clock is running (`engine/sla_clock.py`).
 
-    readers: tuple[Callable[[_Lead, datetime], tuple[str, datetime] | None], ...] = ()
+    The same rules as the batch clocks: a clock starts when the lead first entered the
+    SLA's `start` stage; `first_touch` stops at the first sales activity at or after the
+    start, `min_touches` at the n-th, `accept_or_reject` at the first move out of `start`
+    into an accept stage or, with a reason code, a reject stage. A running clock's due time
+    is `start + within` on the contract calendar.
+    """
+
+    contract: Contract
+    calendar: BusinessCalendar
+    slas: tuple[tuple[str, LeadSLA], ...]
 
     @classmethod
     def build(cls, contract: Contract) -> _SlaReader:
-        return cls()
+        slas = tuple((name, sla) for name, sla in contract.slas.items()
+                     if isinstance(sla, FirstTouchSLA | MinTouchesSLA | AcceptOrRejectSLA))
+        return cls(contract, BusinessCalendar.from_contract(contract.calendar), slas)
 
     def deadlines(self, lead: _Lead, at: datetime) -> dict[str, datetime]:
         out: dict[str, datetime] = {}
-        for read in self.readers:
-            found = read(lead, at)
-            if found is not None:
-                out[found[0]] = found[1]
+        for name, sla in self.slas:
+            start = next((e.occurred_at for e in lead.history if e.to_stage == sla.start),
+                         None)
+            if start is None or self._stopped(lead, sla, start, at):
+                continue
+            out[name] = read_sla(name, sla, self.calendar, start, None, at).due_at
         return out
+
+    def _stopped(self, lead: _Lead, sla: LeadSLA, start: datetime, at: datetime) -> bool:
+        match sla:
+            case FirstTouchSLA() | MinTouchesSLA():
+                needed = 1 if isinstance(sla, FirstTouchSLA) else sla.min_touches
+                return sum(1 for t in lead.activities if start <= t <= at) >= needed
+            case AcceptOrRejectSLA():
+                stages = decision_stages(self.contract, sla.start)
+                return any(
+                    e.from_stage == sla.start and start <= e.occurred_at <= at
+                    and (e.to_stage in stages.accept
+                         or (e.to_stage in stages.reject and bool(e.reason)))
+                    for e in lead.history)
+            case _:
+                assert_never(sla)
+
+
+def store_events(store: Store, *, as_of: datetime | None = None,
+                 lead_ids: Iterable[str] | None = None) -> list[Event]:
+    """The store's facts as live events, in the order the engine applies them
+    (`(time, kind, id)`; see the module docstring) — to warm an engine or replay a store.
+
+    Stage events into `MQL` are left out (the engine derives MQL); an opportunity becomes
+    `OpportunityCreated` and, once closed, `OpportunityClosed`. Facts after `as_of` and
+    facts of leads not in `lead_ids` (when given) are left out.
+    """
+    wanted = None if lead_ids is None else sorted(set(lead_ids))
+
+    def rows(name: str, time_column: str) -> list[dict[str, Any]]:
+        t = store.table(name)
+        if as_of is not None:
+            t = t.filter(t[time_column] <= as_of)
+        if wanted is not None:
+            t = t.filter(t.lead_id.isin(wanted))
+        return t.to_pyarrow().to_pylist()
+
+    events: list[Event] = []
+    for r in rows("leads", "created_at"):
+        events.append(LeadCreated(
+            r["lead_id"], r["created_at"], email=r["email"], channel=r["channel"],
+            title=r["title"], company=r["company"], country=r["country"],
+            campaign_id=r["campaign_id"], landing_page=r["landing_page"],
+            account_id=r["account_id"], first_name=r["first_name"],
+            last_name=r["last_name"]))
+    for r in rows("touches", "occurred_at"):
+        events.append(Touch(r["touch_id"], r["lead_id"], r["signal"], r["occurred_at"],
+                            r["channel"], r["campaign_id"]))
+    for r in rows("activities", "occurred_at"):
+        events.append(Activity(r["activity_id"], r["lead_id"], r["rep_id"], r["kind"],
+                               r["occurred_at"]))
+    for r in rows("stage_events", "occurred_at"):
+        if r["to_stage"] == MQL_STAGE:
+            continue
+        events.append(StageDecision(r["event_id"], r["lead_id"], r["to_stage"],
+                                    r["occurred_at"], r["actor"], r["reason"]))
+    for r in rows("opportunities", "created_at"):
+        if r["lead_id"] is None:
+            continue
+        events.append(OpportunityCreated(r["opportunity_id"], r["lead_id"], r["created_at"],
+                                         r["amount"], r["owner_rep_id"], r["account_id"],
+                                         r["source"]))
+        closed = r["closed_at"]
+        if r["status"] in ("won", "lost") and closed is not None and (
+                as_of is None or closed <= as_of):
+            events.append(OpportunityClosed(r["opportunity_id"], r["lead_id"], closed,
+                                            r["status"] == "won", r["close_reason"]))
+    events.sort(key=lambda e: (e.at, e.rank, e.fact_id))
+    return events
