@@ -63,7 +63,7 @@ H = timedelta(hours=1)
 D = timedelta(days=1)
 NOW = T0 + 40 * D
 
-STAGES = {
+STAGES: dict[str, dict[str, Any]] = {
     "Lead": {"owner": "marketing", "next": ["MQL", "Nurture", "Disqualified"]},
     "MQL": {"owner": "marketing", "entry": "fit >= 50 and (engagement >= 40 or signal('demo'))",
             "next": ["SAL", "Nurture", "Disqualified"]},
@@ -358,8 +358,8 @@ def event_streams(draw: st.DrawFn) -> tuple[Contract, list[Event]]:
     return make_contract(entry), [e for _, e in events]
 
 
-# ACCORD_PROPERTY_EXAMPLES raises the count for a longer search (default 100).
-@settings(max_examples=int(os.environ.get("ACCORD_PROPERTY_EXAMPLES", "100")), deadline=None,
+# ACCORD_PROPERTY_EXAMPLES raises the count for a longer search (default 60).
+@settings(max_examples=int(os.environ.get("ACCORD_PROPERTY_EXAMPLES", "60")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(event_streams())
 def test_live_final_state_equals_batch(stream: tuple[Contract, list[Event]]) -> None:

@@ -1,4 +1,5 @@
-"""Wiring of `accord run` and `accord score` (the rules are tested in the library).
+"""Wiring of `accord run` and `accord score` (the rules are tested in the library), and
+every example of docs/engine.md.
 
 Facts: the starter contract; lead L1 (VP Sales at a 200-person US software account:
 fit 30 + 30 + 20 + 20 = 100, tier A) with a demo request, lead L2 (no account, country
@@ -8,6 +9,7 @@ BR: fit 0) with a whitepaper download. As of T = 2025-03-01 12:00.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 import typer
+from doc_blocks import fenced_blocks
 from typer.testing import CliRunner
 
 from accord.cli.engine import run_command, score_command
@@ -126,3 +129,37 @@ def test_score_of_an_unknown_lead_fails_clearly(workspace: tuple[Path, str]) -> 
     result = invoke("score", "-w", str(root), "--store", url, "--lead", "L404")
     assert result.exit_code == 1
     assert "unknown lead 'L404'" in result.stderr
+
+
+# --- docs/engine.md: every example runs --------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "engine.md"
+
+
+def test_doc_python_examples_run() -> None:
+    found = fenced_blocks(DOC, "python")
+    assert len(found) == 1
+    for code in found:
+        exec(compile(code, str(DOC), "exec"), {})
+
+
+def test_doc_command_lines_run(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    init_workspace(root)
+    store = open_store(root / ".accord" / "accord.duckdb")
+    store.write_facts({
+        "reps": facts("reps", [{"rep_id": "sdr_1", "name": "Sam", "role": "sdr"},
+                               {"rep_id": "ae_1", "name": "Ann", "role": "ae",
+                                "segment": "enterprise"}]),
+        "leads": facts("leads", [{"lead_id": "L0000042", "email": "jo@acme.io",
+                                  "channel": "web", "created_at": T}]),
+    })
+    store.close()
+    lines = [line.split("#")[0].strip() for block in fenced_blocks(DOC, "")
+             for line in block.splitlines() if line.startswith("accord ")]
+    assert len(lines) == 6
+    for line in lines:
+        args = shlex.split(line)[1:]
+        result = runner.invoke(app, [*args, "--workspace", str(root)],
+                               catch_exceptions=False)
+        assert result.exit_code == 0, (line, result.output)

@@ -58,6 +58,8 @@ import ibis.expr.types as ir
 
 from accord.contract.criteria import (
     And,
+    Compare,
+    NameRef,
     Node,
     Or,
     column_key,
@@ -442,6 +444,110 @@ def could_hold(node: Node, table: ibis.Table) -> ir.BooleanValue:
             return ibis.literal(True)
 
 
+def _monotone(node: Node) -> bool:
+    """Whether the criteria can only turn from false to true as running keys grow
+    (engagement, counts, flags, `accepted`, `rejected` — all non-negative): running keys
+    appear only bare, or as `key >= x` / `key > x` / `x <= key` / `x < key` with `x` a
+    constant, under `and` / `or`."""
+    names = referenced_names(node)
+    if not any(_is_running(column_key(r)) for r in names):
+        return True
+    match node:
+        case And(left, right) | Or(left, right):
+            return _monotone(left) and _monotone(right)
+        case NameRef():
+            return True
+        case Compare(op, left, right):
+            left_runs = isinstance(left, NameRef) and _is_running(column_key(left))
+            right_runs = isinstance(right, NameRef) and _is_running(column_key(right))
+            if left_runs and not right_runs:
+                return op in (">=", ">")
+            if right_runs and not left_runs:
+                return op in ("<=", "<")
+            return False
+        case _:
+            return False
+
+
+def _touch_cutoffs(lifecycle: Lifecycle, candidates: ibis.Table, numbered: ibis.Table,
+                   touches: ibis.Table) -> ibis.Table:
+    """Per candidate lead that has a segment MQL may follow: `anchor` (its creation) and
+    `cutoff`, the time after which its touches cannot matter (null: none).
+
+    Let m be the lead's last open segment. Touches after segment m lie in segments MQL
+    cannot enter and come after every candidate moment, so they change nothing. Within m,
+    when the criteria are monotone (`_monotone`), the first touch at which they hold with
+    *lower bounds* of the running keys (engagement 0; signal flags and `accepted` /
+    `rejected` exact from first times; counts 1 once seen) bounds the MQL moment from
+    above, and touches after it change nothing either. Leads without an open segment are
+    left out: they never enter MQL.
+    """
+    roles = lifecycle.roles
+    allowed = list(lifecycle.mql_allowed_from())
+    entry = lifecycle.mql_entry
+    assert entry is not None
+    opened = numbered.filter(numbered.to_stage.isin(allowed))
+    last_open = opened.group_by("lead_id").aggregate(m=opened.seg.max())
+    base = candidates.select("lead_id", "created_at", *[
+        c for c in candidates.columns if c not in ("lead_id", "created_at")])
+    leads = base.left_join(last_open, "lead_id").drop("lead_id_right")
+    initial_open = roles.initial in allowed
+    m = ibis.coalesce(leads.m, 0) if initial_open else leads.m
+    leads = leads.mutate(m=m.cast("int64")).filter(ibis._.m.notnull())
+    ends = numbered.select(end_lead="lead_id", end_seg="seg", end_at="at")
+    leads = leads.left_join(ends, (leads.lead_id == ends.end_lead)
+                            & (leads.m + 1 == ends.end_seg))
+    starts = numbered.select(start_lead="lead_id", start_seg="seg", start_at="at")
+    leads = leads.left_join(starts, (leads.lead_id == starts.start_lead)
+                            & (leads.m == starts.start_seg))
+    leads = leads.select(*base.columns, "end_at", "start_at")
+    if not _monotone(entry):
+        return leads.select("lead_id", anchor="created_at", cutoff="end_at")
+
+    keys = lifecycle.mql_keys()
+    signals = sorted({k.removeprefix("signal_count_") if k.startswith("signal_count_")
+                      else k.removeprefix("signal_") for k in keys
+                      if k.startswith("signal_")})
+    if signals:
+        shown = touches.filter(touches.signal.isin(signals))
+        first = shown.group_by("lead_id").aggregate(**{
+            f"first_{x}": ibis.cases((shown.signal == x, shown.occurred_at)).min()
+            for x in signals})
+        leads = leads.left_join(first, "lead_id").drop("lead_id_right")
+    decided_keys = keys & {"accepted", "rejected"}
+    if decided_keys:
+        is_accept = numbered.to_stage == roles.accepted if roles.accepted \
+            else numbered.to_stage != numbered.to_stage
+        is_reject = numbered.to_stage.isin(list(roles.send_back)) if roles.send_back \
+            else numbered.to_stage != numbered.to_stage
+        flags = numbered.group_by("lead_id").aggregate(
+            first_accepted=ibis.cases((is_accept, numbered.at)).min(),
+            first_rejected=ibis.cases((is_reject, numbered.at)).min())
+        leads = leads.left_join(flags, "lead_id").drop("lead_id_right")
+    seg_touches = touches.select(t_lead="lead_id", t_at="occurred_at")
+    seg_touches = seg_touches.join(leads, seg_touches.t_lead == leads.lead_id)
+    seg_touches = seg_touches.filter(
+        (seg_touches.start_at.isnull() | (seg_touches.t_at > seg_touches.start_at))
+        & (seg_touches.end_at.isnull() | (seg_touches.t_at <= seg_touches.end_at)))
+    at = seg_touches.t_at
+    bounds: dict[str, ir.Value] = {"engagement": ibis.literal(0.0)}
+    for x in signals:
+        seen = seg_touches[f"first_{x}"].notnull() & (seg_touches[f"first_{x}"] <= at)
+        bounds[f"signal_{x}"] = seen
+        bounds[f"signal_count_{x}"] = ibis.ifelse(seen, 1, 0).cast("int64")
+    if decided_keys:
+        bounds["accepted"] = (seg_touches.first_accepted < at).fill_null(False)
+        bounds["rejected"] = (seg_touches.first_rejected < at).fill_null(False)
+    lower = seg_touches.mutate(**{k: v for k, v in bounds.items() if k in keys})
+    holding = lower.filter(to_ibis(entry, lower))
+    bound = holding.group_by(b_lead="lead_id").aggregate(bound=holding.t_at.min())
+    leads = leads.left_join(bound, leads.lead_id == bound.b_lead)
+    cutoff = ibis.cases((leads.bound.isnull(), leads.end_at),
+                        (leads.end_at.isnull(), leads.bound),
+                        else_=ibis.least(leads.bound, leads.end_at))
+    return leads.select("lead_id", anchor="created_at", cutoff=cutoff)
+
+
 def _mql_transitions(store: Store, lifecycle: Lifecycle, model: ScoringModel,
                      leads: ibis.Table, decisions: ibis.Table,
                      as_of: datetime) -> ibis.Table | None:
@@ -469,16 +575,21 @@ def _mql_transitions(store: Store, lifecycle: Lifecycle, model: ScoringModel,
 
     candidates = leads.filter(could_hold(entry, leads)).select(
         "lead_id", "created_at", *constant)
-    touches = store.table("touches")
-    touches = touches.filter(touches.occurred_at <= at_t).join(
-        candidates.select("lead_id", anchor="created_at"), "lead_id")
     decided = decisions.join(candidates.select("lead_id"), "lead_id")
+    seg_order = ibis.window(group_by="lead_id", order_by=["at", "rank", "fid"])
+    numbered = decided.mutate(seg=(ibis.row_number().over(seg_order) + 1).cast("int64"))
+    all_touches = store.table("touches")
+    all_touches = all_touches.filter(all_touches.occurred_at <= at_t)
+    cutoffs = _touch_cutoffs(lifecycle, candidates, numbered, all_touches)
+    touches = all_touches.join(cutoffs, "lead_id")
+    touches = touches.filter(touches.cutoff.isnull()
+                             | (touches.occurred_at <= touches.cutoff))
     send_back = list(roles.send_back)
     accepted = [roles.accepted] if roles.accepted else []
     parts = [
-        _timeline_cols(candidates, lead_id=candidates.lead_id, at=candidates.created_at,
+        _timeline_cols(cutoffs, lead_id=cutoffs.lead_id, at=cutoffs.anchor,
                        rank=RANK_CREATED, fid="", is_decision=0, is_accept=0, is_reject=0,
-                       anchor=candidates.created_at),
+                       anchor=cutoffs.anchor),
         _timeline_cols(touches, lead_id=touches.lead_id, at=touches.occurred_at,
                        rank=RANK_TOUCH, fid=touches.touch_id,
                        signal=touches.signal if needs_touch_state else None,
@@ -510,11 +621,7 @@ def _mql_transitions(store: Store, lifecycle: Lifecycle, model: ScoringModel,
     qualifying = points.filter(to_ibis(entry, points))
     first = qualifying.group_by(["lead_id", "seg"]).aggregate(at=qualifying.at.min())
 
-    seg_order = ibis.window(group_by="lead_id", order_by=["at", "rank", "fid"])
-    segments = decided.select(
-        "lead_id", "to_stage",
-        seg=(ibis.row_number().over(seg_order) + 1).cast("int64"))
-    segments = segments.union(
+    segments = numbered.select("lead_id", "to_stage", "seg").union(
         candidates.select(lead_id="lead_id", to_stage=ibis.literal(roles.initial),
                           seg=ibis.literal(0, type="int64")), distinct=False)
     open_segments = segments.filter(segments.to_stage.isin(list(allowed_from)))

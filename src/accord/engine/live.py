@@ -68,7 +68,7 @@ from accord.engine.scoring import (
     signal_count,
     signal_flag,
 )
-from accord.engine.sla_clock import LeadSLA, decision_stages, read_sla
+from accord.engine.sla_clock import LeadSLA, decision_stages
 from accord.errors import EngineError
 from accord.store.base import Store
 
@@ -340,6 +340,7 @@ class _Lead:
     activities: list[datetime] = field(default_factory=list)
     opportunities: dict[str, _Opportunity] = field(default_factory=dict)
     owner: str | None = None
+    sla_due: dict[str, datetime] = field(default_factory=dict)  # a cache, see _SlaReader
 
 
 def _utc_now() -> datetime:
@@ -488,13 +489,14 @@ class Engine:
                 f"{', '.join(sorted(self._signals))}")
         touches = [*lead.touches, (at, event.signal)]
         counts = {**lead.counts, event.signal: lead.counts.get(event.signal, 0) + 1}
-        emitted = self._maybe_mql(lead, at, event.touch_id, touches, counts)
+        engagement = engagement_as_of(self.model, touches, at).engagement
+        emitted = self._maybe_mql(lead, at, event.touch_id, touches, counts, engagement)
         # nothing above raised: commit
         lead.touches = touches
         lead.counts = counts
         lead.last_key = key
         self._apply(lead, emitted)
-        return self._decision(lead, at, tuple(emitted))
+        return self._decision(lead, at, tuple(emitted), engagement)
 
     def _stage_decision(self, event: StageDecision, at: datetime) -> Decision:
         lead = self._lead(event.lead_id, event.record)
@@ -583,9 +585,10 @@ class Engine:
                            self.lifecycle.version)]
 
     def _row(self, lead: _Lead, at: datetime, touches: list[tuple[datetime, str]],
-             counts: Mapping[str, int]) -> dict[str, Any]:
+             counts: Mapping[str, int], engagement: float | None) -> dict[str, Any]:
         row = dict(lead.profile)
-        row["engagement"] = engagement_as_of(self.model, touches, at).engagement
+        row["engagement"] = engagement if engagement is not None else \
+            engagement_as_of(self.model, touches, at).engagement
         for name in self.model.signal_names:
             count = counts.get(name, 0)
             row[signal_count(name)] = count
@@ -596,7 +599,8 @@ class Engine:
 
     def _maybe_mql(self, lead: _Lead, at: datetime, trigger: str,
                    touches: list[tuple[datetime, str]] | None = None,
-                   counts: Mapping[str, int] | None = None) -> list[StageEvent]:
+                   counts: Mapping[str, int] | None = None,
+                   engagement: float | None = None) -> list[StageEvent]:
         """Enter MQL when the criteria hold now and MQL may follow the current stage."""
         lc = self.lifecycle
         mql = lc.roles.mql
@@ -604,7 +608,7 @@ class Engine:
                 or not lc.allows(lead.stage, mql):
             return []
         row = self._row(lead, at, lead.touches if touches is None else touches,
-                        lead.counts if counts is None else counts)
+                        lead.counts if counts is None else counts, engagement)
         if not lc.mql_predicate(row):
             return []
         return [StageEvent(f"{lead.lead_id}:{mql}:{trigger}", lead.lead_id, lead.stage, mql,
@@ -621,9 +625,10 @@ class Engine:
             return None
         return self.router.route(profile).owner
 
-    def _decision(self, lead: _Lead, at: datetime,
-                  emitted: tuple[StageEvent, ...]) -> Decision:
-        engagement = engagement_as_of(self.model, lead.touches, at).engagement
+    def _decision(self, lead: _Lead, at: datetime, emitted: tuple[StageEvent, ...],
+                  engagement: float | None = None) -> Decision:
+        if engagement is None:
+            engagement = engagement_as_of(self.model, lead.touches, at).engagement
         return Decision(lead.lead_id, at, lead.fit.fit, lead.fit.tier, lead.fit.icp,
                         engagement, lead.stage, self.lifecycle.owners.get(lead.stage),
                         lead.owner, self._sla.deadlines(lead, at), emitted)
@@ -637,7 +642,7 @@ class _SlaReader:
     SLA's `start` stage; `first_touch` stops at the first sales activity at or after the
     start, `min_touches` at the n-th, `accept_or_reject` at the first move out of `start`
     into an accept stage or, with a reason code, a reject stage. A running clock's due time
-    is `start + within` on the contract calendar.
+    is `start + within` on the contract calendar (`BusinessCalendar.add_business`).
     """
 
     contract: Contract
@@ -657,7 +662,12 @@ class _SlaReader:
                          None)
             if start is None or self._stopped(lead, sla, start, at):
                 continue
-            out[name] = read_sla(name, sla, self.calendar, start, None, at).due_at
+            due = lead.sla_due.get(name)
+            if due is None:  # the start never moves (the first entry), so neither does this
+                # the calendar's scalar twin of the batch clocks' `add_business_many`
+                due = self.calendar.add_business(start, sla.within)
+                lead.sla_due[name] = due
+            out[name] = due
         return out
 
     def _stopped(self, lead: _Lead, sla: LeadSLA, start: datetime, at: datetime) -> bool:

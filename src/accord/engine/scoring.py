@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeAlias, assert_never
+from typing import Any, Literal, TypeAlias, assert_never, cast
 
 import ibis
 import ibis.expr.types as ir
@@ -142,7 +142,7 @@ class ScoringModel:
         icps = []
         for name, icp in contract.icps.items():
             criteria = tuple(
-                FitCriterion(field, tuple((op, _operand(value))
+                FitCriterion(field, tuple((cast(ConditionOp, op), _operand(value))
                                           for op, value in crit.conditions.items()),
                              crit.points)
                 for field, crit in icp.criteria.items())
