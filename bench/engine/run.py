@@ -4,7 +4,8 @@
    store (`import_fact_folder`); both are reused on later runs.
 2. Times `accord run --json` in a child process (the real command line, nothing
    preloaded): wall time, CPU time and peak RSS of that process, and the per-step seconds
-   it reports.
+   it reports. Then again with `--only scores,stages` (this engine core) and with each
+   step alone, to attribute time and memory.
 3. The **floor**, in this process right after: one bare DuckDB query on the same store
    that computes the same engagement score (decayed, hand-raises once) for every lead from
    the same touches table into a table, on DuckDB's default threads (the machine's cores).
@@ -81,22 +82,27 @@ def prepare(work: Path, leads: int, seed: int) -> dict[str, Any]:
     return out
 
 
-def time_run(work: Path) -> dict[str, Any]:
-    """`accord run --json` in a child process; wall, CPU and peak RSS of that process."""
+def time_run(work: Path, only: str | None = None) -> dict[str, Any]:
+    """`accord run --json` (`--only` some steps) in a child process; wall, CPU and peak RSS
+    of that process."""
     cmd = [sys.executable, "-c", "from accord.cli import main; main()", "run",
            "--workspace", str(work / "ws"), "--store", str(work / "store.duckdb"),
            "--as-of", AS_OF.isoformat(), "--json"]
+    if only is not None:
+        cmd += ["--only", only]
     before = load()
-    t = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - t
-    stdout = child.stdout.read() if child.stdout else ""
-    stderr = child.stderr.read() if child.stderr else ""
+    out_path, err_path = work / "run.stdout", work / "run.stderr"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        t = time.perf_counter()
+        child = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - t
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"accord run failed:\n{stderr}")
-    summary = json.loads(stdout)
-    return {"wall_seconds": round(wall, 2),
+        raise SystemExit(f"accord run failed:\n{err_path.read_text()}")
+    # DuckDB prints its progress bar for long queries to stdout, ahead of the JSON
+    text = out_path.read_text()
+    summary = json.loads(text[text.index("\n{") + 1:] if not text.startswith("{") else text)
+    return {"only": only or "all", "wall_seconds": round(wall, 2),
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
             "peak_rss_mb": round(usage.ru_maxrss / 1024),
             "load_before": round(before, 2), "load_after": round(load(), 2),
@@ -168,7 +174,7 @@ def time_live(work: Path, c: Contract, warm: int = 20_000, measured: int = 5_000
             refused += 1
     warm_seconds = time.perf_counter() - t
     latencies: list[float] = []
-    kinds: dict[str, int] = {}
+    by_kind: dict[str, list[float]] = {}
     refused_timed = 0
     clock = time.perf_counter_ns
     for event in timed_events:
@@ -177,19 +183,26 @@ def time_live(work: Path, c: Contract, warm: int = 20_000, measured: int = 5_000
             engine.handle(event)
         except EngineError:
             refused_timed += 1
-        latencies.append((clock() - t0) / 1e6)
-        kinds[type(event).__name__] = kinds.get(type(event).__name__, 0) + 1
+        ms = (clock() - t0) / 1e6
+        latencies.append(ms)
+        by_kind.setdefault(type(event).__name__, []).append(ms)
     latencies.sort()
 
-    def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 4)
+    def pct(p: float, values: list[float] = latencies) -> float:
+        return round(values[min(len(values) - 1, int(p * len(values)))], 4)
+
+    kinds = {}
+    for kind, values in by_kind.items():
+        values.sort()
+        kinds[kind] = {"events": len(values), "p50_ms": pct(0.5, values),
+                       "p99_ms": pct(0.99, values), "max_ms": round(values[-1], 3)}
 
     created = [e for e in timed_events if isinstance(e, LeadCreated)]
     return {"engine_build_seconds": round(build, 2), "warm_leads": warm,
             "warm_events": len(warm_events), "warm_seconds": round(warm_seconds, 2),
             "warm_refused": refused, "timed_leads": len(created),
             "timed_events": len(latencies), "timed_refused": refused_timed,
-            "events_by_kind": kinds, "p50_ms": pct(0.50), "p90_ms": pct(0.90),
+            "by_kind": kinds, "p50_ms": pct(0.50), "p90_ms": pct(0.90),
             "p99_ms": pct(0.99), "max_ms": round(latencies[-1], 3),
             "mean_ms": round(statistics.fmean(latencies), 4)}
 
@@ -222,6 +235,14 @@ def main() -> None:
         print(json.dumps(runs[-1]["floor"]), flush=True)
         result["floor_sql"] = floor["sql"]
     result["runs"] = runs
+    floor_wall = runs[-1]["floor"]["wall_seconds"]
+    parts = []
+    for only in ("scores,stages", "match", "scores", "stages", "route", "sla"):
+        part = time_run(args.work, only)
+        part["ratio_to_floor"] = round(part["wall_seconds"] / floor_wall, 1)
+        parts.append(part)
+        print(json.dumps(part), flush=True)
+    result["parts"] = parts
     result["live"] = time_live(args.work, c)
     print(json.dumps(result["live"]), flush=True)
     (HERE / "results.json").write_text(json.dumps(result, indent=2) + "\n")

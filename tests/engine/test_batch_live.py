@@ -185,6 +185,9 @@ def busy() -> Engine:
     (StageDecision("E8", "L1", "MQL", T0 + D, "sdr_1"), EngineError,
      "stage event 'E8' moves lead 'L1' to 'MQL' by hand; MQL is entered when its entry "
      "criteria hold"),
+    (StageDecision("E9", "L1", "Opportunity", T0 + D, "ae_1"), EngineError,
+     "stage event 'E9' moves lead 'L1' to 'Opportunity' by hand; Opportunity is entered "
+     "when an opportunity is created for the lead"),
     (OpportunityCreated("O1", "L1", T0 + D), IllegalTransitionError,
      "lead 'L1' (opportunity O1) is in stage 'MQL' and cannot move to 'Opportunity'; "
      "allowed next stages: SAL, Nurture, Disqualified"),
@@ -312,50 +315,80 @@ def live_and_batch(contract: Contract, events: list[Event]) -> None:
 LEADS = ("L1", "L2", "L3")
 TITLES = (None, "VP Growth", "Engineer")
 STAGE_NAMES = tuple(STAGES)
+STEPS_MINUTES = (0, 0, 1, 30, 6 * 60, 24 * 60, 3 * 24 * 60, -30)  # 0: same instant
+# what tends to happen next in each stage (the rest stays possible, mostly to be refused)
+KINDS_BY_STAGE: dict[str, list[str]] = {
+    "Lead": ["touch"] * 6 + ["stage", "activity", "opp", "close"],
+    "Nurture": ["touch"] * 6 + ["stage", "activity", "opp", "close"],
+    "MQL": ["stage"] * 4 + ["touch", "touch", "activity", "opp"],
+    "SAL": ["stage"] * 4 + ["touch", "activity", "opp"],
+    "SQL": ["opp"] * 4 + ["stage", "stage", "touch", "close"],
+    "Opportunity": ["close"] * 4 + ["stage", "opp", "touch"],
+}
 
 
 @st.composite
 def event_streams(draw: st.DrawFn) -> tuple[Contract, list[Event]]:
-    entry = draw(st.sampled_from(ENTRIES))
-    n_leads = draw(st.integers(1, len(LEADS)))
-    events: list[tuple[int, Event]] = []
-    for lead_id in LEADS[:n_leads]:
-        created = draw(st.integers(0, 48))  # hours after T0
-        events.append((created * 60, LeadCreated(
-            lead_id, T0 + created * H, email=f"{lead_id}@x.io", channel="web",
-            title=draw(st.sampled_from(TITLES)),
-            account_id=draw(st.sampled_from(["A-SW", "A-RT", None])))))
-    opps: list[tuple[str, str]] = []
-    for i in range(draw(st.integers(0, 25))):
-        lead_id = draw(st.sampled_from(LEADS[:n_leads + 1]))  # sometimes unknown
-        minute = draw(st.integers(0, 20 * 24 * 60))
-        if draw(st.booleans()):
-            minute -= minute % (6 * 60)  # on the hour every 6 h: same-instant facts
+    """A contract (one of `ENTRIES` as MQL entry) and up to 40 events for up to three
+    leads, drawn with an eye on a scratch engine's state so that most are accepted: moves
+    mostly to an allowed next stage, rejections mostly with a valid code, times mostly
+    after the lead's last event. The rest are refused: unknown lead, out of order or
+    same instant in the wrong order, future, illegal move, MQL by hand, missing or
+    unknown code, unknown signal or opportunity."""
+    contract = make_contract(draw(st.sampled_from(ENTRIES)))
+    scratch = engine(contract)
+    lifecycle = scratch.lifecycle
+    events: list[Event] = []
+    last: dict[str, int] = {}
+    opps: dict[str, list[str]] = {}
+
+    def offer(event: Event, minute: int) -> None:
+        events.append(event)
+        try:
+            scratch.handle(event)
+        except EngineError:
+            return
+        last[event.lead_id] = minute
+
+    for lead_id in LEADS[:draw(st.integers(1, len(LEADS)))]:
+        minute = draw(st.integers(0, 48)) * 60
+        offer(LeadCreated(lead_id, T0 + timedelta(minutes=minute), email=f"{lead_id}@x.io",
+                          channel="web", title=draw(st.sampled_from(TITLES)),
+                          account_id=draw(st.sampled_from(["A-SW", "A-SW", "A-RT", None]))),
+              minute)
+    for i in range(draw(st.integers(0, 40))):
+        known = sorted(last) or ["L9"]
+        lead_id = draw(st.sampled_from([*known, *known, *known, "L9"]))
+        minute = last.get(lead_id, 0) + draw(st.sampled_from(STEPS_MINUTES))
         at = T0 + timedelta(minutes=minute)
-        kind = draw(st.sampled_from(["touch", "touch", "touch", "stage", "stage",
-                                     "activity", "opp", "close"]))
+        current = scratch.stage(lead_id) if lead_id in last else "Lead"
+        kind = draw(st.sampled_from(KINDS_BY_STAGE.get(current, KINDS_BY_STAGE["Lead"])))
         event: Event
         match kind:
             case "touch":
-                event = Touch(f"T{i:03d}", lead_id,
-                              draw(st.sampled_from(["a", "b", "b", "demo", "zzz"])), at)
+                signal = draw(st.sampled_from(["a", "b", "b", "demo", "zzz"]))
+                event = Touch(f"T{i:03d}", lead_id, signal, at)
             case "activity":
                 event = Activity(f"C{i:03d}", lead_id, "sdr_1", "call", at)
             case "stage":
-                event = StageDecision(f"E{i:03d}", lead_id,
-                                      draw(st.sampled_from(STAGE_NAMES)), at, "sdr_1",
-                                      draw(st.sampled_from([None, "timing", "bad_fit",
-                                                            "nope"])))
+                nxt = [s for s in lifecycle.next.get(current, ())
+                       if s not in lifecycle.roles.derived()]
+                allowed = [s for i, s in enumerate(nxt) for _ in range(1 if i else 4)]
+                to_stage = draw(st.sampled_from(allowed)) \
+                    if allowed and draw(st.integers(0, 4)) else \
+                    draw(st.sampled_from(STAGE_NAMES))
+                reason = draw(st.sampled_from(["timing", "bad_fit"])) \
+                    if draw(st.integers(0, 5)) else draw(st.sampled_from([None, "nope"]))
+                event = StageDecision(f"E{i:03d}", lead_id, to_stage, at, "sdr_1", reason)
             case "opp":
-                opps.append((f"O{i:03d}", lead_id))
+                opps.setdefault(lead_id, []).append(f"O{i:03d}")
                 event = OpportunityCreated(f"O{i:03d}", lead_id, at, 100.0)
             case _:
-                opp_id, owner = draw(st.sampled_from(opps)) if opps else ("O999", lead_id)
-                event = OpportunityClosed(opp_id, owner, at, draw(st.booleans()))
-        events.append((minute, event))
-    if draw(st.booleans()):
-        events.sort(key=lambda e: e[0])  # mostly in time order; else as drawn
-    return make_contract(entry), [e for _, e in events]
+                opp_id = draw(st.sampled_from(opps[lead_id])) if opps.get(lead_id) \
+                    else "O999"
+                event = OpportunityClosed(opp_id, lead_id, at, draw(st.booleans()))
+        offer(event, minute)
+    return contract, events
 
 
 # ACCORD_PROPERTY_EXAMPLES raises the count for a longer search (default 60).
@@ -368,6 +401,21 @@ def test_live_final_state_equals_batch(stream: tuple[Contract, list[Event]]) -> 
 
 
 # --- shrunk failures, kept ------------------------------------------------------------------
+
+
+def test_regression_opportunity_won_at_the_instant_another_was_created() -> None:
+    # The won opportunity's emitted stage event (Customer, a stage event at 14:00) sorted
+    # before the opportunity created at 14:00, so batch read Customer -> Opportunity.
+    # Opportunity and Customer now come from opportunities only, as MQL from criteria.
+    live_and_batch(CONTRACT, [
+        LeadCreated("L1", T0, email="l1@x.io", channel="web", account_id="A-SW"),
+        Touch("T1", "L1", "demo", T0 + H),
+        StageDecision.accept("E1", "L1", T0 + 2 * H, "sdr_1"),
+        StageDecision("E2", "L1", "SQL", T0 + 3 * H, "sdr_1"),
+        OpportunityCreated("O1", "L1", T0 + 4 * H),
+        OpportunityCreated("O2", "L1", T0 + 5 * H),  # already in Opportunity: no move
+        OpportunityClosed("O2", "L1", T0 + 5 * H, won=True),
+    ])
 
 
 # --- a small simulated company ---------------------------------------------------------------

@@ -225,9 +225,13 @@ def test_moves_the_contract_does_not_allow_apply_and_are_counted(store: Store) -
     assert history["L4"][2] == ("MQL", "Disqualified", T0 + D, "stage_event", False)
 
 
-def test_mql_stage_events_are_not_read(store: Store) -> None:
-    # an MQL event in the facts (the actual view) for a lead the criteria never qualify
-    facts = Facts().lead("L5", software=False).stage("L5", "MQL", T0 + D, live=False)
+def test_stage_events_into_derived_stages_are_not_read(store: Store) -> None:
+    # MQL, Opportunity and Customer events in the facts (the actual view): the criteria
+    # never qualify L5, and it has no opportunity
+    facts = (Facts().lead("L5", software=False)
+             .stage("L5", "MQL", T0 + D, live=False)
+             .stage("L5", "Opportunity", T0 + 2 * D, live=False)
+             .stage("L5", "Customer", T0 + 3 * D, live=False))
     facts.write(store)
     stages, _ = batch_stages(store)
     assert (stages["L5"]["stage"], stages["L5"]["transitions"]) == ("Lead", 0)

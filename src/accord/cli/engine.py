@@ -20,6 +20,7 @@ from accord.cli.common import (
     workspace,
 )
 from accord.engine.batch import (
+    STEPS,
     RunSummary,
     StepSummary,
     explain_lead,
@@ -46,6 +47,9 @@ def run_command(
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
     as_of: AsOfOpt = None,
+    only: Annotated[str | None, typer.Option(
+        "--only", help=f"Comma-separated steps to recompute ({', '.join(STEPS)}); "
+                       "default: all.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Recompute scores, stages, matches, assignments and SLA states for the whole store.
@@ -55,7 +59,10 @@ def run_command(
       accord run
 
       accord run --as-of 2025-12-31T23:59:59 --json
+
+      accord run --only scores,stages
     """
+    steps = None if only is None else [s.strip() for s in only.split(",") if s.strip()]
     ws = workspace(ws_path, store)
     contract = ws.load_contract().contract
     st = ws.open_store()
@@ -67,7 +74,7 @@ def run_command(
                               highlight=False)
 
     try:
-        summary = run(st, contract, _as_of(as_of), progress=show)
+        summary = run(st, contract, _as_of(as_of), steps=steps, progress=show)
     finally:
         st.close()
     if as_json:

@@ -21,7 +21,7 @@ so a run can be replayed as of any past moment.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -48,7 +48,7 @@ from accord.engine.sla_clock import compute_sla_clocks
 from accord.errors import EngineError
 from accord.store.base import DERIVED_PREFIX, Store
 
-__all__ = ["RunSummary", "ScoreRow", "StepSummary", "explain_lead", "run", "score_table",
+__all__ = ["STEPS", "RunSummary", "ScoreRow", "StepSummary", "explain_lead", "run", "score_table",
            "top_scores"]
 
 
@@ -137,47 +137,66 @@ def _write(store: Store, name: str, data: pa.Table | ibis.Table) -> int:
     return int(store.derived(name).count().execute())
 
 
+STEPS: tuple[str, ...] = ("match", "scores", "stages", "route", "sla")
+
+
 def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
+        steps: Collection[str] | None = None,
         progress: Callable[[StepSummary], None] | None = None) -> RunSummary:
     """Recompute `lead_accounts`, `scores`, `stage_history`, `stages`, `assignments` and
-    `sla_states` for the whole store as of `as_of` (default: now, UTC)."""
+    `sla_states` for the whole store as of `as_of` (default: now, UTC).
+
+    `steps` (default: all of `STEPS`, always in that order) recomputes only some; the
+    others' derived tables are left as they are. The lead profile the scores, stages and
+    routes read is computed once, by the first of them that runs."""
+    chosen = set(STEPS) if steps is None else set(steps)
+    unknown = sorted(chosen - set(STEPS))
+    if unknown:
+        raise EngineError(f"unknown run step(s) {', '.join(unknown)}; steps are "
+                          f"{', '.join(STEPS)}")
     at = as_of if as_of is not None else utc_now()
     at = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo is not None else at
     model = ScoringModel.from_contract(contract)
     lifecycle = Lifecycle.from_contract(contract)
-    steps: list[StepSummary] = []
+    done: list[StepSummary] = []
 
     def step(name: str, work: Callable[[], dict[str, int]]) -> None:
+        if name not in chosen:
+            return
         started = time.perf_counter()
         rows = work()
         summary = StepSummary(name, time.perf_counter() - started, rows)
-        steps.append(summary)
+        done.append(summary)
         if progress is not None:
             progress(summary)
 
     scratch = _Scratch(store)
     kept: dict[str, ibis.Table] = {}
 
+    def profile() -> ibis.Table:
+        if "profile" not in kept:
+            base = lead_profile(store, as_of=at, keys=_profile_keys(contract, lifecycle))
+            kept["profile"] = scratch.keep("profile", with_fit(model, base))
+        return kept["profile"]
+
     def match() -> dict[str, int]:
         return {"lead_accounts": int(match_store(store).num_rows)}
 
     def scores() -> dict[str, int]:
-        profile = lead_profile(store, as_of=at, keys=_profile_keys(contract, lifecycle))
-        kept["profile"] = scratch.keep("profile", with_fit(model, profile))
-        table = score_table(store, contract, at, profile=kept["profile"])
+        table = score_table(store, contract, at, profile=profile())
         return {"scores": _write(store, "scores", table)}
 
     def stages() -> dict[str, int]:
-        profile = kept["profile"]
-        decisions = scratch.keep("decisions", decision_rows(store, lifecycle, profile, at))
-        history = stage_history(store, lifecycle, model, profile, at, decisions=decisions)
+        profile_t = profile()
+        decisions = scratch.keep("decisions", decision_rows(store, lifecycle, profile_t, at))
+        history = stage_history(store, lifecycle, model, profile_t, at, decisions=decisions)
         rows = {"stage_history": _write(store, "stage_history", history)}
         current = current_stages(lifecycle, store.derived("stage_history"))
         rows["stages"] = _write(store, "stages", current)
         return rows
 
     def route() -> dict[str, int]:
-        result = route_leads(kept["profile"], None, store.table("reps"),
+        result = route_leads(profile(), None, store.table("reps"),
                              store.table("rep_availability"), contract.routing,
                              timezone=contract.calendar.timezone)
         return {"assignments": _write(store, "assignments", result.assignments),
@@ -198,13 +217,19 @@ def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
     finally:
         scratch.drop()
 
-    by_stage = store.derived("stages").group_by("stage").aggregate(n=ibis._.count())
-    stage_counts = {str(r["stage"]): int(r["n"]) for r in by_stage.to_pyarrow().to_pylist()}
-    sc = store.derived("scores")
-    by_tier = sc.group_by("tier").aggregate(n=sc.count()).to_pyarrow().to_pylist()
-    tier_counts = {("none" if r["tier"] is None else str(r["tier"])): int(r["n"])
-                   for r in by_tier}
-    return RunSummary(at, contract.version, tuple(steps), sum(stage_counts.values()),
+    stage_counts: dict[str, int] = {}
+    if "stages" in chosen:
+        by_stage = store.derived("stages").group_by("stage").aggregate(n=ibis._.count())
+        stage_counts = {str(r["stage"]): int(r["n"])
+                        for r in by_stage.to_pyarrow().to_pylist()}
+    tier_counts: dict[str, int] = {}
+    if "scores" in chosen:
+        sc = store.derived("scores")
+        by_tier = sc.group_by("tier").aggregate(n=sc.count()).to_pyarrow().to_pylist()
+        tier_counts = {("none" if r["tier"] is None else str(r["tier"])): int(r["n"])
+                       for r in by_tier}
+    leads = sum(stage_counts.values()) or sum(tier_counts.values())
+    return RunSummary(at, contract.version, tuple(done), leads,
                       dict(sorted(stage_counts.items(), key=_stage_order(lifecycle))),
                       dict(sorted(tier_counts.items())))
 

@@ -18,11 +18,13 @@ such step:
 lead's timeline is its facts in order of `(time, kind, id)`, kinds ordered creation <
 touch < sales activity < stage event < opportunity created < opportunity won. Then:
 
-1. Stage events (except those into `MQL`) and opportunities are *decisions*: each sets
-   the stage it names. They are facts — a stage a person actually set — so they apply
-   even when the contract does not allow the move; such a move is counted as
-   `off_contract` (so is a move into `Nurture`/`Disqualified` without a valid reason
-   code) for the audit. The live engine refuses them before they become facts.
+1. Stage events and opportunities are *decisions*: each sets the stage it names —
+   except that stage events into `MQL`, `Opportunity` and `Customer` are not read: those
+   stages are derived from the criteria and from the opportunities (below), and stage
+   events into them are the *actual* view. Decisions are facts — a stage a person
+   actually set — so they apply even when the contract does not allow the move; such a
+   move is counted as `off_contract` (so is a move into `Nurture`/`Disqualified` without
+   a valid reason code) for the audit. The live engine refuses them before they become facts.
 2. `MQL` is derived, not read: at the lead's creation and at each touch, the `MQL` entry
    criteria are evaluated with the lead's scores *as of that moment* (engagement, signal
    flags and counts, `accepted`, `rejected` up to and including that touch). Between two
@@ -30,14 +32,18 @@ touch < sales activity < stage event < opportunity created < opportunity won. Th
    when `MQL` is an allowed next stage of the stage the segment started in (the first
    segment starts in the first stage). So a lead recycled to `Nurture` comes back as an
    MQL at its next touch that meets the criteria; a bare `fit`-only rule is met at
-   creation. `MQL` stage events in the facts are the *actual* view and are not read here.
+   creation.
 3. An opportunity created while the lead is already in `Opportunity` (or won while in
    `Customer`) changes nothing and is not a transition. A stage event into the stage the
    lead is already in changes nothing either, but is kept in the history as a move the
    contract does not allow (`off_contract`): the live engine refuses it.
+4. A lead's touches at the same instant are counted together: the criteria are
+   evaluated once all of them are in. (Live applies them one at a time; for criteria
+   that a further touch can make false, e.g. `not signal('x')`, the two agree only when
+   a lead's touches have distinct times.)
 
-`accepted` / `rejected` as of a moment: the lead has a stage event into `SAL` / into a
-send-back stage at or before it (ever, not only the latest).
+`accepted` / `rejected` at a moment: the lead has a stage event into `SAL` / into a
+send-back stage earlier in its timeline (ever, not only the latest).
 
 Batch (`derive_stages`) does this with window functions over the union of the lead's
 facts — running decayed engagement per touch, the decision count as segment number, the
@@ -75,12 +81,14 @@ from accord.store.base import Store
 
 __all__ = [
     "MQL_STAGE",
+    "OPPORTUNITY_STAGE",
     "RANK_ACTIVITY",
     "RANK_CREATED",
     "RANK_OPPORTUNITY",
     "RANK_STAGE_EVENT",
     "RANK_TOUCH",
     "RANK_WON",
+    "WON_STAGE",
     "IllegalTransitionError",
     "Lifecycle",
     "RejectionReasonError",
@@ -104,6 +112,8 @@ RANK_WON: Final = 5
 
 ENGINE_ACTOR: Final = "accord"
 MQL_STAGE: Final = "MQL"
+OPPORTUNITY_STAGE: Final = "Opportunity"
+WON_STAGE: Final = "Customer"
 
 
 class IllegalTransitionError(EngineError):
@@ -158,7 +168,15 @@ class StageRoles:
             return name if name in stages else None
 
         return cls(names[0], named(MQL_STAGE), named("SAL"), named("Nurture"),
-                   named("Disqualified"), named("Opportunity"), named("Customer"))
+                   named("Disqualified"), named(OPPORTUNITY_STAGE), named(WON_STAGE))
+
+    def derived(self) -> dict[str, str]:
+        """Stages the engine derives from facts (never read from stage events, never set
+        by hand), each with how it is entered."""
+        how = {self.mql: "when its entry criteria hold",
+               self.opportunity: "when an opportunity is created for the lead",
+               self.won: "when one of the lead's opportunities is won"}
+        return {stage: text for stage, text in how.items() if stage is not None}
 
     @property
     def send_back(self) -> tuple[str, ...]:
@@ -295,8 +313,9 @@ def decision_rows(store: Store, lifecycle: Lifecycle, leads: ibis.Table,
     roles = lifecycle.roles
     ev = store.table("stage_events")
     ev = ev.filter(ev.occurred_at <= at_t)
-    if roles.mql is not None:
-        ev = ev.filter(ev.to_stage != roles.mql)
+    derived = list(roles.derived())
+    if derived:
+        ev = ev.filter(~ev.to_stage.isin(derived))
     parts = [ev.select(lead_id=ev.lead_id, at=ev.occurred_at,
                        rank=ibis.literal(RANK_STAGE_EVENT, type="int8"), fid=ev.event_id,
                        to_stage=ev.to_stage, source=ibis.literal("stage_event"),

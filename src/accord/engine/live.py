@@ -19,8 +19,9 @@ naming the record and leaves the engine as it was:
   instant, kinds go creation < touch < activity < stage decision < opportunity created <
   opportunity closed, and ids in code-point order. This is the order batch replays facts
   in, which is what makes the two agree; a replayed event is refused the same way;
-- a signal the contract does not define, an unknown opportunity, a move into `MQL` by
-  hand (the criteria decide it), a move the contract's `next` does not allow
+- a signal the contract does not define, an unknown opportunity, a move by hand into
+  `MQL`, `Opportunity` or `Customer` (the criteria and the opportunities decide those), a
+  move the contract's `next` does not allow
   (`IllegalTransitionError`, naming the stage, the lead and the allowed next stages) and
   a move into `Nurture` / `Disqualified` without a valid reason code
   (`RejectionReasonError`).
@@ -47,12 +48,14 @@ from accord.engine.lead_frame import profile_row
 from accord.engine.lifecycle import (
     ENGINE_ACTOR,
     MQL_STAGE,
+    OPPORTUNITY_STAGE,
     RANK_ACTIVITY,
     RANK_CREATED,
     RANK_OPPORTUNITY,
     RANK_STAGE_EVENT,
     RANK_TOUCH,
     RANK_WON,
+    WON_STAGE,
     Lifecycle,
     StageEvent,
 )
@@ -502,10 +505,11 @@ class Engine:
         lead = self._lead(event.lead_id, event.record)
         key = self._check_order(lead, event, at)
         roles = self.lifecycle.roles
-        if event.to_stage == roles.mql:
+        how = roles.derived().get(event.to_stage)
+        if how is not None:
             raise EngineError(
                 f"stage event {event.event_id!r} moves lead {event.lead_id!r} to "
-                f"{roles.mql!r} by hand; {roles.mql} is entered when its entry criteria hold")
+                f"{event.to_stage!r} by hand; {event.to_stage} is entered {how}")
         self.lifecycle.check_decision(event.lead_id, lead.stage, event.to_stage,
                                       event.reason, event.record)
         moved = StageEvent(event.event_id, event.lead_id, lead.stage, event.to_stage, at,
@@ -691,8 +695,9 @@ def store_events(store: Store, *, as_of: datetime | None = None,
     """The store's facts as live events, in the order the engine applies them
     (`(time, kind, id)`; see the module docstring) — to warm an engine or replay a store.
 
-    Stage events into `MQL` are left out (the engine derives MQL); an opportunity becomes
-    `OpportunityCreated` and, once closed, `OpportunityClosed`. Facts after `as_of` and
+    Stage events into `MQL`, `Opportunity` and `Customer` are left out (the engine derives
+    those stages); an opportunity becomes `OpportunityCreated` and, once closed,
+    `OpportunityClosed`. Facts after `as_of` and
     facts of leads not in `lead_ids` (when given) are left out.
     """
     wanted = None if lead_ids is None else sorted(set(lead_ids))
@@ -720,7 +725,7 @@ def store_events(store: Store, *, as_of: datetime | None = None,
         events.append(Activity(r["activity_id"], r["lead_id"], r["rep_id"], r["kind"],
                                r["occurred_at"]))
     for r in rows("stage_events", "occurred_at"):
-        if r["to_stage"] == MQL_STAGE:
+        if r["to_stage"] in (MQL_STAGE, OPPORTUNITY_STAGE, WON_STAGE):
             continue
         events.append(StageDecision(r["event_id"], r["lead_id"], r["to_stage"],
                                     r["occurred_at"], r["actor"], r["reason"]))
