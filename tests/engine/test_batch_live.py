@@ -373,12 +373,12 @@ def event_streams(draw: st.DrawFn) -> tuple[Contract, list[Event]]:
             case "stage":
                 nxt = [s for s in lifecycle.next.get(current, ())
                        if s not in lifecycle.roles.derived()]
-                allowed = [s for i, s in enumerate(nxt) for _ in range(1 if i else 4)]
-                to_stage = draw(st.sampled_from(allowed)) \
-                    if allowed and draw(st.integers(0, 4)) else \
-                    draw(st.sampled_from(STAGE_NAMES))
-                reason = draw(st.sampled_from(["timing", "bad_fit"])) \
-                    if draw(st.integers(0, 5)) else draw(st.sampled_from([None, "nope"]))
+                allowed = [s for k, s in enumerate(nxt) for _ in range(1 if k else 4)]
+                legal = bool(allowed) and draw(st.integers(0, 4)) > 0
+                to_stage = draw(st.sampled_from(allowed if legal else list(STAGE_NAMES)))
+                valid = draw(st.integers(0, 5)) > 0
+                reason = draw(st.sampled_from(["timing", "bad_fit"] if valid
+                                              else [None, "nope"]))
                 event = StageDecision(f"E{i:03d}", lead_id, to_stage, at, "sdr_1", reason)
             case "opp":
                 opps.setdefault(lead_id, []).append(f"O{i:03d}")

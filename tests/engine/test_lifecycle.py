@@ -277,6 +277,25 @@ def test_rejected_in_criteria_is_as_of_each_touch(store: Store) -> None:
     assert (stages["L10"]["stage"], stages["L10"]["transitions"]) == ("Nurture", 2)
 
 
+def test_decision_flags_in_monotone_criteria(store: Store) -> None:
+    # `rejected` only grows, so these criteria are monotone: the batch bounds each lead's
+    # MQL moment from the first time of `demo` and of the rejection before the window
+    contract = make_contract("fit >= 50 and (signal('demo') or rejected)")
+    facts = (Facts().lead("L11")
+             .touch("L11", "a", T0 + H)  # no demo, not rejected: stays Lead
+             .stage("L11", "Nurture", T0 + D, "timing")  # rejected from here on
+             .touch("L11", "a", T0 + 2 * D)  # rejected: MQL at T0+2d
+             .touch("L11", "demo", T0 + 3 * D))
+    facts.write(store)
+    stages, history = batch_stages(store, contract)
+    assert [h[:3] for h in history["L11"]] == [
+        (None, "Lead", T0), ("Lead", "Nurture", T0 + D), ("Nurture", "MQL", T0 + 2 * D)]
+    assert stages["L11"]["stage"] == "MQL"
+    live = facts.live(contract)
+    assert [(e.from_stage, e.to_stage, e.occurred_at) for e in live.history("L11")] == [
+        h[:3] for h in history["L11"]]
+
+
 # --- live agrees with batch on the same facts -------------------------------------------------
 
 
