@@ -6,14 +6,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+import pytest
 
 from accord.contract.loader import check_contract_text
+from accord.contract.schema import Contract, Routing
+from accord.engine.batch import run
 from accord.engine.routing import route_leads, route_store
+from accord.errors import EngineError
 from accord.store import Store
 from accord.store.facts import FACT_TABLES
 from accord.workspace import starter_contract_text
 
 T0 = datetime(2026, 3, 2, 14, 0)  # Monday 09:00 in New York
+
+
+def at_creation(contract: Contract) -> Routing:
+    """The contract's routing with `stage` removed: every lead routed when created."""
+    return contract.routing.model_copy(update={"stage": None})
 
 
 def facts(name: str, rows: list[dict[str, Any]]) -> pa.Table:
@@ -57,6 +66,8 @@ def test_route_leads_reads_the_store_tables_on_every_backend(store: Store) -> No
     seed(store)
     contract, issues = check_contract_text(starter_contract_text())
     assert contract is not None, issues
+    # every lead routed when created (the starter routes at MQL; see below)
+    contract = contract.model_copy(update={"routing": at_creation(contract)})
     result = route_leads(store.table("leads"), store.table("accounts"), store.table("reps"),
                          store.table("rep_availability"), contract.routing,
                          timezone=contract.calendar.timezone)
@@ -85,9 +96,42 @@ def test_route_store_replaces_the_derived_tables(store: Store) -> None:
     seed(store)
     contract, _ = check_contract_text(starter_contract_text())
     assert contract is not None
-    route_store(store, contract.routing)
-    route_store(store, contract.routing)  # replaced whole, not appended
+    routing = at_creation(contract)
+    route_store(store, routing)
+    route_store(store, routing)  # replaced whole, not appended
     assert store.derived("assignments").count().execute() == 5
     assert store.derived("routing_skips").count().execute() == 2
     assert sorted(store.derived("routing_pools").rep_id.to_pyarrow().to_pylist()) == [
         "ae_ent", "sdr_a", "sdr_b"]
+
+
+def test_route_store_at_mql_needs_the_stage_history_and_routes_at_first_entry(
+        store: Store) -> None:
+    seed(store)
+    contract, _ = check_contract_text(starter_contract_text())
+    assert contract is not None and contract.routing.stage == "MQL"
+    with pytest.raises(EngineError, match=r"routing.stage is 'MQL'.*run `accord run`"):
+        route_store(store, contract.routing)
+    assert "derived_assignments" not in store.con.list_tables()  # nothing written
+    # l6 works at a fitting company (software, 300 people, US: fit 80) and asks for a
+    # demo twice: it becomes an MQL at the first request, 3 h after T0, and is routed then.
+    store.write_facts({
+        "accounts": facts("accounts", [{"account_id": "fit", "name": "Fit Co",
+                                        "industry": "software", "employees": 300,
+                                        "country": "US"}]),
+        "leads": facts("leads", [{"lead_id": "l6", "email": "l6@fit.io", "account_id": "fit",
+                                  "country": "US", "channel": "webinar",
+                                  "created_at": T0 + timedelta(minutes=50)}]),
+        "touches": facts("touches", [
+            {"touch_id": "t1", "lead_id": "l6", "signal": "demo_request",
+             "occurred_at": T0 + timedelta(hours=3)},
+            {"touch_id": "t2", "lead_id": "l6", "signal": "demo_request",
+             "occurred_at": T0 + timedelta(hours=5)}]),
+    })
+    run(store, contract, T0 + timedelta(days=1), steps=["stages"])
+    result = route_store(store, contract.routing, timezone=contract.calendar.timezone)
+    rows = result.assignments.select(["lead_id", "owner", "rule", "assigned_at"]).to_pylist()
+    # only the lead that became an MQL, at its first demo request, by the SDR pool's first
+    # turn; l1-l5 never qualify and are not routed
+    assert [tuple(r.values()) for r in rows] == [
+        ("l6", "sdr_a", "inbound", T0 + timedelta(hours=3))]

@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -31,6 +32,16 @@ StoreOpt = Annotated[
                                  "Default: <workspace>/.accord/accord.duckdb."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON for scripts.")]
+AsOfOpt = Annotated[
+    datetime | None,
+    typer.Option("--as-of", help="Compute as of this UTC time (facts after it are ignored); "
+                                 "default: now."),
+]
+
+
+def as_of_or_now(value: datetime | None) -> datetime:
+    """The `--as-of` time, or now (UTC, naive) when it was not given."""
+    return datetime.now(UTC).replace(tzinfo=None) if value is None else value
 
 
 def workspace(path: Path, store: str | None) -> Workspace:

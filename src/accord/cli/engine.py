@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,9 +9,11 @@ import typer
 from rich.table import Table
 
 from accord.cli.common import (
+    AsOfOpt,
     JsonOpt,
     StoreOpt,
     WorkspaceOpt,
+    as_of_or_now,
     console,
     err_console,
     guarded,
@@ -26,20 +27,9 @@ from accord.engine.batch import (
     explain_lead,
     run,
     top_scores,
-    utc_now,
 )
 from accord.engine.scoring import LeadScore
 from accord.errors import AccordError
-
-AsOfOpt = Annotated[
-    datetime | None,
-    typer.Option("--as-of", help="Compute as of this UTC time (facts after it are ignored); "
-                                 "default: now."),
-]
-
-
-def _as_of(value: datetime | None) -> datetime:
-    return utc_now() if value is None else value
 
 
 @guarded
@@ -74,7 +64,7 @@ def run_command(
                               highlight=False)
 
     try:
-        summary = run(st, contract, _as_of(as_of), steps=steps, progress=show)
+        summary = run(st, contract, as_of_or_now(as_of), steps=steps, progress=show)
     finally:
         st.close()
     if as_json:
@@ -117,7 +107,7 @@ def score_command(
     """
     ws = workspace(ws_path, store)
     contract = ws.load_contract().contract
-    at = _as_of(as_of)
+    at = as_of_or_now(as_of)
     st = ws.open_store()
     try:
         if lead is not None:

@@ -8,9 +8,19 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from accord.cli.common import JsonOpt, StoreOpt, WorkspaceOpt, console, guarded, print_json
+from accord.cli.common import (
+    AsOfOpt,
+    JsonOpt,
+    StoreOpt,
+    WorkspaceOpt,
+    as_of_or_now,
+    console,
+    guarded,
+    print_json,
+)
+from accord.engine.batch import run
 from accord.engine.fairness import FairnessReport, Period, fairness_report
-from accord.engine.routing import RoutingResult, route_store
+from accord.engine.routing import Router, RoutingResult, route_store
 from accord.workspace import Workspace
 
 PeriodOpt = Annotated[
@@ -26,18 +36,22 @@ def route_command(
     period: PeriodOpt = "month",
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
+    as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Route every lead in the store (rules in contract order) and store the assignments.
+    """Route the store's leads (rules in contract order) and store the assignments.
 
-    Writes the derived tables `assignments`, `routing_skips` and `routing_pools`. Capacity
-    days follow the contract's `calendar.timezone`.
+    With `routing.stage` in the contract (the starter says MQL) a lead is routed when it
+    first enters that stage, so the stage history is recomputed first (as of `--as-of`,
+    default now); without it every lead is routed when created. Writes the derived
+    tables `assignments`, `routing_skips` and `routing_pools`. Capacity days follow the
+    contract's `calendar.timezone`.
 
     Examples:
 
       accord route
 
-      accord route --fairness --period week
+      accord route --as-of 2025-12-31T23:59:59 --fairness --period week
 
       accord route --fairness --json | jq '.fairness.skips[:5]'
     """
@@ -48,6 +62,10 @@ def route_command(
     contract = ws.load_contract().contract
     st = ws.open_store()
     try:
+        if contract.routing.stage is not None:
+            # refuse a bad routing set-up before the stage history is recomputed
+            Router.from_tables(contract.routing, st.table("reps"), st.table("rep_availability"))
+            run(st, contract, as_of_or_now(as_of), steps=["stages"])
         result = route_store(st, contract.routing, timezone=contract.calendar.timezone)
     finally:
         st.close()

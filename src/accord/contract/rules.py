@@ -169,6 +169,11 @@ def routing_references(data: dict[str, Any]) -> Iterator[Finding]:
     routing = _mapping(data.get("routing"))
     pools = _mapping(routing.get("pools"))
     signals = _signals(data)
+    stages = _mapping(data.get("stages"))
+    stage = routing.get("stage")
+    if isinstance(stage, str) and stages and stage not in stages:
+        yield Finding(("routing", "stage"), f"stage {stage!r} is not defined",
+                      did_you_mean(stage, stages))
     for i, rule in enumerate(_items(routing.get("rules"))):
         rule = _mapping(rule)
         yield from _check_expression(rule.get("when"), ("routing", "rules", i, "when"), signals,

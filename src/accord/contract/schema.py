@@ -191,8 +191,12 @@ class RoutingRule(Section):
 
 
 class Routing(Section):
-    """Routing rules in contract order; the first that matches assigns (seed 004)."""
+    """Routing rules in contract order; the first that matches assigns (seed 004).
 
+    `stage`: leads are routed when they first enter this stage (the handoff, e.g. `MQL`);
+    null (the default) routes every lead when it is created."""
+
+    stage: str | None = None
     pools: dict[str, Pool] = Field(default_factory=dict)
     rules: list[RoutingRule] = Field(default_factory=list)
     fallback_queue: str = "unassigned"

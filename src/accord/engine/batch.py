@@ -34,7 +34,7 @@ from accord.contract.schema import Contract
 from accord.engine.lead_frame import lead_profile, with_fit
 from accord.engine.lifecycle import Lifecycle, current_stages, decision_rows, stage_history
 from accord.engine.matching import match_store
-from accord.engine.routing import route_leads
+from accord.engine.routing import leads_to_route, route_leads
 from accord.engine.scoring import (
     LeadScore,
     ScoringModel,
@@ -196,7 +196,8 @@ def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
         return rows
 
     def route() -> dict[str, int]:
-        result = route_leads(profile(), None, store.table("reps"),
+        leads = leads_to_route(store, contract.routing, profile())
+        result = route_leads(leads, None, store.table("reps"),
                              store.table("rep_availability"), contract.routing,
                              timezone=contract.calendar.timezone)
         return {"assignments": _write(store, "assignments", result.assignments),

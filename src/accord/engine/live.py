@@ -30,9 +30,10 @@ Stage events the engine emits carry the contract version; the ones it derives (e
 `MQL`) have actor `accord` and id `<lead_id>:MQL:<touch_id>` (`created` for creation).
 Write the event's fact and `events_emitted` to the store to keep actual and derived equal.
 
-The owner comes from `engine/routing.py` (a lead is routed when created, given a
-`Router`; none otherwise) and the SLA deadlines from `engine/sla_clock.py` (due times of
-the per-lead SLAs whose clock is running, by the batch clocks' rules).
+The owner comes from `engine/routing.py` (given a `Router`; none otherwise): a lead is
+routed when it first enters `routing.stage`, or when created if the contract sets none.
+The SLA deadlines come from `engine/sla_clock.py` (due times of the per-lead SLAs whose
+clock is running, by the batch clocks' rules).
 """
 
 from __future__ import annotations
@@ -359,7 +360,8 @@ class Engine:
 
     `accounts` maps account id -> `accounts` fields for the leads' accounts; `clock`
     returns the current UTC time (naive), for the future-time check; `router` (an
-    `engine.routing.Router`) assigns an owner when a lead is created; `account_index`
+    `engine.routing.Router`) assigns an owner when the lead first enters `routing.stage`
+    (when created, without one); `account_index`
     (`engine.matching.build_account_index`) matches a new lead to its account by the
     batch's rules (its own account id, email domain, company name) — without it the
     lead's own `account_id` is used. `Engine.from_store` builds all three from a store.
@@ -475,10 +477,10 @@ class Engine:
                                        initial, at, ENGINE_ACTOR, None,
                                        self.lifecycle.version))
         emitted = self._maybe_mql(lead, at, "created")
-        owner = self._route(lead, profile)
         # nothing above raised: commit
         self._leads[event.lead_id] = lead
-        lead.owner = owner
+        if self.contract.routing.stage is None:
+            lead.owner = self._route(lead, at)
         self._apply(lead, emitted)
         return self._decision(lead, at, tuple(emitted))
 
@@ -619,15 +621,19 @@ class Engine:
                            at, ENGINE_ACTOR, None, lc.version)]
 
     def _apply(self, lead: _Lead, moves: Iterable[StageEvent]) -> None:
+        """Commit stage moves; the first entry into `routing.stage` routes the lead."""
+        routing_stage = self.contract.routing.stage
         for move in moves:
             lead.history.append(move)
             lead.stage = move.to_stage
             lead.entered_at = move.occurred_at
+            if move.to_stage == routing_stage and lead.owner is None:
+                lead.owner = self._route(lead, move.occurred_at)
 
-    def _route(self, lead: _Lead, profile: Mapping[str, Any]) -> str | None:
+    def _route(self, lead: _Lead, at: datetime) -> str | None:
         if self.router is None:
             return None
-        return self.router.route(profile).owner
+        return self.router.route({**lead.profile, "routed_at": at}).owner
 
     def _decision(self, lead: _Lead, at: datetime, emitted: tuple[StageEvent, ...],
                   engagement: float | None = None) -> Decision:

@@ -91,6 +91,7 @@ __all__ = [
     "Skip",
     "absences_from_table",
     "integer_weights",
+    "leads_to_route",
     "reps_from_table",
     "resolve_pool",
     "rotation",
@@ -520,9 +521,10 @@ class Router:
             row.update({f"account_{k}": v for k, v in account.items() if k != "account_id"})
             row.setdefault("account_id", account.get("account_id"))
         lead_id = str(row["lead_id"])
-        if row.get("created_at") is None:
+        moment = row.get("routed_at") or row.get("created_at")
+        if moment is None:
             raise EngineError(f"lead {lead_id!r} has no created_at")
-        t = _micros(row["created_at"])
+        t = _micros(moment)
         mask = self._always
         for rule in self._rules:
             if rule.predicate is not None and rule.predicate(row):
@@ -548,15 +550,18 @@ class Router:
 
         `leads` needs `lead_id`, `created_at` and whatever the criteria read; `accounts`
         (optional) is joined on `account_id` and its fields read as `account_<field>`.
-        Both may be Ibis tables on one backend, Arrow tables or pandas frames.
+        Both may be Ibis tables on one backend, Arrow tables or pandas frames. A
+        `routed_at` column, when present, is the routing moment instead of `created_at`
+        (see `leads_to_route`).
         """
         lead_t, account_t = _same_backend(leads, accounts)
         joined = _join_accounts(lead_t, account_t)
         for needed in ("lead_id", "created_at"):
             if needed not in joined.columns:
                 raise EngineError(f"leads table has no {needed!r} column")
+        moment = "routed_at" if "routed_at" in joined.columns else "created_at"
         columns: dict[str, Any] = {"lead_id": joined["lead_id"].cast("string"),
-                                   "created_at": joined["created_at"]}
+                                   "created_at": joined[moment]}
         for key in ("account_id", "account_owner_rep_id"):
             if key in joined.columns:
                 columns[key] = joined[key].cast("string")
@@ -898,10 +903,34 @@ def route_leads(leads: Any, accounts: Any, reps: Any, availability: Any, routing
     return router.route_batch(router.prepare(leads, accounts))
 
 
+def leads_to_route(store: Store, routing: Routing, leads: ibis.Table) -> ibis.Table:
+    """The rows of `leads` that routing decides, with their routing moment.
+
+    With `routing.stage` null every lead is routed when created (`leads` as given). With a
+    stage, only leads that have entered it are routed, at their *first* entry, read from
+    the derived `stage_history` (`accord run` writes it): the column `routed_at` is added.
+    A lead that leaves the stage and comes back keeps its owner. Raises `EngineError` when
+    there is no stage history yet."""
+    if routing.stage is None:
+        return leads
+    try:
+        history = store.derived("stage_history")
+    except KeyError:
+        raise EngineError(
+            f"routing.stage is {routing.stage!r}: leads are routed when they first enter it, "
+            "which the stage history records, and there is none yet; run `accord run` (or "
+            "`accord run --only stages`) first") from None
+    entered = history.filter(history.to_stage == routing.stage)
+    first = entered.group_by("lead_id").aggregate(routed_at=entered.occurred_at.min())
+    return leads.join(first, "lead_id")
+
+
 def route_store(store: Store, routing: Routing, *, timezone: str = "UTC") -> RoutingResult:
-    """Route every lead in the store and replace the derived tables `assignments`,
-    `routing_skips` and `routing_pools`. Everything is computed before anything is written."""
-    result = route_leads(store.table("leads"), store.table("accounts"), store.table("reps"),
+    """Route the store's leads (every lead, or those that entered `routing.stage`; see
+    `leads_to_route`) and replace the derived tables `assignments`, `routing_skips` and
+    `routing_pools`. Everything is computed before anything is written."""
+    leads = leads_to_route(store, routing, store.table("leads"))
+    result = route_leads(leads, store.table("accounts"), store.table("reps"),
                          store.table("rep_availability"), routing, timezone=timezone)
     store.write_derived("assignments", result.assignments)
     store.write_derived("routing_skips", result.skips)

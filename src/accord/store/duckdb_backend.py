@@ -26,7 +26,10 @@ class DuckDBStore(Store):
         p = Path(path)
         if str(p) != ":memory:":
             p.parent.mkdir(parents=True, exist_ok=True)
+        # DuckDB draws a progress bar on stdout for long queries, which would corrupt the
+        # `--json` output of a command on a large store: off.
         con = ibis.duckdb.connect(str(p), read_only=read_only)
+        con.raw_sql("SET enable_progress_bar = false")
         return cls(con, f"duckdb:///{p}" if str(p) != ":memory:" else "duckdb://:memory:")
 
     @property
