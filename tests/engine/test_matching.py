@@ -10,12 +10,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz, process
 
 from accord.engine.matching import (
     MATCH_SCHEMA,
@@ -30,6 +32,7 @@ from accord.engine.matching import (
     match_lead,
     match_leads_to_accounts,
     match_store,
+    name_scores,
     normalise_company_names,
     normalise_domains,
     normalise_emails,
@@ -420,3 +423,28 @@ def test_batch_equals_live_on_simulated_leads(simulated: Path) -> None:
     index = build_account_index(pq.read_table(simulated / "accounts.parquet"))
     batch = match_leads_to_accounts(leads, index).to_pylist()
     assert batch == [_row(match_lead(lead, index)) for lead in leads.to_pylist()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text("abcde xyz&.,-", min_size=1, max_size=24), min_size=1, max_size=6),
+       st.lists(st.text("abcde xyz&.,-", min_size=1, max_size=24), min_size=1, max_size=6))
+def test_name_scores_are_the_higher_of_ratio_and_token_sort_ratio(
+        left: list[str], right: list[str]) -> None:
+    # name_scores sorts each name's words once instead of per pair; the scores must be
+    # rapidfuzz's own, computed pair by pair on normalised names.
+    queries = [q for q in normalise_company_names(left).to_pylist() if q is not None]
+    choices = [c for c in normalise_company_names(right).to_pylist() if c is not None]
+    if not queries or not choices:
+        return
+    expected = np.maximum(
+        process.cdist(queries, choices, scorer=fuzz.ratio, dtype=np.float32),
+        process.cdist(queries, choices, scorer=fuzz.token_sort_ratio, dtype=np.float32))
+    assert np.array_equal(name_scores(queries, choices), expected)
+
+
+def test_long_name_columns_normalise_like_short_ones() -> None:
+    # Past 10,000 rows names are normalised per distinct value; the result is the same.
+    names = ["ACME, Inc.", None, "Müller & Söhne GmbH", "", "Acme Intl Ltd", "b.v. Zeta"]
+    long = names * 2_000  # 12,000 rows
+    expected = normalise_company_names(names).to_pylist() * 2_000
+    assert normalise_company_names(long).to_pylist() == expected

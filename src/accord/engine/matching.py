@@ -127,6 +127,7 @@ ABBREVIATION_CONFIDENCE = 0.80
 SUBDOMAIN_LEVELS = 2
 MIN_ABBREVIATION_CHARS = 4
 SCORE_DECIMALS = 2
+_DISTINCT_FIRST = 10_000  # longer inputs are normalised per distinct value
 
 DEFAULT_MIN_NAME_SCORE = 80.0
 """Least fuzzy name score accepted (docs/matching.md: chosen with `DEFAULT_MIN_MARGIN` on
@@ -216,6 +217,13 @@ def normalise_company_names(names: ArrowStrings | Sequence[str | None]) -> pa.Ar
     there). Blank results are null. Letters of every script are kept.
     """
     x = _strings(names)
+    if len(x) > _DISTINCT_FIRST:  # rows repeat names: normalise each distinct name once
+        encoded = pc.dictionary_encode(x)
+        return _normalise_company_names(encoded.dictionary).take(encoded.indices)
+    return _normalise_company_names(x)
+
+
+def _normalise_company_names(x: pa.Array) -> pa.Array:
     x = pc.utf8_normalize(x, "NFKD")
     x = pc.replace_substring_regex(x, _COMBINING_MARKS, "")
     x = pc.utf8_lower(x)
@@ -308,8 +316,9 @@ class AccountIndex:
     `name_is_abbreviation[i]` is true when key i is only an abbreviation; `name_groups[i]`
     is equal for keys of the same account (and unique for ambiguous keys), and row i of
     `name_group_members` lists every key of that group (padded by repeating one), so the
-    runner-up is always another account. `name_choices`, `domain_lookup` and `name_lookup` hold the
-    same data as Python objects for rapidfuzz and the live path.
+    runner-up is always another account. `name_choices`, `domain_lookup` and `name_lookup`
+    hold the same data as Python objects for rapidfuzz and the live path;
+    `name_choices_words_sorted` the keys with their words sorted (`words_sorted`).
     """
 
     domains: pa.Array
@@ -320,6 +329,7 @@ class AccountIndex:
     name_groups: I64
     name_group_members: I64
     name_choices: tuple[str, ...]
+    name_choices_words_sorted: tuple[str, ...]
     domain_lookup: Mapping[str, str]
     name_lookup: Mapping[str, int]
 
@@ -407,6 +417,7 @@ def build_account_index(accounts: pa.Table) -> AccountIndex:
         name_groups=groups,
         name_group_members=members,
         name_choices=choices,
+        name_choices_words_sorted=words_sorted(choices),
         domain_lookup=dict(zip(domain_keys.to_pylist(), domain_accounts.to_pylist(),
                                strict=True)),
         name_lookup={n: i for i, n in enumerate(choices)},
@@ -414,11 +425,25 @@ def build_account_index(accounts: pa.Table) -> AccountIndex:
 
 
 # -- shared decisions ----------------------------------------------------------------------
-def name_scores(queries: Sequence[str], choices: Sequence[str], *, workers: int = 1) -> F32:
-    """The `(len(queries), len(choices))` matrix of name similarities (`NAME_SCORERS`)."""
+def words_sorted(names: Sequence[str]) -> tuple[str, ...]:
+    """Each name with its words in alphabetical order (`systems acme` → `acme systems`)."""
+    return tuple(" ".join(sorted(name.split())) for name in names)
+
+
+def name_scores(queries: Sequence[str], choices: Sequence[str], *, workers: int = 1,
+                choices_words_sorted: Sequence[str] | None = None) -> F32:
+    """The `(len(queries), len(choices))` matrix of name similarities (`NAME_SCORERS`).
+
+    `token_sort_ratio` is computed as `ratio` on names whose words were sorted once
+    (`words_sorted`; pass `choices_words_sorted` to reuse them) rather than once per pair:
+    the same score (normalised names have single spaces), in about half the time."""
     out: F32 | None = None
     for scorer in NAME_SCORERS:
-        s = process.cdist(queries, choices, scorer=scorer, processor=None, dtype=np.float32,
+        q, c = queries, choices
+        if scorer is fuzz.token_sort_ratio:
+            scorer, q = fuzz.ratio, words_sorted(queries)
+            c = words_sorted(choices) if choices_words_sorted is None else choices_words_sorted
+        s = process.cdist(q, c, scorer=scorer, processor=None, dtype=np.float32,
                           workers=workers)
         out = s if out is None else np.maximum(out, s, out=out)
     assert out is not None
@@ -443,7 +468,8 @@ def best_two_names(queries: Sequence[str], index: AccountIndex, *, workers: int 
     block = max(1, _CDIST_CELLS // m)
     for start in range(0, n, block):
         stop = min(n, start + block)
-        scores = name_scores(queries[start:stop], index.name_choices, workers=workers)
+        scores = name_scores(queries[start:stop], index.name_choices, workers=workers,
+                             choices_words_sorted=index.name_choices_words_sorted)
         rows = np.arange(stop - start)
         top = np.argmax(scores, axis=1)
         best[start:stop] = scores[rows, top]
