@@ -99,9 +99,7 @@ def time_run(work: Path, only: str | None = None) -> dict[str, Any]:
         wall = time.perf_counter() - t
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"accord run failed:\n{err_path.read_text()}")
-    # DuckDB prints its progress bar for long queries to stdout, ahead of the JSON
-    text = out_path.read_text()
-    summary = json.loads(text[text.index("\n{") + 1:] if not text.startswith("{") else text)
+    summary = json.loads(out_path.read_text())  # stdout is the JSON and nothing else
     return {"only": only or "all", "wall_seconds": round(wall, 2),
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
             "peak_rss_mb": round(usage.ru_maxrss / 1024),

@@ -1,5 +1,7 @@
-"""Speed to lead: systems delay (created → assigned) and human delay (assigned → first touch),
-percentiles and bands against hand computations, on every store backend."""
+"""Speed to lead: systems delay (handoff → assigned) and human delay (assigned → first
+touch), percentiles and bands against hand computations, on every store backend. The
+handoff is creation when the contract routes at creation, else the first entry into
+`routing.stage` (the starter's MQL)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,10 @@ from accord.store import Store
 from accord.store.facts import FACT_TABLES
 from accord.workspace import starter_contract_text
 
-CONTRACT = Contract.model_validate(yaml.safe_load(starter_contract_text()))
+STARTER = Contract.model_validate(yaml.safe_load(starter_contract_text()))
+# routing every lead at creation: the handoff is `created_at`
+CONTRACT = STARTER.model_copy(update={"routing": STARTER.routing.model_copy(
+    update={"stage": None})})
 NOW = datetime(2025, 2, 11, 17, 0)  # Tue 12:00 New York
 
 
@@ -97,3 +102,25 @@ def test_routing_decisions_are_the_assignment_when_present(store: Store) -> None
     assert source == "assignments"
     assert t.select(["systems_minutes", "human_minutes", "rep_id"]).to_pylist() == [
         {"systems_minutes": 1.0, "human_minutes": 6.0, "rep_id": "r1"}]
+
+
+def test_routing_at_mql_measures_systems_delay_from_the_mql_entry(store: Store) -> None:
+    # Starter contract: routing.stage MQL. Created 09:00, MQL 09:03 (qualification, not a
+    # systems delay), routed 09:05 (2), touched 09:07 (2 business minutes).
+    write(store, {"A": (ny(2025, 2, 3, 9, 0), ny(2025, 2, 3, 9, 3), ny(2025, 2, 3, 9, 7)),
+                  "B": (ny(2025, 2, 3, 9, 0), None, None)})  # never an MQL, never routed
+    store.write_derived("assignments", pa.table({
+        "lead_id": ["A"], "owner": ["r1"],
+        "assigned_at": pa.array([ny(2025, 2, 3, 9, 5)], pa.timestamp("us"))}))
+    t, source = speed_to_lead_table(store, STARTER, NOW)
+    assert source == "assignments"
+    assert t.select(["lead_id", "handoff_at", "systems_minutes", "human_minutes"]
+                    ).to_pylist() == [{"lead_id": "A", "handoff_at": ny(2025, 2, 3, 9, 3),
+                                       "systems_minutes": 2.0, "human_minutes": 2.0}]
+    # the derived stage history, when `accord run` wrote it, is the handoff's source
+    store.write_derived("stage_history", pa.table({
+        "lead_id": ["A", "A"], "to_stage": ["Lead", "MQL"],
+        "occurred_at": pa.array([ny(2025, 2, 3, 9, 0), ny(2025, 2, 3, 9, 4)],
+                                pa.timestamp("us"))}))
+    t, _ = speed_to_lead_table(store, STARTER, NOW)
+    assert t.column("systems_minutes").to_pylist() == [1.0]

@@ -69,7 +69,7 @@ def _overview_tables(o: SlaOverview) -> list[Table]:
         stl.add_row(name, d.unit, _minutes(d.p50), _minutes(d.p95),
                     *(f"{b.count:,} [dim]{_pct(b.share)}[/dim]" for b in d.bands))
 
-    row("systems (created → assigned)", speed.systems)
+    row("systems (handoff → assigned)", speed.systems)
     row("human (assigned → first touch)", speed.human)
     tables.append(stl)
     return tables

@@ -19,10 +19,14 @@ round-robin below, and a queue for whatever is left. Targets:
   the pool and the rule, before any lead is routed — nothing is partially applied.
 - `{queue: NAME}` — the owner is `queue:NAME`. No rule assigns → `queue:<fallback_queue>`.
 
-**Availability.** A rep is available for a lead at its event time `t` (the lead's
-`created_at`, UTC) when the rep is active (`reps.active`, null counts as active), no
-out-of-office spell covers `t` (`rep_availability`: `starts_at <= t < ends_at`), and the
-rep has taken fewer leads that day than its capacity. Capacity is `reps.capacity_per_day`;
+**When.** `routing.stage` (e.g. `MQL`): a lead is routed when it first enters that stage,
+at that moment (`leads_to_route` reads it from the stage history; a `routed_at` column
+carries it); without it, when created (`created_at`).
+
+**Availability.** A rep is available for a lead at its routing moment `t` (UTC) when the
+rep is active (`reps.active`, null counts as active), no out-of-office spell covers `t`
+(`rep_availability`: `starts_at <= t < ends_at`), and the rep has taken fewer leads that
+day than its capacity. Capacity is `reps.capacity_per_day`;
 a pool's `capacity_per_day` lowers it further for that pool's turns (the smaller applies).
 The count is every lead the rep was given that day by any rule. The day is the UTC day by
 default; pass `timezone` (the CLI passes `calendar.timezone`) to count the local day.
@@ -40,7 +44,7 @@ stands, with no catch-up flood. With `catch_up_after_leave: true` each lead whos
 passed because the rep was out of office is owed, and a returning rep takes its owed leads
 first, one per lead, before the rotation resumes. Capacity skips are never owed.
 
-Ties and order are deterministic: leads are routed in `(created_at, lead_id)` order (ids by
+Ties and order are deterministic: leads are routed in `(routing moment, lead_id)` order (ids by
 code point), members of a filtered pool in `rep_id` order, explicit `members` as written.
 
 **Live and batch.** `Router.route(lead)` decides one lead; `route_leads` decides a whole
@@ -513,7 +517,8 @@ class Router:
         """Decide one lead now, updating the router's state.
 
         `lead` maps column names as the criteria read them (`channel`, `fit`, …) and must
-        hold `lead_id` and `created_at`; account fields come either in `lead` as
+        hold `lead_id` and `created_at` (or `routed_at`, the routing moment, which then
+        wins); account fields come either in `lead` as
         `account_<field>` or as the `account` mapping (its fields are prefixed here).
         """
         row: dict[str, Any] = dict(lead)
@@ -893,8 +898,9 @@ def _text(value: Any) -> str | None:
 
 def route_leads(leads: Any, accounts: Any, reps: Any, availability: Any, routing: Routing,
                 *, timezone: str = "UTC") -> RoutingResult:
-    """Route every lead in `leads` by the contract's `routing`, in `(created_at, lead_id)`
-    order, from a fresh rotation. Tables may be Ibis (one backend), Arrow or pandas.
+    """Route every lead in `leads` by the contract's `routing`, in `(routed_at or
+    created_at, lead_id)` order, from a fresh rotation. Tables may be Ibis (one backend),
+    Arrow or pandas.
 
     Returns the assignments (one per lead), the skips and the pools' members; see
     `RoutingResult`. Bad configuration raises `EngineError` before any lead is routed.

@@ -1,12 +1,16 @@
 """Speed to lead, split into systems delay and human delay (KPI
 `speed_to_lead_median_minutes`; the clock itself is the `first_touch` SLA in `slas`).
 
-- **Systems delay**: lead created (`leads.created_at`) → assigned. Assigned is the first
-  routing decision when the derived `assignments` table exists (`assigned_at`, written by
-  `engine/routing.py`), else the lead's first stage event into the `first_touch` SLA's
-  start stage (MQL by default). Measured in **wall-clock minutes** — systems run around
-  the clock. A lead assigned before its recorded creation (clocks of two systems
-  disagreeing) counts 0.
+- **Systems delay**: handoff → assigned. The handoff is the moment the lead became
+  routable: its first entry into `routing.stage` when the contract sets one (the
+  starter: MQL; read from the derived `stage_history` when `accord run` has written it,
+  else from the `stage_events` facts), else its creation (`leads.created_at`). Assigned is
+  the first routing decision when the derived `assignments` table exists (`assigned_at`,
+  written by `engine/routing.py`), else the lead's first stage event into the
+  `first_touch` SLA's start stage (MQL by default). Measured in **wall-clock minutes** —
+  systems run around the clock. A lead assigned before its handoff (clocks of two
+  systems disagreeing) counts 0. Time a lead spends in marketing's hands before the
+  handoff is qualification, not a systems delay, and is not counted.
 - **Human delay**: assigned → first touch (the first sales activity at or after the
   assignment). Measured in **business minutes** on the contract calendar
   (`engine/calendar.py`): a lead assigned Friday evening and called Monday at 09:05 waited
@@ -44,7 +48,7 @@ AssignedFrom = Literal["assignments", "stage_events"]
 
 LEAD_SCHEMA = pa.schema([
     pa.field("lead_id", pa.string(), nullable=False),
-    pa.field("created_at", pa.timestamp("us"), nullable=False),
+    pa.field("handoff_at", pa.timestamp("us"), nullable=False),
     pa.field("assigned_at", pa.timestamp("us"), nullable=False),
     pa.field("first_touch_at", pa.timestamp("us")),
     pa.field("rep_id", pa.string()),
@@ -124,13 +128,27 @@ def _assignments(store: Store, stage: str, now: datetime) -> tuple[ibis.Table, A
     return ev.group_by("lead_id").aggregate(assigned_at=ev.occurred_at.min()), "stage_events"
 
 
+def _handoffs(store: Store, contract: Contract, now: datetime) -> ibis.Table:
+    """lead_id, handoff_at: first entry into `routing.stage` by `now`, or creation."""
+    stage = contract.routing.stage
+    if stage is None:
+        leads = store.table("leads")
+        return leads.select("lead_id", handoff_at=leads.created_at)
+    try:
+        moves = store.derived("stage_history")
+    except KeyError:
+        moves = store.table("stage_events")
+    moves = moves.filter((moves.to_stage == stage) & (moves.occurred_at <= now))
+    return moves.group_by("lead_id").aggregate(handoff_at=moves.occurred_at.min())
+
+
 def speed_to_lead_table(store: Store, contract: Contract, now: datetime
                         ) -> tuple[pa.Table, AssignedFrom]:
     """One row per lead assigned by `now` (LEAD_SCHEMA), and where assignment came from."""
     cal = BusinessCalendar.from_contract(contract.calendar)
     assigned, source = _assignments(store, _start_stage(contract), now)
-    leads = store.table("leads")
-    base = leads.join(assigned, "lead_id").select("lead_id", "created_at", "assigned_at")
+    handoff = _handoffs(store, contract, now)
+    base = handoff.join(assigned, "lead_id").select("lead_id", "handoff_at", "assigned_at")
     act = store.table("activities")
     j = act.join(assigned, "lead_id")
     j = j.filter((j.occurred_at >= j.assigned_at) & (j.occurred_at <= now))
@@ -139,14 +157,14 @@ def speed_to_lead_table(store: Store, contract: Contract, now: datetime
     first = j.filter(j.rn == 0).select("lead_id", "rep_id", first_touch_at=j.occurred_at)
     q = base.left_join(first, "lead_id").select(base, first.first_touch_at, first.rep_id)
     t = q.order_by("lead_id").to_pyarrow()
-    created = _ts(t.column("created_at"))
+    handed = _ts(t.column("handoff_at"))
     at = _ts(t.column("assigned_at"))
     touch = _ts(t.column("first_touch_at"))
-    systems = np.maximum((at - created).astype(np.int64), 0) / US_PER_MINUTE
+    systems = np.maximum((at - handed).astype(np.int64), 0) / US_PER_MINUTE
     human = cal.business_minutes_between_many(at, touch)
     out = pa.table({
         "lead_id": t.column("lead_id"),
-        "created_at": pa.array(created, pa.timestamp("us")),
+        "handoff_at": pa.array(handed, pa.timestamp("us")),
         "assigned_at": pa.array(at, pa.timestamp("us")),
         "first_touch_at": pa.array(touch, pa.timestamp("us"), mask=np.isnat(touch)),
         "rep_id": t.column("rep_id"),
