@@ -96,6 +96,17 @@ def test_run_prints_a_summary(workspace: tuple[Path, str]) -> None:
     assert "2 leads as of 2025-03-01T12:00:00 under contract v1" in result.stdout
 
 
+def test_run_defaults_to_the_latest_fact_so_history_reads_as_of_its_end(
+        workspace: tuple[Path, str]) -> None:
+    # the latest fact is L1's demo request, a day before T (the facts above)
+    root, url = workspace
+    result = invoke("run", "-w", str(root), "--store", url, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["as_of"] == (T - timedelta(days=1)).isoformat()
+    scored = invoke("score", "-w", str(root), "--store", url, "--json")
+    assert json.loads(scored.stdout)["as_of"] == (T - timedelta(days=1)).isoformat()
+
+
 def test_score_lists_top_leads(workspace: tuple[Path, str]) -> None:
     root, url = workspace
     result = invoke("score", "-w", str(root), "--store", url, "--as-of", T.isoformat(),

@@ -6,7 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from accord.errors import AccordError, ContractError, ImportFactsError
+from accord.store.base import Store
 from accord.workspace import Workspace
 
 # Piped output is not cut to 80 columns: tables stay whole in files and CI logs.
@@ -34,14 +35,17 @@ StoreOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON for scripts.")]
 AsOfOpt = Annotated[
     datetime | None,
-    typer.Option("--as-of", help="Compute as of this UTC time (facts after it are ignored); "
-                                 "default: now."),
+    typer.Option("--as-of", help="Compute as of this UTC time (facts after it are ignored). "
+                                 "Default: the latest fact in the store, so historical or "
+                                 "simulated data reads as of its own end; now if empty."),
 ]
 
 
-def as_of_or_now(value: datetime | None) -> datetime:
-    """The `--as-of` time, or now (UTC, naive) when it was not given."""
-    return datetime.now(UTC).replace(tzinfo=None) if value is None else value
+def as_of_or_latest(store: Store, value: datetime | None) -> datetime:
+    """The `--as-of` time (naive UTC), else the store's latest fact time, else now."""
+    from accord.engine.sla_clock import resolve_now  # the engine loads only when used
+
+    return resolve_now(store, value)[0]
 
 
 def workspace(path: Path, store: str | None) -> Workspace:

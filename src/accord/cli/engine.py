@@ -13,7 +13,7 @@ from accord.cli.common import (
     JsonOpt,
     StoreOpt,
     WorkspaceOpt,
-    as_of_or_now,
+    as_of_or_latest,
     console,
     err_console,
     guarded,
@@ -64,7 +64,7 @@ def run_command(
                               highlight=False)
 
     try:
-        summary = run(st, contract, as_of_or_now(as_of), steps=steps, progress=show)
+        summary = run(st, contract, as_of_or_latest(st, as_of), steps=steps, progress=show)
     finally:
         st.close()
     if as_json:
@@ -107,9 +107,9 @@ def score_command(
     """
     ws = workspace(ws_path, store)
     contract = ws.load_contract().contract
-    at = as_of_or_now(as_of)
     st = ws.open_store()
     try:
+        at = as_of_or_latest(st, as_of)
         if lead is not None:
             explained = explain_lead(st, contract, lead, at)
         else:

@@ -13,7 +13,7 @@ from accord.cli.common import (
     JsonOpt,
     StoreOpt,
     WorkspaceOpt,
-    as_of_or_now,
+    as_of_or_latest,
     console,
     guarded,
     print_json,
@@ -43,7 +43,7 @@ def route_command(
 
     With `routing.stage` in the contract (the starter says MQL) a lead is routed when it
     first enters that stage, so the stage history is recomputed first (as of `--as-of`,
-    default now); without it every lead is routed when created. Writes the derived
+    default the latest fact); without it every lead is routed when created. Writes the derived
     tables `assignments`, `routing_skips` and `routing_pools`. Capacity days follow the
     contract's `calendar.timezone`.
 
@@ -65,7 +65,7 @@ def route_command(
         if contract.routing.stage is not None:
             # refuse a bad routing set-up before the stage history is recomputed
             Router.from_tables(contract.routing, st.table("reps"), st.table("rep_availability"))
-            run(st, contract, as_of_or_now(as_of), steps=["stages"])
+            run(st, contract, as_of_or_latest(st, as_of), steps=["stages"])
         result = route_store(st, contract.routing, timezone=contract.calendar.timezone)
     finally:
         st.close()
