@@ -14,6 +14,7 @@ from accord.cli.common import (
     JsonOpt,
     StoreOpt,
     WorkspaceOpt,
+    as_of_or_latest,
     console,
     err_console,
     guarded,
@@ -21,6 +22,7 @@ from accord.cli.common import (
     workspace,
 )
 from accord.cli.render import counts_table, funnel_table
+from accord.engine.outcome import EngineOutcome, run_with_outcome
 from accord.errors import AccordError
 from accord.ingest.fact_folder import import_fact_folder
 from accord.ingest.mapping import import_mapping
@@ -169,10 +171,12 @@ def demo_command(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same company).")] = 7,
     as_json: JsonOpt = False,
 ) -> None:
-    """See accord end to end: a simulated company's funnel, computed from the store.
+    """See accord end to end: a simulated company's funnel, and the contract at work.
 
     Initialises a workspace (keeping an existing accord.yaml), simulates 12 months of a
-    B2B company, imports the facts and prints the funnel by channel.
+    B2B company, imports the facts, prints the funnel by channel, then runs the engine
+    (`accord run`, as of the last simulated fact) and prints what it decided: leads by
+    tier, MQLs routed by rule, each SLA's share met, and the reps with the most breaches.
 
     Examples:
 
@@ -188,7 +192,7 @@ def demo_command(
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TimeElapsedColumn(), console=err_console, disable=quiet,
                   transient=False) as progress:
-        step = progress.add_task("workspace", total=4)
+        step = progress.add_task("workspace", total=5)
         if not ws.has_contract():
             init_workspace(root)
         progress.update(step, advance=1, description=f"simulating {leads:,} leads")
@@ -203,15 +207,19 @@ def demo_command(
             progress.update(step, advance=1, description="computing the funnel")
             funnel = compute_funnel(st, by="channel")
             counts = st.counts()
+            progress.update(step, advance=1, description="running the engine (accord run)")
+            contract = ws.load_contract().contract
+            outcome = run_with_outcome(st, contract, as_of_or_latest(st, None))
         finally:
             st.close()
         progress.update(step, advance=1, description="done")
     if as_json:
         print_json({"workspace": str(root), "store": ws.store_location, "data": str(data_dir),
                     "added": dict(result.write.added), "counts": counts,
-                    "funnel": funnel.as_dict()})
+                    "funnel": funnel.as_dict(), "engine": outcome.as_dict()})
         return
     console.print(funnel_table(funnel))
+    console.print(_outcome_text(outcome))
     console.print(
         f"\n[bold]Workspace[/bold] {root}\n"
         f"  contract  {ws.contract_path}\n  store     {ws.store_location}\n"
@@ -220,5 +228,30 @@ def demo_command(
         "  accord status                 what is in the store\n"
         "  accord contract validate      check the agreement after you edit accord.yaml\n"
         "  accord funnel --by channel    this table again, any lead column\n"
+        "  accord sla --breaches         every breach, reps worst first\n"
+        "  accord route --fairness       each rep's share of the rotation against its weight\n"
+        "  accord kpis                   the shared KPIs against their targets\n"
+        "  accord insights               what differs, with confidence intervals\n"
         "  accord simulate --help        make other companies, with planted effects\n"
     )
+
+
+def _outcome_text(outcome: EngineOutcome) -> str:
+    s = outcome.summary
+    tiers = " · ".join(f"{t} {n:,}" for t, n in s.tiers.items())
+    rules = " · ".join(f"{r} {n:,}" for r, n in outcome.routed_by_rule.items())
+    slas = " · ".join(f"{x.sla} {x.share_within:.0%} met" for x in outcome.slas
+                      if x.share_within is not None)
+    lines = [f"\n[bold]The contract at work[/bold] (accord run as of "
+             f"{s.as_of.isoformat(sep=' ', timespec='minutes')} UTC, contract v"
+             f"{s.contract_version}, {s.seconds:.1f} s)",
+             f"  scored    {s.leads:,} leads: tier {tiers}",
+             f"  routed    {outcome.routed:,} leads "
+             f"{'at ' + outcome.routing_stage if outcome.routing_stage else 'at creation'}: "
+             f"{rules}",
+             f"  SLAs      {slas}"]
+    for i, rep in enumerate(outcome.worst_reps):
+        label = "breaches" if i == 0 else ""
+        lines.append(f"  {label:<9} {rep.name or rep.rep_id} ({rep.rep_id}): "
+                     f"{rep.breached:,} of {rep.decided:,} clocks ({rep.breach_rate:.0%})")
+    return "\n".join(lines)

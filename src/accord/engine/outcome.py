@@ -1,0 +1,62 @@
+"""What a run decided, in a few numbers: leads by tier, routed leads by rule, each SLA's
+share within, and the reps with the most breaches — the contract at work, for `accord demo`
+and anyone who wants the gist of `accord run` without reading the derived tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from accord.contract.schema import Contract
+from accord.engine.batch import RunSummary, run
+from accord.engine.sla_clock import (
+    RepBreaches,
+    SlaSummary,
+    compute_sla_clocks,
+    rank_reps,
+    summarise,
+)
+from accord.store.base import Store
+
+__all__ = ["EngineOutcome", "run_with_outcome"]
+
+
+@dataclass(frozen=True)
+class EngineOutcome:
+    """A run (`summary`), the routed leads per rule (contract order of first use), the
+    per-lead SLAs' summaries and the `worst` reps by breaches (worst first)."""
+
+    summary: RunSummary
+    routing_stage: str | None  # leads are routed on entering it; None: when created
+    routed_by_rule: dict[str, int]
+    slas: tuple[SlaSummary, ...]
+    worst_reps: tuple[RepBreaches, ...]
+
+    @property
+    def routed(self) -> int:
+        return sum(self.routed_by_rule.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run": self.summary.as_dict(), "routing_stage": self.routing_stage,
+                "routed": self.routed,
+                "routed_by_rule": self.routed_by_rule,
+                "slas": [s.as_dict() for s in self.slas],
+                "worst_reps": [r.as_dict() for r in self.worst_reps]}
+
+
+def run_with_outcome(store: Store, contract: Contract, as_of: datetime, *,
+                     worst: int = 3) -> EngineOutcome:
+    """`accord run` as of `as_of`, then its outcome read back from the store."""
+    summary = run(store, contract, as_of)
+    a = store.derived("assignments")
+    counts = a.group_by("rule").aggregate(leads=a.count()).to_pyarrow().to_pylist()
+    order = {r.name or f"rules[{i}]": i for i, r in enumerate(contract.routing.rules)}
+    by_rule = {r["rule"]: int(r["leads"])
+               for r in sorted(counts, key=lambda r: (order.get(r["rule"], len(order)),
+                                                      r["rule"]))}
+    clocks = compute_sla_clocks(store, contract, as_of)
+    return EngineOutcome(summary, contract.routing.stage, by_rule, summarise(clocks),
+                         rank_reps(clocks)[:worst])
+
+
