@@ -46,7 +46,7 @@ from accord.engine.scoring import (
 )
 from accord.engine.sla_clock import compute_sla_clocks
 from accord.errors import EngineError
-from accord.store.base import DERIVED_PREFIX, Store
+from accord.store.base import Store
 
 __all__ = ["STEPS", "RunSummary", "ScoreRow", "StepSummary", "explain_lead", "run", "score_table",
            "top_scores"]
@@ -130,10 +130,9 @@ class _Scratch:
 
 def _write(store: Store, name: str, data: pa.Table | ibis.Table) -> int:
     """Replace derived table `name`; an Ibis expression is computed inside the backend."""
+    store.write_derived(name, data)
     if isinstance(data, pa.Table):
-        store.write_derived(name, data)
         return data.num_rows
-    store.con.create_table(f"{DERIVED_PREFIX}{name}", obj=data, overwrite=True)
     return int(store.derived(name).count().execute())
 
 

@@ -68,12 +68,12 @@ class Store(ABC):
         return {r["key"]: r["value"] for r in t}
 
     # -- derived tables --------------------------------------------------------------------
-    def write_derived(self, name: str, data: pa.Table) -> None:
+    def write_derived(self, name: str, data: pa.Table | ibis.Table) -> None:
         """Replace derived table `name` (scores, stages, assignments, SLA states, …).
 
         Derived tables are reproducible from facts + a contract version, so they are
-        overwritten whole, never merged. Stored as `derived_<name>`.
-        """
+        overwritten whole, never merged. Stored as `derived_<name>`. `data` is an Arrow
+        table, or an Ibis expression over this store, computed inside the backend."""
         self.con.create_table(f"{DERIVED_PREFIX}{name}", obj=data, overwrite=True)
 
     def derived(self, name: str) -> ibis.Table:
