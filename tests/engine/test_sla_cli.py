@@ -46,8 +46,10 @@ def small_company(store_url: str) -> None:
     st = open_store(store_url)
     try:
         st.write_facts({
-            "reps": table("reps", [{"rep_id": r, "name": r.upper(), "role": "sdr"}
-                                   for r in ("r1", "r2")]),
+            "reps": table("reps", [{"rep_id": r, "name": r.upper(), "role": "sdr",
+                                    "timezone": zone}
+                                   for r, zone in (("r1", "America/New_York"),
+                                                   ("r2", "Europe/London"))]),
             "leads": table("leads", [{"lead_id": lead, "email": f"{lead}@x.com",
                                       "channel": "webinar",
                                       "created_at": ny(2025, 1, 10, 17, 0)}
@@ -125,6 +127,9 @@ def test_text_output_and_bad_now(tmp_path: Path) -> None:
     assert "SLAs as of 2025-01-13 15:45 UTC" in text and "Speed to lead" in text
     text = invoke("-w", str(root), "--breaches").output
     assert "Reps by SLA breaches" in text and "R2" in text
+    # r2 works London hours while the clocks run on New York's: marked, and said why
+    assert "Europe/London *" in text and "America/New_York *" not in text
+    assert "works outside the contract calendar's time zone (America/New_York)" in text
     bad = runner.invoke(app, ["sla", "-w", str(root), "--now", "last tuesday"])
     assert bad.exit_code == 2
     assert "not an ISO date-time" in bad.output

@@ -68,9 +68,10 @@ class Facts:
         self.rows["leads"].append({"lead_id": lead_id, "email": f"{lead_id}@x.com",
                                    "channel": "webinar", "created_at": created})
 
-    def rep(self, rep_id: str, manager: str | None = None, role: str = "sdr") -> None:
+    def rep(self, rep_id: str, manager: str | None = None, role: str = "sdr",
+            timezone: str | None = None) -> None:
         self.rows["reps"].append({"rep_id": rep_id, "name": rep_id.upper(), "role": role,
-                                  "manager_id": manager})
+                                  "manager_id": manager, "timezone": timezone})
 
     def stage(self, lead: str, frm: str | None, to: str, at: datetime,
               actor: str = "marketing_automation", reason: str | None = None) -> None:
@@ -91,8 +92,8 @@ class Facts:
 
 def scenario() -> Facts:
     f = Facts()
-    f.rep("r1", "m1")
-    f.rep("r2", "m1")
+    f.rep("r1", "m1", timezone="US/Eastern")  # the calendar's zone under another name
+    f.rep("r2", "m1", timezone="America/Los_Angeles")
     f.rep("m1", role="manager")
     for lead in ("L1", "L2", "L3", "L4", "L5", "L7", "L8", "L9"):
         f.lead(lead, ny(2024, 12, 1, 9, 0))
@@ -280,6 +281,9 @@ def test_summary_and_rep_ranking(clocks: SlaClocks) -> None:
     assert [(r.rep_id, r.breached, r.decided) for r in reps] == [("r2", 4, 6), ("r1", 2, 6)]
     assert reps[0].by_sla == {"accept_or_reject": 0, "follow_up": 1, "speed_to_lead": 3}
     assert reps[0].name == "R2"
+    # the clocks run on New York hours; r2 works Los Angeles hours, r1 New York's
+    assert [(r.rep_id, r.timezone, r.off_calendar) for r in reps] == [
+        ("r2", "America/Los_Angeles", True), ("r1", "US/Eastern", False)]
     worst = breached_leads(clocks, limit=2).to_pylist()
     # most overdue first, each on its own clock. L9 speed_to_lead: business time from
     # Tue 12-31 20:00 to Tue 01-14 10:00 = 9 + 9 + 5 × 9 + 9 + 1 = 73 h = 4380 min, 4260 over;

@@ -78,13 +78,19 @@ def _overview_tables(o: SlaOverview) -> list[Table]:
 def _breach_tables(b: SlaBreaches) -> list[Table]:
     reps = Table(title=f"Reps by SLA breaches as of {b.now:%Y-%m-%d %H:%M} UTC "
                        f"({b.now_source}), worst first", title_justify="left")
-    for col in ("rep", "name", "breached", "decided", "rate", "by SLA"):
+    for col in ("rep", "name", "time zone", "breached", "decided", "rate", "by SLA"):
         reps.add_column(col, justify="right" if col in ("breached", "decided", "rate")
                         else "left")
     for r in b.reps:
         by = " · ".join(f"{k}: {n:,}" for k, n in r.by_sla.items() if n)
-        reps.add_row(r.rep_id, r.name or "", f"{r.breached:,}", f"{r.decided:,}",
+        zone = (r.timezone or "—") + (" *" if r.off_calendar else "")
+        reps.add_row(r.rep_id, r.name or "", zone, f"{r.breached:,}", f"{r.decided:,}",
                      _pct(r.breach_rate), by or "—")
+    if any(r.off_calendar for r in b.reps):
+        reps.caption = (f"* works outside the contract calendar's time zone "
+                        f"({b.calendar_timezone}), on which every clock runs: leads that "
+                        "arrive in its hours may wait for the rep's day to start")
+        reps.caption_justify = "left"
     leads = Table(title=f"Breached clocks: {b.breached_total:,} ({b.unassigned_breaches:,} "
                         f"without a rep); most overdue first", title_justify="left")
     for col in ("sla", "lead", "rep", "started (UTC)", "due (UTC)", "stopped (UTC)",

@@ -44,6 +44,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, assert_never
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ibis
 import numpy as np
@@ -355,6 +356,8 @@ class SlaClocks:
     escalations: pa.Table  # ESCALATION_SCHEMA
     volume: tuple[VolumeMonth, ...]
     rep_names: Mapping[str, str] = field(default_factory=dict)
+    rep_timezones: Mapping[str, str | None] = field(default_factory=dict)
+    calendar_timezone: str | None = None  # the contract calendar's, which the clocks use
 
 
 def latest_fact_time(store: Store) -> datetime | None:
@@ -379,7 +382,7 @@ def compute_sla_clocks(store: Store, contract: Contract, now: datetime | None = 
         now = latest_fact_time(store) or datetime.now(UTC).replace(tzinfo=None)
     now = _naive(now)
     cal = BusinessCalendar.from_contract(contract.calendar)
-    reps = store.table("reps").select("rep_id", "name", "manager_id").to_pyarrow()
+    reps = store.table("reps").select("rep_id", "name", "manager_id", "timezone").to_pyarrow()
     rep_ids = reps.column("rep_id").to_pylist()
     managers = dict(zip(rep_ids, reps.column("manager_id").to_pylist(), strict=True))
     by_stage: dict[str, list[SLA]] = {}
@@ -409,6 +412,8 @@ def compute_sla_clocks(store: Store, contract: Contract, now: datetime | None = 
         pa.concat_tables(escalations) if escalations else ESCALATION_SCHEMA.empty_table(),
         tuple(volume),
         dict(zip(rep_ids, reps.column("name").to_pylist(), strict=True)),
+        dict(zip(rep_ids, reps.column("timezone").to_pylist(), strict=True)),
+        contract.calendar.timezone,
     )
 
 
@@ -543,11 +548,18 @@ class RepBreaches:
     breached: int
     breach_rate: float
     by_sla: Mapping[str, int]
+    timezone: str | None = None  # the rep's own (`reps.timezone`)
+    # True when the rep works in another time zone than the contract calendar the clocks
+    # run on: its working day sits elsewhere in the calendar's, so leads arriving in the
+    # calendar's hours may wait for its day to start — a coverage question as much as the
+    # rep's speed.
+    off_calendar: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {"rep_id": self.rep_id, "name": self.name, "decided": self.decided,
                 "breached": self.breached, "breach_rate": self.breach_rate,
-                "by_sla": dict(self.by_sla)}
+                "by_sla": dict(self.by_sla), "timezone": self.timezone,
+                "off_calendar": self.off_calendar}
 
 
 def summarise(clocks: SlaClocks) -> tuple[SlaSummary, ...]:
@@ -584,10 +596,27 @@ def rank_reps(clocks: SlaClocks) -> tuple[RepBreaches, ...]:
     for rep, slas in by_rep.items():
         breached = sum(b for b, _ in slas.values())
         decided = sum(n for _, n in slas.values())
+        zone = clocks.rep_timezones.get(rep)
+        off = (zone is not None and clocks.calendar_timezone is not None
+               and not _same_zone(zone, clocks.calendar_timezone))
         out.append(RepBreaches(rep, clocks.rep_names.get(rep), decided, breached,
-                               breached / decided, {s: b for s, (b, _) in sorted(slas.items())}))
+                               breached / decided, {s: b for s, (b, _) in sorted(slas.items())},
+                               zone, off))
     out.sort(key=lambda r: (-r.breached, -r.breach_rate, r.rep_id))
     return tuple(out)
+
+
+def _same_zone(a: str, b: str) -> bool:
+    """Whether two IANA zones keep the same clock all year (`US/Eastern` is
+    `America/New_York`): same UTC offset on the first of every month of a year."""
+    if a == b:
+        return True
+    try:
+        za, zb = ZoneInfo(a), ZoneInfo(b)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return all(datetime(2025, m, 1, 12, tzinfo=za).utcoffset()
+               == datetime(2025, m, 1, 12, tzinfo=zb).utcoffset() for m in range(1, 13))
 
 
 def breached_leads(clocks: SlaClocks, limit: int | None = None) -> pa.Table:
@@ -663,12 +692,14 @@ class SlaBreaches:
     breached_total: int
     unassigned_breaches: int  # breached clocks without a responsible rep
     leads: tuple[BreachedLead, ...]
+    calendar_timezone: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {"now": self.now.isoformat(), "now_source": self.now_source,
                 "reps": [r.as_dict() for r in self.reps],
                 "breached_total": self.breached_total,
                 "unassigned_breaches": self.unassigned_breaches,
+                "calendar_timezone": self.calendar_timezone,
                 "breached_leads": [b.as_dict() for b in self.leads]}
 
 
@@ -696,7 +727,8 @@ def sla_breaches(store: Store, contract: Contract, now: datetime | None = None,
     leads = tuple(BreachedLead(r["sla"], r["lead_id"], r["rep_id"], r["start_at"], r["due_at"],
                                r["stopped_at"], r["elapsed_minutes"], r["overdue_minutes"])
                   for r in rows)
-    return SlaBreaches(at, source, rank_reps(clocks), breached.num_rows, unassigned, leads)
+    return SlaBreaches(at, source, rank_reps(clocks), breached.num_rows, unassigned, leads,
+                       clocks.calendar_timezone)
 
 
 # -- small helpers ----------------------------------------------------------------------------
