@@ -99,6 +99,7 @@ __all__ = [
     "current_stages",
     "decision_rows",
     "derive_stages",
+    "first_entries",
     "stage_history",
 ]
 
@@ -402,6 +403,28 @@ def stage_history(store: Store, lifecycle: Lifecycle, model: ScoringModel,
         actor=moves.actor, reason=moves.reason,
         legal=(is_created | ((moves.from_stage != moves.to_stage) & legal & reason_ok))
         .fill_null(False))
+
+
+def first_entries(store: Store, stage: str, *, until: datetime | None = None,
+                  facts_if_missing: bool = False) -> ibis.Table:
+    """lead_id, entered_at: each lead's first entry into `stage` (by `until`, when given).
+
+    Read from the derived `stage_history` (`accord run` writes it). Without one, the
+    `stage_events` facts are read when `facts_if_missing`; otherwise `EngineError` says
+    to run the stages step first."""
+    try:
+        moves = store.derived("stage_history")
+    except KeyError:
+        if not facts_if_missing:
+            raise EngineError(
+                f"leads entering {stage!r} are read from the stage history, and there is "
+                "none yet; run `accord run` (or `accord run --only stages`) first") from None
+        moves = store.table("stage_events")
+    wanted = moves.to_stage == stage
+    if until is not None:
+        wanted = wanted & (moves.occurred_at <= ibis.literal(until, type="timestamp(6)"))
+    moves = moves.filter(wanted)
+    return moves.group_by("lead_id").aggregate(entered_at=moves.occurred_at.min())
 
 
 def current_stages(lifecycle: Lifecycle, history: ibis.Table) -> ibis.Table:

@@ -73,6 +73,7 @@ import pyarrow as pa
 
 from accord.contract.criteria import Node, parse_criteria, to_ibis, to_predicate
 from accord.contract.schema import Pool, PoolTarget, QueueTarget, Routing
+from accord.engine.lifecycle import first_entries
 from accord.errors import EngineError
 
 if TYPE_CHECKING:
@@ -914,20 +915,15 @@ def leads_to_route(store: Store, routing: Routing, leads: ibis.Table) -> ibis.Ta
 
     With `routing.stage` null every lead is routed when created (`leads` as given). With a
     stage, only leads that have entered it are routed, at their *first* entry, read from
-    the derived `stage_history` (`accord run` writes it): the column `routed_at` is added.
-    A lead that leaves the stage and comes back keeps its owner. Raises `EngineError` when
-    there is no stage history yet."""
+    the derived `stage_history` (`lifecycle.first_entries`): the column `routed_at` is
+    added. A lead that leaves the stage and comes back keeps its owner. Raises
+    `EngineError` when there is no stage history yet."""
     if routing.stage is None:
         return leads
     try:
-        history = store.derived("stage_history")
-    except KeyError:
-        raise EngineError(
-            f"routing.stage is {routing.stage!r}: leads are routed when they first enter it, "
-            "which the stage history records, and there is none yet; run `accord run` (or "
-            "`accord run --only stages`) first") from None
-    entered = history.filter(history.to_stage == routing.stage)
-    first = entered.group_by("lead_id").aggregate(routed_at=entered.occurred_at.min())
+        first = first_entries(store, routing.stage).rename(routed_at="entered_at")
+    except EngineError as exc:
+        raise EngineError(f"routing.stage is {routing.stage!r}: {exc}") from None
     return leads.join(first, "lead_id")
 
 

@@ -39,6 +39,7 @@ import pyarrow as pa
 
 from accord.contract.schema import Contract, FirstTouchSLA
 from accord.engine.calendar import US_PER_MINUTE, BusinessCalendar
+from accord.engine.lifecycle import first_entries
 from accord.store import Store
 
 BANDS: tuple[tuple[str, float, float], ...] = (
@@ -134,12 +135,8 @@ def _handoffs(store: Store, contract: Contract, now: datetime) -> ibis.Table:
     if stage is None:
         leads = store.table("leads")
         return leads.select("lead_id", handoff_at=leads.created_at)
-    try:
-        moves = store.derived("stage_history")
-    except KeyError:
-        moves = store.table("stage_events")
-    moves = moves.filter((moves.to_stage == stage) & (moves.occurred_at <= now))
-    return moves.group_by("lead_id").aggregate(handoff_at=moves.occurred_at.min())
+    first = first_entries(store, stage, until=now, facts_if_missing=True)
+    return first.rename(handoff_at="entered_at")
 
 
 def speed_to_lead_table(store: Store, contract: Contract, now: datetime
