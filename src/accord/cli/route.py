@@ -20,7 +20,7 @@ from accord.cli.common import (
 )
 from accord.engine.batch import run
 from accord.engine.fairness import FairnessReport, Period, fairness_report
-from accord.engine.routing import Router, RoutingResult, route_store
+from accord.engine.routing import RoutingResult
 from accord.workspace import Workspace
 
 PeriodOpt = Annotated[
@@ -62,11 +62,10 @@ def route_command(
     contract = ws.load_contract().contract
     st = ws.open_store()
     try:
-        if contract.routing.stage is not None:
-            # refuse a bad routing set-up before the stage history is recomputed
-            Router.from_tables(contract.routing, st.table("reps"), st.table("rep_availability"))
-            run(st, contract, as_of_or_latest(st, as_of), steps=["stages"])
-        result = route_store(st, contract.routing, timezone=contract.calendar.timezone)
+        # routing at a stage reads the stage history, so it is recomputed first
+        steps = ["route"] if contract.routing.stage is None else ["stages", "route"]
+        result = run(st, contract, as_of_or_latest(st, as_of), steps=steps).routing
+        assert result is not None
     finally:
         st.close()
     report = (fairness_report(result.assignments, result.skips, result.members,

@@ -34,7 +34,7 @@ from accord.contract.schema import Contract
 from accord.engine.lead_frame import lead_profile, with_fit
 from accord.engine.lifecycle import Lifecycle, current_stages, decision_rows, stage_history
 from accord.engine.matching import match_store
-from accord.engine.routing import leads_to_route, route_leads
+from accord.engine.routing import Router, RoutingResult, leads_to_route, route_leads
 from accord.engine.scoring import (
     LeadScore,
     ScoringModel,
@@ -44,7 +44,7 @@ from accord.engine.scoring import (
     fit_column_name,
     fit_scores,
 )
-from accord.engine.sla_clock import compute_sla_clocks
+from accord.engine.sla_clock import SlaClocks, compute_sla_clocks
 from accord.errors import EngineError
 from accord.store.base import Store
 
@@ -75,6 +75,10 @@ class RunSummary:
     leads: int
     stages: dict[str, int]
     tiers: dict[str, int]
+    # The route and sla steps' results as computed (None when the step did not run), for
+    # callers that want more than row counts without reading the derived tables back.
+    routing: RoutingResult | None = field(default=None, repr=False, compare=False)
+    sla: SlaClocks | None = field(default=None, repr=False, compare=False)
 
     @property
     def seconds(self) -> float:
@@ -157,7 +161,11 @@ def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
     at = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo is not None else at
     model = ScoringModel.from_contract(contract)
     lifecycle = Lifecycle.from_contract(contract)
+    if "route" in chosen:  # a routing set-up the reps cannot serve fails before any write
+        Router.from_tables(contract.routing, store.table("reps"),
+                           store.table("rep_availability"), timezone=contract.calendar.timezone)
     done: list[StepSummary] = []
+    results: dict[str, Any] = {}
 
     def step(name: str, work: Callable[[], dict[str, int]]) -> None:
         if name not in chosen:
@@ -199,12 +207,14 @@ def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
         result = route_leads(leads, None, store.table("reps"),
                              store.table("rep_availability"), contract.routing,
                              timezone=contract.calendar.timezone)
+        results["routing"] = result
         return {"assignments": _write(store, "assignments", result.assignments),
                 "routing_skips": _write(store, "routing_skips", result.skips),
                 "routing_pools": _write(store, "routing_pools", result.members)}
 
     def sla() -> dict[str, int]:
         clocks = compute_sla_clocks(store, contract, at)
+        results["sla"] = clocks
         return {"sla_states": _write(store, "sla_states", clocks.states),
                 "sla_escalations": _write(store, "sla_escalations", clocks.escalations)}
 
@@ -231,7 +241,8 @@ def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
     leads = sum(stage_counts.values()) or sum(tier_counts.values())
     return RunSummary(at, contract.version, tuple(done), leads,
                       dict(sorted(stage_counts.items(), key=_stage_order(lifecycle))),
-                      dict(sorted(tier_counts.items())))
+                      dict(sorted(tier_counts.items())), results.get("routing"),
+                      results.get("sla"))
 
 
 def _profile_keys(contract: Contract, lifecycle: Lifecycle) -> set[str]:

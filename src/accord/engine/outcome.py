@@ -13,7 +13,6 @@ from accord.engine.batch import RunSummary, run
 from accord.engine.sla_clock import (
     RepBreaches,
     SlaSummary,
-    compute_sla_clocks,
     rank_reps,
     summarise,
 )
@@ -24,7 +23,7 @@ __all__ = ["EngineOutcome", "run_with_outcome"]
 
 @dataclass(frozen=True)
 class EngineOutcome:
-    """A run (`summary`), the routed leads per rule (contract order of first use), the
+    """A run (`summary`), the routed leads per rule (in the order rules first assigned), the
     per-lead SLAs' summaries and the `worst` reps by breaches (worst first)."""
 
     summary: RunSummary
@@ -47,16 +46,11 @@ class EngineOutcome:
 
 def run_with_outcome(store: Store, contract: Contract, as_of: datetime, *,
                      worst: int = 3) -> EngineOutcome:
-    """`accord run` as of `as_of`, then its outcome read back from the store."""
+    """`accord run` as of `as_of`, and its outcome from the results the run computed."""
     summary = run(store, contract, as_of)
-    a = store.derived("assignments")
-    counts = a.group_by("rule").aggregate(leads=a.count()).to_pyarrow().to_pylist()
-    order = {r.name or f"rules[{i}]": i for i, r in enumerate(contract.routing.rules)}
-    by_rule = {r["rule"]: int(r["leads"])
-               for r in sorted(counts, key=lambda r: (order.get(r["rule"], len(order)),
-                                                      r["rule"]))}
-    clocks = compute_sla_clocks(store, contract, as_of)
-    return EngineOutcome(summary, contract.routing.stage, by_rule, summarise(clocks),
-                         rank_reps(clocks)[:worst])
-
-
+    assert summary.routing is not None and summary.sla is not None  # every step ran
+    by_rule: dict[str, int] = {}
+    for row in summary.routing.by_rule():  # rules in the order they first assigned
+        by_rule[row["rule"]] = by_rule.get(row["rule"], 0) + row["leads"]
+    return EngineOutcome(summary, contract.routing.stage, by_rule, summarise(summary.sla),
+                         rank_reps(summary.sla)[:worst])
