@@ -14,7 +14,6 @@ from accord.store import Store, open_store
 
 PG_URL = os.environ.get("ACCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 RUN_ID = uuid.uuid4().hex[:10]
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def _drop_schema(schema: str) -> None:

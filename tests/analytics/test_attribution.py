@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_data import SHARED
 
 from accord.analytics.attribution import (
     MODELS,
@@ -48,7 +49,7 @@ from accord.analytics.attribution import (
     w_shaped,
 )
 
-ORACLE = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "attribution"
+ORACLE = SHARED / "data" / "attribution"
 
 
 def _h() -> Journeys:

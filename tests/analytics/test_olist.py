@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from shared_data import SHARED
 
 from accord.analytics.kpis import compute_kpis
 from accord.contract.loader import check_contract_text
@@ -21,7 +22,7 @@ from accord.store import Store
 from accord.workspace import starter_contract_text
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "real" / "olist-marketing-funnel"
+DATA = SHARED / "data" / "real" / "olist-marketing-funnel"
 MAPPING = ROOT / "mappings" / "olist.yaml"
 MQLS = DATA / "olist_marketing_qualified_leads_dataset.csv"
 DEALS = DATA / "olist_closed_deals_dataset.csv"
