@@ -38,7 +38,7 @@ import pyarrow as pa
 import yaml
 
 from accord.contract.schema import Contract, FirstTouchSLA
-from accord.engine.calendar import BusinessCalendar
+from accord.contract.calendar import BusinessCalendar
 from accord.engine.sla_clock import (
     clock_arrays,
     compute_sla_clocks,

@@ -1,19 +1,60 @@
-"""A workspace: a folder holding `accord.yaml` and `.accord/` (the default DuckDB store)."""
+"""A workspace: a folder holding `accord.yaml` and `.accord/` (the default DuckDB store).
+
+`Workspace.session()` is how every command (and, later, every API request) starts: it
+opens the store, compiles the contract once and resolves the one "now" (`--as-of`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
+from accord.contract.compiled import CompiledContract, compile_contract
 from accord.contract.loader import CONTRACT_FILE, LoadedContract, load_contract
 from accord.errors import WorkspaceError
 from accord.store import DEFAULT_STORE, Store, open_store
+from accord.store.as_of import AsOf, resolve_as_of
 
 
 def starter_contract_text() -> str:
     """The commented starter contract shipped with accord."""
     return resources.files("accord.contract").joinpath("starter.yaml").read_text("utf-8")
+
+
+@dataclass
+class Session:
+    """What a command works with: the workspace, its compiled contract (None when the
+    command does not need one and there is none) and the open store."""
+
+    workspace: Workspace
+    store: Store
+    _contract: CompiledContract | None = None
+    _as_of: dict[datetime | None, AsOf] = field(default_factory=dict, repr=False)
+
+    @property
+    def contract(self) -> CompiledContract:
+        """The compiled contract; `WorkspaceError` when the workspace has none."""
+        if self._contract is None:
+            raise WorkspaceError(f"no contract at {self.workspace.contract_path}; run "
+                                 "`accord init` to write a starter one")
+        return self._contract
+
+    @property
+    def has_contract(self) -> bool:
+        return self._contract is not None
+
+    def as_of(self, given: datetime | None = None) -> AsOf:
+        """The one "now": `given`, else the store's latest fact, else the wall clock."""
+        if given not in self._as_of:
+            self._as_of[given] = resolve_as_of(self.store, given)
+        return self._as_of[given]
+
+    def close(self) -> None:
+        self.store.close()
 
 
 @dataclass(frozen=True)
@@ -39,8 +80,27 @@ class Workspace:
     def load_contract(self) -> LoadedContract:
         return load_contract(self.contract_path)
 
+    def compile_contract(self) -> CompiledContract:
+        """Read, validate and compile `accord.yaml` (`ContractError` lists every problem)."""
+        loaded = self.load_contract()
+        return compile_contract(loaded.contract, sha256=loaded.sha256, path=loaded.path)
+
     def has_contract(self) -> bool:
         return self.contract_path.exists()
+
+    @contextmanager
+    def session(self, *, contract: bool = True) -> Iterator[Session]:
+        """Open the store and compile the contract; close the store afterwards.
+
+        `contract=False`: a command that can run without one (status, import) gets a
+        session whose contract is compiled only when the file exists."""
+        compiled = self.compile_contract() if contract or self.has_contract() else None
+        store = self.open_store()
+        session = Session(self, store, compiled)
+        try:
+            yield session
+        finally:
+            session.close()
 
 
 def init_workspace(root: Path, *, force: bool = False) -> Workspace:

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accord.contract.calendar import BusinessCalendar
 from accord.contract.durations import parse_duration
 from accord.contract.schema import Calendar
-from accord.engine.calendar import BusinessCalendar
 
 NY = BusinessCalendar.from_contract(
     Calendar(timezone="America/New_York", hours="09:00-18:00", holidays="US"))

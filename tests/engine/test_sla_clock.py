@@ -17,8 +17,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accord.contract.calendar import BusinessCalendar
 from accord.contract.schema import Contract, FirstTouchSLA, VolumeSLA
-from accord.engine.calendar import BusinessCalendar
 from accord.engine.sla_clock import (
     SlaClocks,
     breached_leads,

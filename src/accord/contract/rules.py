@@ -28,6 +28,7 @@ from accord.contract.criteria import (
 from accord.contract.criteria import Literal as CLiteral
 from accord.contract.issues import did_you_mean
 from accord.contract.kpi_names import KPI_VOCABULARY
+from accord.contract.roles import StageRole, resolve_roles
 from accord.errors import CriteriaSyntaxError
 
 YPath = tuple[str | int, ...]
@@ -130,6 +131,66 @@ def stage_references(data: dict[str, Any]) -> Iterator[Finding]:
         for key in ("entry", "exit"):
             yield from _check_expression(stage.get(key), ("stages", name, key), signals,
                                          _icps(data))
+
+
+def _role(value: Any) -> StageRole | None:
+    try:
+        return StageRole(value) if isinstance(value, str) else None
+    except ValueError:
+        return None  # the schema reports an unknown role
+
+
+def stage_roles_of(data: dict[str, Any]) -> dict[str, StageRole | None]:
+    """Each stage's role as `contract/roles.py` resolves it, from the raw data."""
+    stages = _mapping(data.get("stages"))
+    roles, _ = resolve_roles([(str(n), _role(_mapping(s).get("role")))
+                              for n, s in stages.items()])
+    return roles
+
+
+def stage_roles(data: dict[str, Any]) -> Iterator[Finding]:
+    """Each role is played by one stage at most."""
+    stages = _mapping(data.get("stages"))
+    _, problems = resolve_roles([(str(n), _role(_mapping(s).get("role")))
+                                 for n, s in stages.items()])
+    for name, message in problems:
+        yield Finding(("stages", name, "role"), message,
+                      "give the other stage another role, or none")
+
+
+#: The role whose stage starts each SLA kind's clock when `start` (or `stage`) is omitted.
+SLA_DEFAULT_START: dict[str, StageRole] = {
+    "first_touch": StageRole.HANDOFF, "accept_or_reject": StageRole.HANDOFF,
+    "min_touches": StageRole.ACCEPTED, "volume": StageRole.HANDOFF,
+}
+
+
+def sla_default_starts(data: dict[str, Any]) -> Iterator[Finding]:
+    """An SLA without `start` starts at its kind's role; that stage must exist."""
+    if not _mapping(data.get("stages")):
+        return
+    played = {r for r in stage_roles_of(data).values() if r is not None}
+    for name, sla in _mapping(data.get("slas")).items():
+        sla = _mapping(sla)
+        kind = sla.get("kind")
+        key = "stage" if kind == "volume" else "start"
+        role = SLA_DEFAULT_START.get(kind) if isinstance(kind, str) else None
+        if role is None or sla.get(key) is not None or role in played:
+            continue
+        yield Finding(("slas", name), f"no `{key}` given and no stage has role "
+                                      f"{role.value!r} to start the clock",
+                      f"set slas.{name}.{key} to a stage, or give a stage `role: "
+                      f"{role.value}`", at_key=True)
+
+
+def matching_thresholds(data: dict[str, Any]) -> Iterator[Finding]:
+    m = _mapping(data.get("matching"))
+    link, review = m.get("min_name_score", 80.0), m.get("review_score", 70.0)
+    if isinstance(link, int | float) and isinstance(review, int | float) and review > link:
+        yield Finding(("matching", "review_score"),
+                      f"review_score {review} is above min_name_score {link}",
+                      "names scoring between the two are listed for review; keep "
+                      "review_score at or below min_name_score")
 
 
 def icp_shapes(data: dict[str, Any]) -> Iterator[Finding]:
@@ -245,8 +306,9 @@ def cadence_attendees(data: dict[str, Any]) -> Iterator[Finding]:
 
 
 RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
-    owners_defined, stage_references, icp_shapes, routing_references, sla_references,
-    rejection_reasons, kpi_names, cadence_attendees,
+    owners_defined, stage_references, stage_roles, icp_shapes, routing_references,
+    sla_references, sla_default_starts, matching_thresholds, rejection_reasons, kpi_names,
+    cadence_attendees,
 )
 
 __all__ = ["ACCOUNT_FIELDS", "ICP_FIELDS", "LEAD_FIELDS", "RULES", "Finding"]

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
 from accord.contract.durations import Duration, parse_duration
+from accord.contract.roles import StageRole
 
 DurationField = Annotated[
     Duration, BeforeValidator(parse_duration), PlainSerializer(str, return_type=str)
@@ -132,9 +133,15 @@ class Signal(Section):
 
 
 class Stage(Section):
-    """A lifecycle stage with its owner, entry/exit criteria and allowed next stages."""
+    """A lifecycle stage with its owner, role, entry/exit criteria and allowed next stages.
+
+    `role` says what the stage is to accord (`contract/roles.py`); without it, well-known
+    names take their role (MQL → handoff, Closed Won → won, …)."""
 
     owner: str
+    role: StageRole | None = Field(
+        None, description="lead, handoff, accepted, qualified, opportunity, won, lost, "
+                          "recycled or disqualified; default from the stage's name.")
     entry: str | None = None
     exit: str | None = None
     next: list[str] = Field(default_factory=list)
@@ -208,13 +215,20 @@ class Escalation(Section):
     reassign: bool = False
 
 
+SlaCalendar = Literal["contract", "owner"]
+_START_DOC = "Stage whose first entry starts the clock; default: the {role} stage."
+_CALENDAR_DOC = ("contract: the contract's calendar (default); owner: the responsible rep's "
+                 "time zone, hours and holidays (reps facts), the contract's where unset.")
+
+
 class FirstTouchSLA(Section):
     """Sales touches the lead within `within` of entering `start` (seed 002: < 2 hours)."""
 
     kind: Literal["first_touch"]
-    start: str = "MQL"
+    start: str | None = Field(None, description=_START_DOC.format(role="handoff (MQL)"))
     within: DurationField
     owner: str = "sales"
+    calendar: SlaCalendar = Field("contract", description=_CALENDAR_DOC)
     escalate: list[Escalation] = Field(default_factory=list)
 
 
@@ -222,19 +236,21 @@ class MinTouchesSLA(Section):
     """At least `min_touches` sales touches within `within` of entering `start`."""
 
     kind: Literal["min_touches"]
-    start: str = "SAL"
+    start: str | None = Field(None, description=_START_DOC.format(role="accepted (SAL)"))
     min_touches: int = Field(gt=0)
     within: DurationField
     owner: str = "sales"
+    calendar: SlaCalendar = Field("contract", description=_CALENDAR_DOC)
 
 
 class AcceptOrRejectSLA(Section):
     """Sales accepts or rejects (with a reason code) within `within` of `start`."""
 
     kind: Literal["accept_or_reject"]
-    start: str = "MQL"
+    start: str | None = Field(None, description=_START_DOC.format(role="handoff (MQL)"))
     within: DurationField
     owner: str = "sales"
+    calendar: SlaCalendar = Field("contract", description=_CALENDAR_DOC)
 
 
 class VolumeSLA(Section):
@@ -242,7 +258,7 @@ class VolumeSLA(Section):
     `min_acceptance` or better."""
 
     kind: Literal["volume"]
-    stage: str = "MQL"
+    stage: str | None = Field(None, description="Stage counted; default: the handoff (MQL).")
     per_month: int = Field(gt=0)
     min_acceptance: float | None = Field(None, gt=0, le=1)
     owner: str = "marketing"
@@ -271,6 +287,17 @@ class Attribution(Section):
     model: AttributionModel = "first_touch"
     lookback_days: int = Field(180, gt=0)
     half_life_days: float = Field(7, gt=0)
+
+
+class Matching(Section):
+    """Lead-to-account matching thresholds (docs/matching.md; chosen on the stress set of
+    bench/matching). A fuzzy company-name match links a lead to an account when its score
+    is at least `min_name_score` and leads the next account by `min_margin` points; one
+    scoring at least `review_score` but short of linking is listed for a person to review."""
+
+    min_name_score: float = Field(80.0, ge=0, le=100)
+    min_margin: float = Field(8.0, ge=0, le=100)
+    review_score: float = Field(70.0, ge=0, le=100)
 
 
 class Cadence(Section):
@@ -310,6 +337,7 @@ class Contract(Section):
         description="Codes sales must give when it sends a lead back (seed 004)."
     )
     routing: Routing = Field(default_factory=Routing)
+    matching: Matching = Field(default_factory=Matching)
     slas: dict[str, SLA] = Field(default_factory=dict)
     kpis: dict[str, KpiTarget] = Field(default_factory=_default_kpis)
     economics: Economics = Field(default_factory=Economics)

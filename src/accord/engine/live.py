@@ -43,8 +43,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeAlias, assert_never
 
+from accord.contract.calendar import BusinessCalendar
 from accord.contract.schema import AcceptOrRejectSLA, Contract, FirstTouchSLA, MinTouchesSLA
-from accord.engine.calendar import BusinessCalendar
 from accord.engine.lead_frame import profile_row
 from accord.engine.lifecycle import (
     ENGINE_ACTOR,

@@ -52,6 +52,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from accord.contract.calendar import US_PER_MINUTE, BusinessCalendar
 from accord.contract.durations import Duration
 from accord.contract.schema import (
     SLA,
@@ -62,7 +63,6 @@ from accord.contract.schema import (
     MinTouchesSLA,
     VolumeSLA,
 )
-from accord.engine.calendar import US_PER_MINUTE, BusinessCalendar
 from accord.engine.speed_to_lead import SpeedToLead, compute_speed_to_lead
 from accord.store import Store
 

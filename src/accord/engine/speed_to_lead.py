@@ -37,8 +37,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from accord.contract.calendar import US_PER_MINUTE, BusinessCalendar
 from accord.contract.schema import Contract, FirstTouchSLA
-from accord.engine.calendar import US_PER_MINUTE, BusinessCalendar
 from accord.engine.lifecycle import first_entries
 from accord.store import Store
 

@@ -37,10 +37,10 @@ import pyarrow as pa
 from accord.analytics.kpis.context import Base, KpiContext, count_if
 from accord.analytics.kpis.dimensions import LEAD_DIMENSIONS, SPEND_DIMENSIONS, label
 from accord.analytics.kpis.timeline import REACHED_AT, speed_to_lead_sla
+from accord.contract.calendar import BusinessCalendar
 from accord.contract.durations import Duration
 from accord.contract.kpi_names import KPI_VOCABULARY, Direction
 from accord.contract.schema import Contract
-from accord.engine.calendar import BusinessCalendar
 
 Unit = Literal["share", "business minutes", "days", "per month", "currency",
                "currency per day", "activities per lead", "ratio"]

@@ -45,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from accord.contract.durations import Duration
+from accord.contract.instants import naive_utc as _naive_utc
 from accord.contract.schema import Calendar
 from accord.errors import EngineError
 
@@ -392,10 +393,6 @@ def _busdaycalendar(weekmask: tuple[bool, ...], code: str | None, y0: int, y1: i
             days.extend(_holidays_in_year(code, y))
     return np.busdaycalendar(weekmask=[int(w) for w in weekmask],
                              holidays=np.array(sorted(days), dtype="datetime64[D]"))
-
-
-def _naive_utc(t: datetime) -> datetime:
-    return t if t.tzinfo is None else t.astimezone(UTC).replace(tzinfo=None)
 
 
 def _as_us(values: Any) -> Micros:
