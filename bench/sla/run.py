@@ -48,7 +48,7 @@ from accord.engine.sla_clock import (
 )
 from accord.engine.speed_to_lead import compute_speed_to_lead
 from accord.store import open_store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 from accord.workspace import starter_contract_text
 
 HERE = Path(__file__).resolve().parent

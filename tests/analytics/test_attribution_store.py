@@ -22,7 +22,7 @@ from accord.analytics.attribution.store_journeys import journeys_from_store
 from accord.analytics.kpis.period import parse_period
 from accord.cli import app
 from accord.store import Store, open_store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 
 
 def day(d: int) -> datetime:

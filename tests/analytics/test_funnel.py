@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from accord.analytics.funnel import compute_funnel
 from accord.store import Store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 
 
 def table(name: str, rows: list[dict]) -> pa.Table:

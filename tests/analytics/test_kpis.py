@@ -55,7 +55,7 @@ from accord.contract.kpi_names import KPI_VOCABULARY
 from accord.contract.loader import check_contract_text
 from accord.contract.schema import Calendar, Contract
 from accord.store import Store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 from accord.workspace import starter_contract_text
 
 

@@ -39,7 +39,7 @@ from accord.engine.scoring import ScoringModel, engagement_as_of
 from accord.ingest.fact_folder import import_fact_folder
 from accord.sim import simulate
 from accord.store import Store, open_store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 from accord.workspace import starter_contract_text
 
 # --- AUC ----------------------------------------------------------------------------------

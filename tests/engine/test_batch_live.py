@@ -55,7 +55,7 @@ from accord.engine.live import (
 from accord.engine.scoring import ScoringModel
 from accord.errors import EngineError
 from accord.store import Store, open_store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 from accord.workspace import starter_contract_text
 
 T0 = datetime(2025, 1, 6, 9, 0)

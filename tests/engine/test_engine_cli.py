@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from accord.cli.engine import run_command, score_command
 from accord.store import open_store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 from accord.workspace import init_workspace
 
 T = datetime(2025, 3, 1, 12, 0)

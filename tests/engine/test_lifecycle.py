@@ -36,7 +36,7 @@ from accord.engine.live import (
 )
 from accord.engine.scoring import ScoringModel
 from accord.store import Store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 
 T0 = datetime(2025, 1, 6, 9, 0)
 H = timedelta(hours=1)

@@ -39,7 +39,7 @@ from accord.engine.matching import (
 )
 from accord.sim import simulate
 from accord.store import Store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 
 ACCOUNTS = pa.table({
     "account_id": ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "A10"],

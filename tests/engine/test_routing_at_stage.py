@@ -14,7 +14,7 @@ from accord.engine.batch import run
 from accord.engine.live import Engine, LeadCreated, store_events
 from accord.engine.routing import route_store
 from accord.store import Store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 from accord.workspace import starter_contract_text
 
 T0 = datetime(2026, 3, 2, 14, 0)  # Monday 09:00 in New York

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from accord.cli.route import route_command
 from accord.store import open_store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 from accord.workspace import init_workspace
 
 app = typer.Typer()

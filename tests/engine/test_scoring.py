@@ -29,7 +29,7 @@ from accord.engine.scoring import (
     fit_scores,
 )
 from accord.store import Store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 
 T = datetime(2025, 3, 1, 12, 0, 0)
 DAY = timedelta(days=1)

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from accord.cli.sla import sla_command
 from accord.ingest.fact_folder import import_fact_folder
 from accord.store import open_store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 from accord.workspace import init_workspace
 
 app = typer.Typer()

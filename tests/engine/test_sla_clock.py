@@ -33,7 +33,7 @@ from accord.engine.sla_clock import (
     summarise,
 )
 from accord.store import Store, open_store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 from accord.workspace import starter_contract_text
 
 

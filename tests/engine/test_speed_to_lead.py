@@ -16,7 +16,7 @@ import yaml
 from accord.contract.schema import Contract
 from accord.engine.speed_to_lead import compute_speed_to_lead, delay_stats, speed_to_lead_table
 from accord.store import Store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 from accord.workspace import starter_contract_text
 
 STARTER = Contract.model_validate(yaml.safe_load(starter_contract_text()))

@@ -43,7 +43,7 @@ from accord.org.health import (
 )
 from accord.org.profile import CompanyProfile
 from accord.store import Store
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 from accord.workspace import init_workspace
 
 START, END = datetime(2026, 1, 1), datetime(2026, 4, 1)

@@ -13,7 +13,7 @@ from simulated_run import Run
 
 from accord.sim import simulate
 from accord.sim.contract_terms import load_contract_terms
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 
 TERMS = load_contract_terms()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from accord.store.facts import FACT_TABLES
+from accord.facts import FACT_TABLES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "facts.md"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -14,8 +15,9 @@ import typer
 from rich.console import Console
 
 from accord.errors import AccordError, ContractError, ImportFactsError
+from accord.store.as_of import resolve_as_of
 from accord.store.base import Store
-from accord.workspace import Workspace
+from accord.workspace import Session, Workspace
 
 # Piped output is not cut to 80 columns: tables stay whole in files and CI logs.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -41,15 +43,30 @@ AsOfOpt = Annotated[
 ]
 
 
+ViewOpt = Annotated[
+    str,
+    typer.Option("--view", help="actual: stage changes as people and the CRM recorded them "
+                                "(default); derived: stages as the engine recomputes them "
+                                "under the contract (needs `accord run`)."),
+]
+
+
 def as_of_or_latest(store: Store, value: datetime | None) -> datetime:
     """The `--as-of` time (naive UTC), else the store's latest fact time, else now."""
-    from accord.engine.sla_clock import resolve_now  # the engine loads only when used
-
-    return resolve_now(store, value)[0]
+    return resolve_as_of(store, value).at
 
 
 def workspace(path: Path, store: str | None) -> Workspace:
     return Workspace(path.resolve(), store)
+
+
+@contextmanager
+def open_session(path: Path, store: str | None, *, contract: bool = True
+                 ) -> Iterator[Session]:
+    """The one preamble of every command: the workspace at `path`, its compiled contract
+    and its store (`--store` overrides), closed when the command ends."""
+    with Workspace(path.resolve(), store).session(contract=contract) as session:
+        yield session
 
 
 def print_json(data: Any) -> None:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from accord.contract.issues import did_you_mean
 from accord.errors import ImportFactsError
 from accord.store.base import Store, WriteResult
-from accord.store.facts import ARROW_TYPES, FACT_TABLES, FactTable
+from accord.facts import ARROW_TYPES, FACT_TABLES, FactTable
 
 DATA_SUFFIXES = (".csv", ".parquet")
 

@@ -9,7 +9,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from accord.store.facts import FactTable
+from accord.facts import FactTable
 
 
 def strings_at(values: Sequence[str | None] | pa.Array, codes: npt.NDArray[np.integer]

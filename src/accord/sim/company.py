@@ -25,7 +25,7 @@ from accord.sim.base_model import (
     SLOW_REP_SHARE,
 )
 from accord.sim.period import US_PER_DAY, Period
-from accord.store import facts
+from accord import facts
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -147,6 +147,9 @@ def build_team(leads: int, period: Period, rng: np.random.Generator) -> Team:
         "quota": ac.floats(quota, role == 2),
         "timezone": pa.array(tz, pa.string()),
         "active": ac.bools(np.ones(n, dtype=bool)),
+        # the contract's hours and holidays apply in each rep's own time zone
+        "work_hours": pa.nulls(n, pa.string()),
+        "holidays": pa.nulls(n, pa.string()),
     })
 
     # Out-of-office spells: a third of SDRs and AEs (two at least) take one 5-12 day break.

@@ -40,7 +40,7 @@ from accord.sim.company import (
 )
 from accord.sim.contract_terms import ContractTerms, ContractTermsError
 from accord.sim.period import US_PER_HOUR, US_PER_SECOND, Period
-from accord.store import facts
+from accord import facts
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

@@ -1,7 +1,7 @@
 """`simulate`: write a synthetic B2B company's year of facts, with planted effects.
 
 Output folder:
-- `<table>.parquet` (or `.csv`) for each of the ten fact tables of `accord.store.facts`,
+- `<table>.parquet` (or `.csv`) for each of the ten fact tables of `accord.facts`,
   columns and Arrow types exactly as there (timestamps UTC, naive, microseconds);
 - `effects_applied.yaml`: the seed, the arguments and every planted effect with its
   parameters (the ground truth an insight finder should recover);
@@ -42,7 +42,7 @@ from accord.sim.period import make_period
 from accord.sim.planting import plant_effects
 from accord.sim.spend import build_spend
 from accord.sim.touches import build_touches, mql_moments, touches_table
-from accord.store import facts
+from accord import facts
 
 Format = Literal["parquet", "csv"]
 ProgressHook = Callable[[str, int, int], None]

@@ -17,7 +17,7 @@ from accord.sim import text_columns as tc
 from accord.sim.company import campaign_month_weights, campaigns_in_period
 from accord.sim.leads import Leads
 from accord.sim.period import Period
-from accord.store import facts
+from accord import facts
 
 EMAIL_COST_PER_LEAD_MONTH = 0.4  # flat email cost per campaign and month, per 12 leads a year
 

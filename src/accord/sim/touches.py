@@ -37,7 +37,7 @@ from accord.sim.company import campaigns_in_period, pick_campaigns_by_channel
 from accord.sim.contract_terms import ContractTerms
 from accord.sim.leads import LOCAL_HOUR_WEIGHTS, Leads
 from accord.sim.period import US_PER_DAY, US_PER_SECOND, Period
-from accord.store import facts
+from accord import facts
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from accord.errors import StoreError
 from accord.store.base import Store, WriteResult
-from accord.store.facts import FACT_TABLES, FactTable
+from accord.facts import FACT_TABLES, FactTable
 
 DEFAULT_STORE = Path(".accord") / "accord.duckdb"
 

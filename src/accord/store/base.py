@@ -19,7 +19,7 @@ import ibis
 import pyarrow as pa
 
 from accord.errors import ImportFactsError
-from accord.store.facts import FACT_TABLES, IBIS_TYPES, FactTable
+from accord.facts import FACT_TABLES, IBIS_TYPES, FactTable
 
 META_TABLE = "accord_meta"
 DERIVED_PREFIX = "derived_"

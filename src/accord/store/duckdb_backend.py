@@ -15,7 +15,7 @@ import ibis
 import pyarrow as pa
 
 from accord.store.base import Store
-from accord.store.facts import FactTable
+from accord.facts import FactTable
 
 
 class DuckDBStore(Store):

@@ -23,7 +23,7 @@ from psycopg import sql as pgsql
 
 from accord.errors import StoreError
 from accord.store.base import Store
-from accord.store.facts import FactTable
+from accord.facts import FactTable
 
 
 def _connect_args(url: str) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """The canonical fact format: every table accord stores, its columns and their types.
 
+It imports nothing of accord, so the store, the importers and the simulator (which writes
+fact files without a store) share it.
+
 This module is the single definition; `docs/facts.md` documents it and a test checks the
 two agree. Facts are what happened and when. Every table has one id column; writing a
 fact whose id is already stored with the same content changes nothing, and with other
@@ -158,6 +161,10 @@ REPS = _t(
     ("quota", "float", False, "Annual quota in the contract currency."),
     ("timezone", "string", False, "IANA time zone, e.g. `America/New_York`."),
     ("active", "bool", False, "Still employed and taking leads (default true)."),
+    ("work_hours", "string", False, "The rep's working hours, `HH:MM-HH:MM` local time, for "
+                                    "SLAs on `calendar: owner` (default: the contract's)."),
+    ("holidays", "string", False, "Holiday country code of the rep (e.g. `DE`), for SLAs on "
+                                  "`calendar: owner` (default: the contract's)."),
 )
 
 REP_AVAILABILITY = _t(
