@@ -232,7 +232,8 @@ def _owner_calendar(base_fields: tuple[str, str, tuple[str, ...], str | None],
                     timezone: str | None, hours: str | None,
                     holidays: str | None) -> BusinessCalendar:
     zone, base_hours, days, base_holidays = base_fields
-    base = Calendar(timezone=zone, hours=base_hours, days=list(days), holidays=base_holidays)
+    base = Calendar.model_validate({"timezone": zone, "hours": base_hours, "days": list(days),
+                                    "holidays": base_holidays})
     if not (timezone or hours or holidays):
         return BusinessCalendar.from_contract(base)
     update: dict[str, Any] = {}

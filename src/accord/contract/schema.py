@@ -21,6 +21,7 @@ DurationField = Annotated[
     Duration, BeforeValidator(parse_duration), PlainSerializer(str, return_type=str)
 ]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WORKWEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
 Intent = Literal["hand_raise", "high", "medium", "low", "none"]
 AttributionModel = Literal[
     "first_touch", "last_touch", "linear", "time_decay", "u_shaped", "position_based",
@@ -37,7 +38,7 @@ class Calendar(Section):
 
     timezone: str = Field("UTC", description="IANA time zone, e.g. America/New_York.")
     hours: str = Field("09:00-17:00", description="Working hours, HH:MM-HH:MM, local time.")
-    days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    days: list[Weekday] = Field(default_factory=lambda: list(WORKWEEK))
     holidays: str | None = Field(
         None, description="Country code for public holidays (holidays package), e.g. US, GB, DE."
     )
