@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from simulated_run import Run
 
+from accord.contract.roles import StageRole
 from accord.sim.base_model import fit_factor, speed_factor
 
 
@@ -28,8 +29,8 @@ def test_five_minute_answer_is_about_three_times_a_thirty_minute_one() -> None:
 
 
 def test_fit_factor_runs_from_the_floor_to_one() -> None:
-    # SQL floor 0.55: fit 0 → 0.55, fit 100 → 1.0, fit 50 → 0.55 + 0.45 · 0.5 = 0.775
-    assert fit_factor(np.array([0.0, 50.0, 100.0]), "SQL").tolist() == pytest.approx(
+    # qualified (SQL) floor 0.55: fit 0 → 0.55, fit 100 → 1.0, fit 50 → 0.55 + 0.45 · 0.5
+    assert fit_factor(np.array([0.0, 50.0, 100.0]), StageRole.QUALIFIED).tolist() == pytest.approx(
         [0.55, 0.775, 1.0])
 
 

@@ -11,11 +11,11 @@ import pytest
 import yaml
 from simulated_run import Run
 
-from accord.sim import simulate
-from accord.sim.contract_terms import load_contract_terms
+from accord.contract.compiled import starter_contract
 from accord.facts import FACT_TABLES
+from accord.sim import simulate
 
-TERMS = load_contract_terms()
+STARTER = starter_contract()
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -95,7 +95,7 @@ def test_stage_events_follow_the_contracts_next_transitions(small_run: Run) -> N
     for lead, frm, to, version in rows:
         assert version == 1
         assert frm == previous.get(lead, "Lead"), (lead, frm, to)
-        assert TERMS.allows(frm, to), (frm, to)
+        assert STARTER.stages.allows(frm, to), (frm, to)
         previous[lead] = to
 
 
@@ -111,7 +111,7 @@ def test_rejections_carry_valid_reason_codes_and_other_moves_none(small_run: Run
     rows = small_run.rows("select to_stage, reason from stage_events")
     for to, reason in rows:
         if to in ("Nurture", "Disqualified"):
-            assert reason in TERMS.rejection_reasons
+            assert reason in STARTER.source.rejection_reasons
         else:
             assert reason is None
 
@@ -130,7 +130,7 @@ def test_actors_match_who_owns_each_move(small_run: Run) -> None:
 
 def test_touch_signals_are_the_contracts_signals(planted_run: Run) -> None:
     seen = {r[0] for r in planted_run.rows("select distinct signal from touches")}
-    assert seen == set(TERMS.signal_names)
+    assert seen == set(STARTER.scoring.signal_names)
 
 
 def test_touches_average_near_twenty_per_lead_and_are_skewed(planted_run: Run) -> None:

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from simulated_run import Run
 
-from accord.sim.contract_terms import load_contract_terms
+from accord.contract.compiled import starter_contract
+from accord.sim.contract_terms import terms_from
 from accord.sim.touches import from_activity_time, to_activity_time
 from accord.sim.work_hours import add_business_minutes
 
-TERMS = load_contract_terms()  # 09:00-18:00, Monday to Friday
+TERMS = terms_from(starter_contract())  # 09:00-18:00, Monday to Friday
 
 
 def _us(text: str) -> np.ndarray:

@@ -94,6 +94,7 @@ __all__ = [
     "Value",
     "check_names",
     "column_key",
+    "lower_bounds",
     "parse_criteria",
     "referenced_names",
     "render",
@@ -666,6 +667,43 @@ def column_key(ref: NameRef) -> str:
             return f"signal_count_{ref.name}"
         case _:
             assert_never(ref.kind)
+
+
+_AT_LEAST: Final = frozenset({">=", ">"})
+_AT_MOST: Final = frozenset({"<=", "<"})
+
+
+def lower_bounds(node: Node, key: str) -> tuple[float, ...]:
+    """The numbers criteria require the name read as `key` (see `column_key`: `fit`,
+    `engagement`, `account_employees`, …) to reach, in the order written: `x` of every
+    `key >= x` or `key > x` (also written `x <= key`, `x < key`) with a number `x`,
+    inside `and` and `or` but not under `not` (which would turn it into an upper bound).
+
+    For `fit >= 45 and (engagement >= 40 or signal('demo_request'))`: `fit` -> (45.0,),
+    `engagement` -> (40.0,), `tier` -> (). A reader of thresholds (the simulator's idea
+    of the handoff) asks this instead of reading criteria text."""
+    found: list[float] = []
+
+    def walk(n: Node) -> None:
+        match n:
+            case And(left, right) | Or(left, right):
+                walk(left)
+                walk(right)
+            case Compare(op, NameRef() as ref, Literal(value)) if op in _AT_LEAST:
+                if column_key(ref) == key and _is_number(value):
+                    found.append(float(t.cast(float, value)))
+            case Compare(op, Literal(value), NameRef() as ref) if op in _AT_MOST:
+                if column_key(ref) == key and _is_number(value):
+                    found.append(float(t.cast(float, value)))
+            case _:
+                return
+
+    walk(node)
+    return tuple(found)
+
+
+def _is_number(value: Scalar) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _written(ref: NameRef) -> str:

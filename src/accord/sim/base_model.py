@@ -28,18 +28,28 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from accord.contract.roles import StageRole
+
 F64 = npt.NDArray[np.float64]
 
 P_CAP = 0.95
 
 # Base transition probabilities at fit 100, from a fast first touch, in a neutral channel.
-BASE_P_SAL = 0.85  # MQL → SAL: SDR accepts
-BASE_P_SQL = 0.75  # SAL → SQL: qualified
-BASE_P_OPP = 0.70  # SQL → Opportunity
-BASE_P_WIN = 0.35  # Opportunity → Customer
+BASE_P_SAL = 0.85  # handoff → accepted (MQL → SAL): SDR accepts
+BASE_P_SQL = 0.75  # accepted → qualified (SAL → SQL)
+BASE_P_OPP = 0.70  # qualified → opportunity (SQL → Opportunity)
+BASE_P_WIN = 0.35  # opportunity → won (Opportunity → Customer)
+# The same, by the role of the stage entered.
+BASE_P: dict[StageRole, float] = {
+    StageRole.ACCEPTED: BASE_P_SAL, StageRole.QUALIFIED: BASE_P_SQL,
+    StageRole.OPPORTUNITY: BASE_P_OPP, StageRole.WON: BASE_P_WIN,
+}
 
-# Share of the fit-100 probability a lead at fit 0 keeps, per stage.
-FIT_FLOOR: dict[str, float] = {"SAL": 0.45, "SQL": 0.55, "Opportunity": 0.65, "Customer": 0.6}
+# Share of the fit-100 probability a lead at fit 0 keeps, by the role of the stage entered.
+FIT_FLOOR: dict[StageRole, float] = {
+    StageRole.ACCEPTED: 0.45, StageRole.QUALIFIED: 0.55, StageRole.OPPORTUNITY: 0.65,
+    StageRole.WON: 0.6,
+}
 
 # Channel quality at SQL and Opportunity (1.0 = neutral).
 CHANNEL_QUALITY: dict[str, float] = {
@@ -107,7 +117,8 @@ def speed_factor(delay_minutes: F64) -> F64:
     return SPEED_FLOOR + (1.0 - SPEED_FLOOR) * np.exp2(-excess / SPEED_HALF_LIFE_MINUTES)
 
 
-def fit_factor(fit: F64, stage: str) -> F64:
-    """Multiplier from ICP fit (0-100): `floor + (1 - floor) · fit/100`."""
+def fit_factor(fit: F64, stage: StageRole) -> F64:
+    """Multiplier from ICP fit (0-100) into the stage playing `stage`:
+    `floor + (1 - floor) · fit/100`."""
     floor = FIT_FLOOR[stage]
     return floor + (1.0 - floor) * np.clip(fit, 0.0, 100.0) / 100.0

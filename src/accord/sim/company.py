@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from accord import facts
 from accord.sim import arrow_columns as ac
 from accord.sim import catalogue as cat
 from accord.sim.base_model import (
@@ -25,7 +26,6 @@ from accord.sim.base_model import (
     SLOW_REP_SHARE,
 )
 from accord.sim.period import US_PER_DAY, Period
-from accord import facts
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -55,7 +55,8 @@ class Team:
     availability: pa.Table
 
     def sdr_by_region(self, region: int) -> I64:
-        return self.sdr[self.region[self.sdr] == region]
+        pool: I64 = self.sdr[self.region[self.sdr] == region]
+        return pool
 
 
 @dataclass(frozen=True)

@@ -1,41 +1,60 @@
-"""The contract terms the simulator speaks: signals, stages, rejection codes and the ICP.
+"""The contract terms the simulator speaks, read from the compiled contract.
 
-The simulator writes facts that a real company running the starter contract would produce,
-so every signal name, stage name and rejection reason code it emits is read from
-`accord/contract/starter.yaml` (or another contract file with the same shape). It reads the
-YAML directly with PyYAML: the simulator needs a handful of names and numbers, not the
-contract compiler.
+The simulator writes the facts a real company running a contract would produce, so every
+signal name, stage name and rejection reason code it emits comes from a
+`CompiledContract` (`accord.contract.compiled`; the starter contract by default). It
+never reads YAML or criteria text: it asks the compiled contract.
 
-What it takes from the file:
-- `signals`: name, `intent` level (hand_raise, high, medium, low) and `points`.
-- `stages`: the names and each stage's `next` list (the allowed transitions).
-- `rejection_reasons`: the codes a rejection may carry.
-- `icps.<first>.criteria`: the fit criteria (`in`, `between`, `contains_any`, each with
-  `points`) used to score firmographic fit of simulated leads.
-- `stages.MQL.entry`: the fit and engagement thresholds (`fit >= 45`, `engagement >= 40`);
-  when the text cannot be read the documented defaults 45 and 40 apply.
-- `calendar.hours` and `calendar.days`: the working day reps answer in (in their own time
-  zone; the simulator ignores holidays). Default 09:00-18:00, Monday to Friday.
+What it takes:
+- signals (`contract.scoring.signals`, intent from `contract.source.signals`): name,
+  intent level (hand_raise, high, medium, low; any other counts as low) and points;
+- stages by role (`contract.stages`): the stage playing each role the simulator drives
+  (`DRIVEN_ROLES`: lead, handoff, accepted, qualified, opportunity, won, recycled,
+  disqualified), so stage events carry the contract's own names ("Marketing Qualified
+  Lead", "Closed Won", …); a contract lacking one of those roles is refused with an
+  `UnknownNameError` naming the role. Every move the simulator makes (`MOVES`) must be
+  one the contract's `next` lists allow, else `ContractTermsError` names the move;
+- `rejection_reasons`: the codes a rejection may carry;
+- the first ICP (`contract.scoring.icps[0]`): the fit criteria scored on simulated leads;
+- the handoff thresholds: the first `fit >= x` and `engagement >= y` of the handoff
+  stage's parsed entry criteria (`contract.handoff_entry`, read with
+  `criteria.lower_bounds`); where the criteria set none, the documented defaults 45 and
+  40 apply (the starter contract's values);
+- the work day (`contract.source.calendar`: `hours` and `days`) reps answer in, in their
+  own time zone (the simulator ignores holidays and daylight saving).
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
-from typing import Any
+from types import MappingProxyType
 
-import yaml
-
+from accord.contract.compiled import CompiledContract
+from accord.contract.criteria import lower_bounds
+from accord.contract.icp import IcpModel
+from accord.contract.roles import StageRole
 from accord.errors import AccordError
 
-STARTER_CONTRACT = "starter.yaml"
-
-# The funnel the simulator drives; every name must be a stage of the contract.
-FUNNEL_STAGES: tuple[str, ...] = (
-    "Lead", "MQL", "SAL", "SQL", "Opportunity", "Customer", "Nurture", "Disqualified",
+R = StageRole
+#: The roles whose stages the simulator moves leads through (a `lost` stage is not used:
+#: lost deals go back to marketing or out, by reason code, as in the starter contract).
+DRIVEN_ROLES: tuple[StageRole, ...] = (
+    R.LEAD, R.HANDOFF, R.ACCEPTED, R.QUALIFIED, R.OPPORTUNITY, R.WON, R.RECYCLED,
+    R.DISQUALIFIED,
 )
+#: Every move the simulator writes, as (from role, to role).
+MOVES: tuple[tuple[StageRole, StageRole], ...] = (
+    (R.LEAD, R.HANDOFF), (R.LEAD, R.DISQUALIFIED),
+    (R.HANDOFF, R.ACCEPTED), (R.HANDOFF, R.RECYCLED), (R.HANDOFF, R.DISQUALIFIED),
+    (R.ACCEPTED, R.QUALIFIED), (R.ACCEPTED, R.RECYCLED), (R.ACCEPTED, R.DISQUALIFIED),
+    (R.QUALIFIED, R.OPPORTUNITY), (R.QUALIFIED, R.RECYCLED), (R.QUALIFIED, R.DISQUALIFIED),
+    (R.OPPORTUNITY, R.WON), (R.OPPORTUNITY, R.RECYCLED), (R.OPPORTUNITY, R.DISQUALIFIED),
+    (R.RECYCLED, R.HANDOFF),
+)
+DEFAULT_MIN_FIT = 45.0
+DEFAULT_MIN_ENGAGEMENT = 40.0
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -46,23 +65,16 @@ class Signal:
 
 
 @dataclass(frozen=True)
-class FitCriterion:
-    """One ICP criterion: `field` op `values` earns `points`."""
-
-    field: str
-    op: str  # "in", "between" or "contains_any"
-    values: tuple[Any, ...]
-    points: float
-
-
-@dataclass(frozen=True)
 class ContractTerms:
+    """The compiled contract in the simulator's vocabulary: stage events are coded by
+    position in `stage_names` (the contract's stages in contract order)."""
+
     version: int
     signals: tuple[Signal, ...]
-    stages: tuple[str, ...]
-    next_stages: dict[str, tuple[str, ...]]
+    stage_names: tuple[str, ...]
+    stage_of: Mapping[StageRole, str]  # the stage playing each driven role
     rejection_reasons: tuple[str, ...]
-    fit_criteria: tuple[FitCriterion, ...]
+    icp: IcpModel | None
     mql_min_fit: float
     mql_min_engagement: float
     work_start_minute: int = 9 * 60
@@ -73,105 +85,55 @@ class ContractTerms:
     def signal_names(self) -> list[str]:
         return [s.name for s in self.signals]
 
-    def allows(self, from_stage: str, to_stage: str) -> bool:
-        return to_stage in self.next_stages.get(from_stage, ())
+    def name(self, role: StageRole) -> str:
+        """The contract's name of the stage playing `role`."""
+        return self.stage_of[role]
+
+    def code(self, role: StageRole) -> int:
+        """The stage-event code of `role`'s stage (its index in `stage_names`)."""
+        return self.stage_names.index(self.stage_of[role])
 
 
 class ContractTermsError(AccordError, ValueError):
-    """The contract file lacks something the simulator needs; the message names it."""
+    """The contract lacks something the simulator needs; the message names it."""
 
 
-def load_contract_terms(path: Path | None = None) -> ContractTerms:
-    """Read the simulator's terms from a contract YAML (the starter contract by default)."""
-    if path is None:
-        text = resources.files("accord.contract").joinpath(STARTER_CONTRACT).read_text("utf-8")
-        where = f"accord/contract/{STARTER_CONTRACT}"
-    else:
-        text = Path(path).read_text("utf-8")
-        where = str(path)
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict):
-        raise ContractTermsError(f"{where}: expected a mapping at the top level")
-    return _terms_from(data, where)
-
-
-def _terms_from(data: dict[str, Any], where: str) -> ContractTerms:
-    signals_raw = data.get("signals") or {}
-    signals = tuple(
-        Signal(str(name), str(spec.get("intent", "low")), float(spec.get("points", 0)))
-        for name, spec in signals_raw.items()
-    )
+def terms_from(contract: CompiledContract) -> ContractTerms:
+    """The simulator's terms from a compiled contract (module docstring)."""
+    where = str(contract.path) if contract.path is not None else "the contract"
+    intents = {name: s.intent for name, s in contract.source.signals.items()}
+    signals = tuple(Signal(s.name, intents.get(s.name, "low"), float(s.points))
+                    for s in contract.scoring.signals)
     if not signals:
         raise ContractTermsError(f"{where}: `signals` is empty; the simulator needs signals")
-    stages_raw = data.get("stages") or {}
-    missing = [s for s in FUNNEL_STAGES if s not in stages_raw]
-    if missing:
-        raise ContractTermsError(
-            f"{where}: `stages` lacks {', '.join(missing)}; the simulator drives "
-            f"{' → '.join(FUNNEL_STAGES)}"
-        )
-    next_stages = {
-        str(name): tuple(str(n) for n in (spec or {}).get("next", []) or [])
-        for name, spec in stages_raw.items()
-    }
-    reasons = tuple(str(r) for r in data.get("rejection_reasons") or [])
+    stages = contract.stages
+    stage_of = {role: stages.require(role, "the simulator") for role in DRIVEN_ROLES}
+    for a, b in MOVES:
+        if not stages.allows(stage_of[a], stage_of[b]):
+            raise ContractTermsError(
+                f"{where}: the simulator moves leads from {stage_of[a]!r} ({a.value}) to "
+                f"{stage_of[b]!r} ({b.value}), which `stages.{stage_of[a]}.next` does not "
+                f"allow; add {stage_of[b]!r} there")
+    reasons = tuple(contract.source.rejection_reasons)
     if not reasons:
         raise ContractTermsError(f"{where}: `rejection_reasons` is empty")
-    icps = data.get("icps") or {}
-    criteria: list[FitCriterion] = []
-    if icps:
-        first = next(iter(icps.values())) or {}
-        for field, spec in (first.get("criteria") or {}).items():
-            criteria.append(_criterion(str(field), spec, where))
-    entry = str((stages_raw.get("MQL") or {}).get("entry", ""))
-    start, end, weekmask = _calendar(data.get("calendar") or {}, where)
-    return ContractTerms(
-        version=int(data.get("version", 1)),
-        signals=signals,
-        stages=tuple(str(s) for s in stages_raw),
-        next_stages=next_stages,
-        rejection_reasons=reasons,
-        fit_criteria=tuple(criteria),
-        mql_min_fit=_threshold(entry, "fit", 45.0),
-        mql_min_engagement=_threshold(entry, "engagement", 40.0),
-        work_start_minute=start,
-        work_end_minute=end,
-        weekmask=weekmask,
-    )
-
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _calendar(cal: dict[str, Any], where: str) -> tuple[int, int, str]:
-    hours = str(cal.get("hours", "09:00-18:00"))
-    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", hours)
-    if not m:
-        raise ContractTermsError(f"{where}: calendar.hours {hours!r} is not like 09:00-18:00")
-    start = int(m.group(1)) * 60 + int(m.group(2))
-    end = int(m.group(3)) * 60 + int(m.group(4))
-    if not 0 <= start < end <= 24 * 60:
-        raise ContractTermsError(f"{where}: calendar.hours {hours!r} must start before it ends")
-    days = [str(d).lower()[:3] for d in cal.get("days", _DAYS[:5])]
-    weekmask = "".join("1" if d in days else "0" for d in _DAYS)
+    entry = contract.handoff_entry
+    fit = lower_bounds(entry, "fit") if entry is not None else ()
+    engagement = lower_bounds(entry, "engagement") if entry is not None else ()
+    cal = contract.source.calendar
+    weekmask = "".join("1" if d in cal.days else "0" for d in _DAYS)
     if "1" not in weekmask:
         raise ContractTermsError(f"{where}: calendar.days has no working day")
-    return start, end, weekmask
-
-
-def _criterion(field: str, spec: Any, where: str) -> FitCriterion:
-    if not isinstance(spec, dict):
-        raise ContractTermsError(f"{where}: icps criterion `{field}` must be a mapping")
-    points = float(spec.get("points", 0))
-    for op in ("in", "between", "contains_any"):
-        if op in spec:
-            return FitCriterion(field, op, tuple(spec[op]), points)
-    raise ContractTermsError(
-        f"{where}: icps criterion `{field}` uses an operator the simulator cannot score; "
-        "it knows `in`, `between` and `contains_any`"
+    return ContractTerms(
+        version=contract.version,
+        signals=signals,
+        stage_names=stages.names,
+        stage_of=MappingProxyType(stage_of),
+        rejection_reasons=reasons,
+        icp=contract.scoring.icps[0] if contract.scoring.icps else None,
+        mql_min_fit=fit[0] if fit else DEFAULT_MIN_FIT,
+        mql_min_engagement=engagement[0] if engagement else DEFAULT_MIN_ENGAGEMENT,
+        work_start_minute=cal.start_minute,
+        work_end_minute=cal.end_minute,
+        weekmask=weekmask,
     )
-
-
-def _threshold(entry: str, name: str, default: float) -> float:
-    m = re.search(rf"\b{name}\s*>=\s*([0-9.]+)", entry)
-    return float(m.group(1)) if m else default

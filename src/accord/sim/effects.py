@@ -12,8 +12,14 @@ Each item has a `kind` and its parameters:
   times as often.
 - `landing_page_conversion`: the same for leads whose first conversion was on `landing_page`.
 
-`stage` is the stage entered: SAL (accepted from MQL), SQL (qualified from SAL),
-Opportunity (from SQL) or Customer (won). The default set ships as `default_effects.yaml`.
+`stage` is the stage entered, and `never_past` the last stage a lead may reach, each
+given by its role (`accord.contract.roles.StageRole`), so one effects file fits every
+contract whatever it calls its stages. A file may write the role (`accepted`,
+`qualified`, `opportunity`, `won`; `never_past` also `handoff`) or a well-known stage
+name that takes the role (`accord.contract.roles.ROLE_NAMES`, case-insensitive: SAL, SQL,
+Opportunity, Customer, MQL, "Sales Qualified Lead", "Closed Won", …). The ground-truth
+file names each under the simulated contract's own name for the role. The default set
+ships as `default_effects.yaml`.
 """
 
 from __future__ import annotations
@@ -23,12 +29,41 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from accord.contract.roles import STARTER_NAMES, StageRole, default_role
 from accord.errors import AccordError
 
-ConvertStage = Literal["SAL", "SQL", "Opportunity", "Customer"]
-CeilingStage = Literal["MQL", "SAL", "SQL", "Opportunity"]
+#: Roles a conversion multiplier may act on: the stage entered.
+CONVERT_ROLES: tuple[StageRole, ...] = (
+    StageRole.ACCEPTED, StageRole.QUALIFIED, StageRole.OPPORTUNITY, StageRole.WON)
+#: Roles a channel ceiling may stop at: the last stage its leads reach.
+CEILING_ROLES: tuple[StageRole, ...] = (
+    StageRole.HANDOFF, StageRole.ACCEPTED, StageRole.QUALIFIED, StageRole.OPPORTUNITY)
+
+
+_ROLE_VALUES = frozenset(r.value for r in StageRole)
+
+
+def _role_reader(allowed: tuple[StageRole, ...], what: str) -> BeforeValidator:
+    """A validator turning a role value or a well-known stage name into one of `allowed`."""
+    shown = ", ".join(f"{r.value} ({STARTER_NAMES[r]})" for r in allowed)
+
+    def read(value: Any) -> StageRole:
+        if isinstance(value, str):
+            text = value.strip()
+            role = StageRole(text.lower()) if text.lower() in _ROLE_VALUES else (
+                default_role(text))
+            if role in allowed:
+                return role
+        raise ValueError(f"{value!r} is not a stage {what}; use a role or a well-known "
+                         f"name: {shown}")
+
+    return BeforeValidator(read)
+
+
+ConvertStage = Annotated[StageRole, _role_reader(CONVERT_ROLES, "a conversion acts on")]
+CeilingStage = Annotated[StageRole, _role_reader(CEILING_ROLES, "a ceiling may stop at")]
 SegmentField = Literal["industry", "segment", "region", "country"]
 DEFAULT_EFFECTS_FILE = "default_effects.yaml"
 

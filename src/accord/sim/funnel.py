@@ -1,6 +1,6 @@
 """The sales process after MQL: first touch, acceptance, qualification, deals, recycling.
 
-For each MQL (contract stage names throughout):
+For each MQL (stages by role; events carry the contract's name of each role's stage):
 
 1. The lead's SDR (region + stable hash; a covering SDR of the region while the SDR is out
    of office) makes the first touch after a log-normal delay in working minutes (the rep's
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from accord.contract.roles import StageRole
 from accord.sim import base_model as bm
 from accord.sim import catalogue as cat
 from accord.sim.company import Accounts, Team, route_ae
@@ -49,22 +50,24 @@ ACTIVITY_KINDS: tuple[str, ...] = ("call", "email", "meeting", "linkedin")
 WON_REASONS: tuple[str, ...] = ("product_fit", "champion", "price", "integration")
 WON_REASON_WEIGHTS = np.array([0.45, 0.25, 0.15, 0.15])
 
-# Where a rejection sends the lead, by reason code; codes not listed go to Nurture.
-REJECT_DESTINATION: dict[str, str] = {
-    "bad_fit": "Disqualified", "student": "Disqualified", "competitor": "Disqualified",
-    "duplicate": "Disqualified", "bad_data": "Disqualified",
-    "timing": "Nurture", "no_budget": "Nurture", "no_response": "Nurture",
+R = StageRole
+# Where a rejection sends the lead (the role of the destination), by reason code; codes
+# not listed go back to marketing (recycled).
+REJECT_DESTINATION: dict[str, StageRole] = {
+    "bad_fit": R.DISQUALIFIED, "student": R.DISQUALIFIED, "competitor": R.DISQUALIFIED,
+    "duplicate": R.DISQUALIFIED, "bad_data": R.DISQUALIFIED,
+    "timing": R.RECYCLED, "no_budget": R.RECYCLED, "no_response": R.RECYCLED,
 }
-# Base weights of rejection reasons by the stage the lead is rejected from; codes of the
-# contract not listed get UNLISTED_REASON_WEIGHT.
-REJECT_WEIGHTS: dict[str, dict[str, float]] = {
-    "MQL": {"bad_fit": 2.0, "student": 0.2, "competitor": 0.3, "duplicate": 0.2,
+# Base weights of rejection reasons by the role of the stage the lead is rejected from;
+# codes of the contract not listed get UNLISTED_REASON_WEIGHT.
+REJECT_WEIGHTS: dict[StageRole, dict[str, float]] = {
+    R.HANDOFF: {"bad_fit": 2.0, "student": 0.2, "competitor": 0.3, "duplicate": 0.2,
             "bad_data": 0.6, "timing": 1.5, "no_budget": 1.0, "no_response": 1.0},
-    "SAL": {"no_response": 2.0, "timing": 2.0, "no_budget": 2.0, "bad_fit": 1.0,
+    R.ACCEPTED: {"no_response": 2.0, "timing": 2.0, "no_budget": 2.0, "bad_fit": 1.0,
             "competitor": 0.5},
-    "SQL": {"no_budget": 2.0, "timing": 2.0, "competitor": 1.0, "bad_fit": 1.0,
+    R.QUALIFIED: {"no_budget": 2.0, "timing": 2.0, "competitor": 1.0, "bad_fit": 1.0,
             "no_response": 0.5},
-    "Opportunity": {"competitor": 3.0, "no_budget": 2.0, "timing": 2.0, "no_response": 1.0,
+    R.OPPORTUNITY: {"competitor": 3.0, "no_budget": 2.0, "timing": 2.0, "no_response": 1.0,
                     "bad_fit": 0.5},
 }
 UNLISTED_REASON_WEIGHT = 0.1
@@ -118,14 +121,14 @@ class _World:
                  period: Period, planted: Planted) -> None:
         self.leads, self.accounts, self.team, self.terms = leads, accounts, team, terms
         self.period, self.planted = period, planted
-        self.stage = {name: i for i, name in enumerate(terms.stages)}
+        self.stage = {role: terms.code(role) for role in terms.stage_of}
         self.reasons = terms.rejection_reasons
         self.sdr_pos = np.full(len(team.rep_ids), -1, dtype=np.int64)
         self.sdr_pos[team.sdr] = np.arange(len(team.sdr))
         self.lead_key = (np.arange(leads.n, dtype=np.uint64) * np.uint64(2654435761)
                          % np.uint64(2**32)).astype(np.int64)
         self.is_student = np.array([t[2] for t in cat.TITLES])[leads.title]
-        dest = [REJECT_DESTINATION.get(r, "Nurture") for r in self.reasons]
+        dest = [REJECT_DESTINATION.get(r, R.RECYCLED) for r in self.reasons]
         self.reason_dest = np.array([self.stage[d] for d in dest], dtype=np.int64)
 
     def assign_sdr(self, lead: I64, at: I64) -> I64:
@@ -147,13 +150,16 @@ class _World:
                     sdr[away] = pool[(np.searchsorted(pool, rep) + 1) % len(pool)]
         return sdr
 
-    def reasons_for(self, stage: str, rows: I64, u: F64, speed: F64 | None = None) -> I64:
+    def reasons_for(self, stage: StageRole, rows: I64, u: F64, speed: F64 | None = None
+                    ) -> I64:
+        """A reason code per rejected lead, drawn from the weights of the role `stage`
+        it is rejected from (at the handoff, leaning on the lead's own failings)."""
         weights = REJECT_WEIGHTS[stage]
         leads = self.leads
         w = np.empty((len(rows), len(self.reasons)))
         for j, code in enumerate(self.reasons):
             w[:, j] = weights.get(code, UNLISTED_REASON_WEIGHT)
-            if stage == "MQL":
+            if stage is R.HANDOFF:
                 if code == "bad_fit":
                     w[:, j] += 6.0 * (1.0 - leads.fit[rows] / 100.0)
                 elif code == "student":
@@ -162,12 +168,15 @@ class _World:
                     w[:, j] += 8.0 * (leads.duplicate_of[rows] >= 0)
                 elif code == "bad_data":
                     w[:, j] += 3.0 * leads.free_mail[rows]
-            if stage == "SAL" and code == "no_response" and speed is not None:
+            if stage is R.ACCEPTED and code == "no_response" and speed is not None:
                 w[:, j] += 4.0 * (1.0 - speed)
         cdf = np.cumsum(w, axis=1)
-        return np.minimum((u[:, None] * cdf[:, -1:] > cdf).sum(axis=1), len(self.reasons) - 1)
+        codes: I64 = np.minimum((u[:, None] * cdf[:, -1:] > cdf).sum(axis=1),
+                                len(self.reasons) - 1)
+        return codes
 
-    def probability(self, stage: str, lead: I64, base: float, extra: F64 | float = 1.0) -> F64:
+    def probability(self, stage: StageRole, lead: I64, base: float, extra: F64 | float = 1.0
+                    ) -> F64:
         p = (base * bm.fit_factor(self.leads.fit[lead], stage) * extra
              * self.planted.multiplier[stage][lead])
         p = np.where(self.planted.ceiling[lead] >= STAGE_RANK[stage], p, 0.0)
@@ -191,7 +200,7 @@ def _spread_activities(w: _World, log: _Log, lead: I64, rep: I64, start: I64,
     log.activity(lead[rows], rep[rows], kind, at)
 
 
-def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
+def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: StageRole,
            rng: np.random.Generator) -> tuple[I64, I64, I64, F64, F64]:
     """One pass through the funnel; returns leads entering Nurture (lead, at) and the SDR and
     delay used for each input lead."""
@@ -203,7 +212,7 @@ def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
     n_follow = rng.poisson(4.0, n)
     act_rng = np.random.default_rng(rng.integers(2**63))
 
-    log.event(lead, st[from_stage], st["MQL"], at, ACTOR_AUTOMATION)
+    log.event(lead, st[from_stage], st[R.HANDOFF], at, ACTOR_AUTOMATION)
     sdr = w.assign_sdr(lead, at)
     pos = w.sdr_pos[sdr]
     business_delay = (w.team.sdr_median_delay[pos] * np.exp(bm.LEAD_DELAY_SIGMA * z_delay)
@@ -217,14 +226,14 @@ def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
     # MQL → SAL, or rejection by the SDR.
     t2 = add_business_minutes(t1, sdr_off, _lag(z_accept, bm.ACCEPT_LAG_HOURS) / US_PER_MINUTE,
                               w.terms)
-    accepted = u_sal < w.probability("SAL", lead, bm.BASE_P_SAL)
+    accepted = u_sal < w.probability(R.ACCEPTED, lead, bm.BASE_P_SAL)
     rej = np.flatnonzero(~accepted)
-    code = w.reasons_for("MQL", lead[rej], u_r1[rej])
-    log.event(lead[rej], st["MQL"], w.reason_dest[code], t2[rej], sdr[rej], code)
-    nurture = [(lead[rej][w.reason_dest[code] == st["Nurture"]],
-                t2[rej][w.reason_dest[code] == st["Nurture"]])]
+    code = w.reasons_for(R.HANDOFF, lead[rej], u_r1[rej])
+    log.event(lead[rej], st[R.HANDOFF], w.reason_dest[code], t2[rej], sdr[rej], code)
+    nurture = [(lead[rej][w.reason_dest[code] == st[R.RECYCLED]],
+                t2[rej][w.reason_dest[code] == st[R.RECYCLED]])]
     a = np.flatnonzero(accepted)
-    log.event(lead[a], st["MQL"], st["SAL"], t2[a], sdr[a])
+    log.event(lead[a], st[R.HANDOFF], st[R.ACCEPTED], t2[a], sdr[a])
     day_minutes = float(w.terms.work_end_minute - w.terms.work_start_minute)
     _spread_activities(w, log, lead[a], sdr[a], t2[a], np.full(len(a), 8 * day_minutes),
                        n_follow[a], np.array([0.45, 0.4, 0.0, 0.15]), act_rng)
@@ -235,15 +244,15 @@ def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
     chq = channel_q[w.leads.channel[lead]]
     t3 = add_business_minutes(t2 + _lag(z_qualify, bm.QUALIFY_LAG_HOURS), sdr_off,
                               np.zeros(n), w.terms)
-    p_sql = w.probability("SQL", lead, bm.BASE_P_SQL, chq * speed)
+    p_sql = w.probability(R.QUALIFIED, lead, bm.BASE_P_SQL, chq * speed)
     qualified = accepted & (u_sql < p_sql)
     rej = np.flatnonzero(accepted & ~qualified)
-    code = w.reasons_for("SAL", lead[rej], u_r2[rej], speed[rej])
-    log.event(lead[rej], st["SAL"], w.reason_dest[code], t3[rej], sdr[rej], code)
-    nurture.append((lead[rej][w.reason_dest[code] == st["Nurture"]],
-                    t3[rej][w.reason_dest[code] == st["Nurture"]]))
+    code = w.reasons_for(R.ACCEPTED, lead[rej], u_r2[rej], speed[rej])
+    log.event(lead[rej], st[R.ACCEPTED], w.reason_dest[code], t3[rej], sdr[rej], code)
+    nurture.append((lead[rej][w.reason_dest[code] == st[R.RECYCLED]],
+                    t3[rej][w.reason_dest[code] == st[R.RECYCLED]]))
     q = np.flatnonzero(qualified)
-    log.event(lead[q], st["SAL"], st["SQL"], t3[q], sdr[q])
+    log.event(lead[q], st[R.ACCEPTED], st[R.QUALIFIED], t3[q], sdr[q])
 
     # SQL → Opportunity, by the AE.
     acc = w.leads.account
@@ -254,29 +263,29 @@ def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: str,
     ae_off = w.team.utc_offset[ae]
     t4 = add_business_minutes(t3 + _lag(z_opp, bm.OPPORTUNITY_LAG_HOURS), ae_off, np.zeros(n),
                               w.terms)
-    opened = qualified & (u_opp < w.probability("Opportunity", lead, bm.BASE_P_OPP, chq))
+    opened = qualified & (u_opp < w.probability(R.OPPORTUNITY, lead, bm.BASE_P_OPP, chq))
     rej = np.flatnonzero(qualified & ~opened)
-    code = w.reasons_for("SQL", lead[rej], u_r3[rej])
-    log.event(lead[rej], st["SQL"], w.reason_dest[code], t4[rej], ae[rej], code)
-    nurture.append((lead[rej][w.reason_dest[code] == st["Nurture"]],
-                    t4[rej][w.reason_dest[code] == st["Nurture"]]))
+    code = w.reasons_for(R.QUALIFIED, lead[rej], u_r3[rej])
+    log.event(lead[rej], st[R.QUALIFIED], w.reason_dest[code], t4[rej], ae[rej], code)
+    nurture.append((lead[rej][w.reason_dest[code] == st[R.RECYCLED]],
+                    t4[rej][w.reason_dest[code] == st[R.RECYCLED]]))
     o = np.flatnonzero(opened)
-    log.event(lead[o], st["SQL"], st["Opportunity"], t4[o], ae[o])
+    log.event(lead[o], st[R.QUALIFIED], st[R.OPPORTUNITY], t4[o], ae[o])
 
-    # Opportunity → Customer (won) or lost, after a cycle by segment.
+    # Opportunity → won or lost, after a cycle by segment.
     cycle_days = np.array([bm.CYCLE_MEDIAN_DAYS[s] for s in cat.SEGMENTS])[seg] * np.exp(
         bm.CYCLE_SIGMA * z_cycle)
     t5 = add_business_minutes(t4 + (cycle_days * US_PER_DAY).astype(np.int64), ae_off,
                               np.zeros(n), w.terms)
-    won = opened & (u_win < w.probability("Customer", lead, bm.BASE_P_WIN))
+    won = opened & (u_win < w.probability(R.WON, lead, bm.BASE_P_WIN))
     lost = opened & ~won
     wi = np.flatnonzero(won)
-    log.event(lead[wi], st["Opportunity"], st["Customer"], t5[wi], ae[wi])
+    log.event(lead[wi], st[R.OPPORTUNITY], st[R.WON], t5[wi], ae[wi])
     li = np.flatnonzero(lost)
-    loss = w.reasons_for("Opportunity", lead[li], u_r4[li])
-    log.event(lead[li], st["Opportunity"], w.reason_dest[loss], t5[li], ae[li], loss)
-    nurture.append((lead[li][w.reason_dest[loss] == st["Nurture"]],
-                    t5[li][w.reason_dest[loss] == st["Nurture"]]))
+    loss = w.reasons_for(R.OPPORTUNITY, lead[li], u_r4[li])
+    log.event(lead[li], st[R.OPPORTUNITY], w.reason_dest[loss], t5[li], ae[li], loss)
+    nurture.append((lead[li][w.reason_dest[loss] == st[R.RECYCLED]],
+                    t5[li][w.reason_dest[loss] == st[R.RECYCLED]]))
     meetings = 1 + act_rng.poisson(cycle_days[o] / 12.0)
     working_share = w.terms.weekmask.count("1") / 7.0
     _spread_activities(w, log, lead[o], ae[o], t4[o],
@@ -313,7 +322,7 @@ def run_funnel(leads: Leads, accounts: Accounts, team: Team, terms: ContractTerm
     # Marketing automation drops unusable records on arrival.
     bad = np.flatnonzero(leads.bad_data)
     if "bad_data" in terms.rejection_reasons:
-        log.event(bad, st["Lead"], st["Disqualified"],
+        log.event(bad, st[R.LEAD], st[R.DISQUALIFIED],
                   leads.created[bad] + pre.integers(1, 10, len(bad)) * US_PER_MINUTE,
                   ACTOR_AUTOMATION, terms.rejection_reasons.index("bad_data"))
 
@@ -322,7 +331,7 @@ def run_funnel(leads: Leads, accounts: Accounts, team: Team, terms: ContractTerm
     first_business = np.full(leads.n, np.nan)
     lead = np.flatnonzero(mql_at >= 0)
     at = mql_at[lead]
-    from_stage = "Lead"
+    from_stage = R.LEAD
     for r in range(MAX_ROUNDS):
         rng = np.random.default_rng(round_seqs[r])
         n_lead, n_at, sdr, delay, business = _round(w, log, lead, at, from_stage, rng)
@@ -335,7 +344,7 @@ def run_funnel(leads: Leads, accounts: Accounts, team: Team, terms: ContractTerm
             0.6 * rng.normal(size=len(n_lead)))) * US_PER_DAY).astype(np.int64)
         keep = back & (back_at < period.end_us)
         order = np.argsort(n_lead[keep], kind="stable")
-        lead, at, from_stage = n_lead[keep][order], back_at[keep][order], "Nurture"
+        lead, at, from_stage = n_lead[keep][order], back_at[keep][order], R.RECYCLED
         if len(lead) == 0:
             break
     return _collect(log, period, first_sdr, first_delay, first_business)

@@ -23,6 +23,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from accord import facts
+from accord.contract.icp import condition_holds
 from accord.sim import arrow_columns as ac
 from accord.sim import catalogue as cat
 from accord.sim import text_columns as tc
@@ -40,7 +42,6 @@ from accord.sim.company import (
 )
 from accord.sim.contract_terms import ContractTerms, ContractTermsError
 from accord.sim.period import US_PER_HOUR, US_PER_SECOND, Period
-from accord import facts
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -99,36 +100,35 @@ def landing_pages(period: Period) -> tuple[str, ...]:
 
 def score_fit(terms: ContractTerms, accounts: Accounts, account: I64, country: I64,
               title: I64) -> F64:
-    """Fit points from the contract's ICP criteria, per lead (0 when none is met)."""
+    """Fit points from the contract's first ICP, per lead (0 when none is met).
+
+    Each criterion's conditions are decided by `contract.icp.condition_holds` (the one
+    meaning of an ICP operator) on every distinct simulated value, then spread to leads:
+    industry, region, segment, employees and annual revenue are the true account's;
+    country and title the lead's own."""
     fit = np.zeros(len(account))
-    categorical: dict[str, tuple[list[str], I64]] = {
+    if terms.icp is None:
+        return fit
+    fields: dict[str, tuple[list[str] | list[float], I64]] = {
         "industry": ([i[0] for i in cat.INDUSTRIES], accounts.industry[account]),
         "country": ([c[0] for c in cat.COUNTRIES], country),
         "title": ([t[0] for t in cat.TITLES], title),
         "region": (list(cat.REGIONS), accounts.region[account]),
         "segment": (list(cat.SEGMENTS), accounts.segment[account]),
     }
-    numeric: dict[str, npt.NDArray[np.float64]] = {
-        "employees": accounts.employees[account].astype(float),
-        "annual_revenue": accounts.revenue[account],
-    }
-    for c in terms.fit_criteria:
-        if c.field in categorical and c.op in ("in", "contains_any"):
-            labels, codes = categorical[c.field]
-            if c.op == "in":
-                hit = np.array([lab in c.values for lab in labels])
-            else:
-                needles = [str(v).lower() for v in c.values]
-                hit = np.array([any(nd in lab.lower() for nd in needles) for lab in labels])
-            fit += np.where(hit[codes], c.points, 0.0)
-        elif c.field in numeric and c.op == "between":
-            lo, hi = float(c.values[0]), float(c.values[1])
-            x = numeric[c.field]
-            fit += np.where((x >= lo) & (x <= hi), c.points, 0.0)
-        else:
+    for name, values in (("employees", accounts.employees.astype(float)),
+                         ("annual_revenue", accounts.revenue)):
+        distinct, inverse = np.unique(values, return_inverse=True)
+        fields[name] = ([float(v) for v in distinct], inverse.astype(np.int64)[account])
+    for c in terms.icp.criteria:
+        if c.field not in fields:
             raise ContractTermsError(
-                f"icps criterion `{c.field}` ({c.op}) has no simulated field to score"
-            )
+                f"icps criterion `{c.field}` ({c.describe()}) has no simulated field to "
+                f"score; the simulator scores {', '.join(fields)}")
+        labels, codes = fields[c.field]
+        hit = np.array([all(condition_holds(op, operand, v) for op, operand in c.conditions)
+                        for v in labels], dtype=bool)
+        fit += np.where(hit[codes], float(c.points), 0.0)
     return fit
 
 

@@ -13,9 +13,12 @@ from typing import Any, assert_never
 import numpy as np
 import numpy.typing as npt
 
+from accord.contract.roles import FUNNEL_ROLES, StageRole
 from accord.sim import catalogue as cat
 from accord.sim.company import Team, campaigns_in_period
+from accord.sim.contract_terms import ContractTerms
 from accord.sim.effects import (
+    CONVERT_ROLES,
     CampaignConversion,
     ChannelCeiling,
     Effects,
@@ -31,15 +34,14 @@ from accord.sim.period import Period
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
-STAGE_RANK: dict[str, int] = {
-    "Lead": 0, "MQL": 1, "SAL": 2, "SQL": 3, "Opportunity": 4, "Customer": 5,
-}
-CONVERT_STAGES: tuple[str, ...] = ("SAL", "SQL", "Opportunity", "Customer")
+#: Funnel depth of each funnel role: lead 0, handoff 1, …, won 5 (a ceiling compares ranks).
+STAGE_RANK: dict[StageRole, int] = {role: i for i, role in enumerate(FUNNEL_ROLES)}
+CONVERT_STAGES: tuple[StageRole, ...] = CONVERT_ROLES
 
 
 @dataclass(frozen=True)
 class Planted:
-    multiplier: dict[str, F64]  # stage entered → per-lead conversion multiplier
+    multiplier: dict[StageRole, F64]  # role of the stage entered → per-lead multiplier
     ceiling: I64  # per lead: highest stage rank the lead may reach
     sdr_delay: F64  # per SDR (team.sdr order): response-delay multiplier
     applied: tuple[dict[str, Any], ...]  # effect parameters, resolved, with lead counts
@@ -66,16 +68,21 @@ def _unknown(kind: str, value: object, known: list[str], source: str, field: str
 
 
 def plant_effects(effects: Effects, leads: Leads, team: Team, period: Period,
-                  source: str = "effects") -> Planted:
+                  terms: ContractTerms, source: str = "effects") -> Planted:
+    """Per-lead multipliers and ceilings, per-SDR delays, and the ground-truth records
+    (stages under the contract's names for their roles)."""
     n = leads.n
     mult = {s: np.ones(n) for s in CONVERT_STAGES}
-    ceiling = np.full(n, STAGE_RANK["Customer"], dtype=np.int64)
+    ceiling = np.full(n, STAGE_RANK[StageRole.WON], dtype=np.int64)
     sdr_delay = np.ones(len(team.sdr))
     applied: list[dict[str, Any]] = []
     campaign_ids = [c.campaign_id for c in campaigns_in_period(period)]
     pages = list(landing_pages(period))
     for i, effect in enumerate(effects.effects):
         record = effect_to_dict(effect)
+        for key in ("stage", "never_past"):
+            if key in record:
+                record[key] = terms.name(StageRole(record[key]))
         at = f"effects[{i}]"
         match effect:
             case SegmentConversion():

@@ -9,6 +9,11 @@ Output folder:
   `duplicate_leads.parquet` (lead_id, duplicate_of) and `lead_latent.parquet` (fit, intent,
   first SDR, first-touch delay per lead).
 
+Names come from the compiled contract (`contract`, the starter contract by default):
+stage events carry the contract's name of each role's stage, touches its signals,
+rejections its reason codes (`contract_terms.py`). The simulator imports nothing of the
+store: the fact schema is `accord.facts`.
+
 Deterministic: one `SeedSequence(seed)` is split into independent streams per component, so
 the same seed and arguments give byte-identical files, and two runs that differ only in
 effects share the company, the leads, the touches and the random numbers of each decision.
@@ -29,12 +34,15 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
 
+from accord import facts
+from accord.contract.compiled import CompiledContract, starter_contract
+from accord.contract.roles import StageRole
 from accord.sim import arrow_columns as ac
 from accord.sim import base_model as bm
 from accord.sim import catalogue as cat
 from accord.sim import text_columns as tc
 from accord.sim.company import build_accounts, build_campaigns, build_team
-from accord.sim.contract_terms import ContractTerms, load_contract_terms
+from accord.sim.contract_terms import ContractTerms, terms_from
 from accord.sim.effects import Effects, default_effects, load_effects
 from accord.sim.funnel import ACTIVITY_KINDS, WON_REASONS, Funnel, run_funnel
 from accord.sim.leads import Leads, build_leads
@@ -42,7 +50,6 @@ from accord.sim.period import make_period
 from accord.sim.planting import plant_effects
 from accord.sim.spend import build_spend
 from accord.sim.touches import build_touches, mql_moments, touches_table
-from accord import facts
 
 Format = Literal["parquet", "csv"]
 ProgressHook = Callable[[str, int, int], None]
@@ -89,21 +96,23 @@ def _resolve_effects(effects: EffectsArg) -> tuple[Effects, str, str]:
 
 def simulate(out: Path, leads: int = 20_000, seed: int = 7, effects: EffectsArg = "default",
              fmt: Format = "parquet", start: date = date(2025, 1, 1), months: int = 12,
-             progress: ProgressHook | None = None, contract: Path | None = None
+             progress: ProgressHook | None = None, contract: CompiledContract | None = None
              ) -> SimulationSummary:
     """Simulate `leads` leads over `months` months from `start` and write them to `out`.
 
     `effects`: "default" (the shipped default set), None (plant nothing), an `Effects`
     value, or a path to an effects YAML file. `progress(step, done, total)` is called as
-    each step finishes. `contract` is the contract YAML whose names are used (the
-    starter contract by default).
+    each step finishes. `contract` is the compiled contract whose stages (by role),
+    signals, reason codes, ICP, handoff thresholds and work day are used (the starter
+    contract by default); one lacking a role the simulator drives raises
+    `UnknownNameError` naming the role.
     """
     if leads < 1:
         raise ValueError("leads must be at least 1")
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"format must be parquet or csv, not {fmt!r}")
     chosen, mode, source = _resolve_effects(effects)
-    terms = load_contract_terms(contract)
+    terms = terms_from(contract if contract is not None else starter_contract())
     done = 0
 
     def step(name: str) -> None:
@@ -119,7 +128,7 @@ def simulate(out: Path, leads: int = 20_000, seed: int = 7, effects: EffectsArg 
     accounts = build_accounts(leads, team, period, rngs["accounts"])
     step("company")
     lead_frame = build_leads(leads, accounts, terms, period, rngs["leads"])
-    planted = plant_effects(chosen, lead_frame, team, period, source)
+    planted = plant_effects(chosen, lead_frame, team, period, terms, source)
     step("leads")
     touches = build_touches(lead_frame, terms, period, rngs["touches"])
     mql_at = mql_moments(touches, lead_frame, terms)
@@ -172,7 +181,7 @@ def simulate(out: Path, leads: int = 20_000, seed: int = 7, effects: EffectsArg 
         "months": months, "effects_mode": mode,
         "description": chosen.description,
         "effects": list(applied),
-        "base_model": {**_base_model_summary(), "sdr_median_delay_business_minutes": {
+        "base_model": {**_base_model_summary(terms), "sdr_median_delay_business_minutes": {
             team.rep_ids[r]: round(float(m), 2)
             for r, m in zip(team.sdr, team.sdr_median_delay, strict=True)}},
         "rows": rows,
@@ -198,7 +207,7 @@ def _write_table(build: Callable[..., pa.Table], args: tuple[Any, ...], path: Pa
                  fmt: Format) -> int:
     table = build(*args)
     _write(table, path, fmt)
-    return table.num_rows
+    return int(table.num_rows)
 
 
 def _activities_table(funnel: Funnel, leads: Leads, rep_ids: tuple[str, ...]) -> pa.Table:
@@ -221,8 +230,8 @@ def _stage_events_table(funnel: Funnel, leads: Leads, rep_ids: tuple[str, ...],
     return ac.fact_table(facts.STAGE_EVENTS, {
         "event_id": tc.id_column("E", n),
         "lead_id": leads.lead_id.take(pa.array(e["lead"])),
-        "from_stage": ac.strings_at(terms.stages, e["from_stage"]),
-        "to_stage": ac.strings_at(terms.stages, e["to_stage"]),
+        "from_stage": ac.strings_at(terms.stage_names, e["from_stage"]),
+        "to_stage": ac.strings_at(terms.stage_names, e["to_stage"]),
         "occurred_at": ac.timestamps(e["at"]),
         "actor": ac.strings_at(actors, e["actor"] + 1),
         "reason": ac.strings_at(terms.rejection_reasons, e["reason"]),
@@ -292,18 +301,18 @@ def _applied_effects(applied: tuple[dict[str, Any], ...], funnel: Funnel,
     return tuple(out)
 
 
-def _base_model_summary() -> dict[str, Any]:
+def _base_model_summary(terms: ContractTerms) -> dict[str, Any]:
+    """The base model's parameters, stages under the contract's names for their roles."""
     return {
         "speed_to_lead": {
             "knee_minutes": bm.SPEED_KNEE_MINUTES,
             "half_life_minutes": bm.SPEED_HALF_LIFE_MINUTES,
             "floor": bm.SPEED_FLOOR,
-            "applies_to": "SQL",
+            "applies_to": terms.name(StageRole.QUALIFIED),
         },
-        "fit_floor": dict(bm.FIT_FLOOR),
+        "fit_floor": {terms.name(r): v for r, v in bm.FIT_FLOOR.items()},
         "channel_quality": dict(bm.CHANNEL_QUALITY),
-        "base_probabilities": {"SAL": bm.BASE_P_SAL, "SQL": bm.BASE_P_SQL,
-                               "Opportunity": bm.BASE_P_OPP, "Customer": bm.BASE_P_WIN},
+        "base_probabilities": {terms.name(r): v for r, v in bm.BASE_P.items()},
         "probability_cap": bm.P_CAP,
         "channels": list(cat.ACQUISITION_CHANNELS),
     }

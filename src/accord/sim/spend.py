@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from accord import facts
 from accord.sim import arrow_columns as ac
 from accord.sim import catalogue as cat
 from accord.sim import text_columns as tc
 from accord.sim.company import campaign_month_weights, campaigns_in_period
 from accord.sim.leads import Leads
 from accord.sim.period import Period
-from accord import facts
 
 EMAIL_COST_PER_LEAD_MONTH = 0.4  # flat email cost per campaign and month, per 12 leads a year
 

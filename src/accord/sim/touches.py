@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from accord import facts
 from accord.sim import arrow_columns as ac
 from accord.sim import catalogue as cat
 from accord.sim import text_columns as tc
@@ -37,7 +38,6 @@ from accord.sim.company import campaigns_in_period, pick_campaigns_by_channel
 from accord.sim.contract_terms import ContractTerms
 from accord.sim.leads import LOCAL_HOUR_WEIGHTS, Leads
 from accord.sim.period import US_PER_DAY, US_PER_SECOND, Period
-from accord import facts
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -81,7 +81,8 @@ def signal_distribution(terms: ContractTerms, level_mix: tuple[float, ...],
         members = levels == lv
         if members.any():
             p[members] += mass * w_in[members] / w_in[members].sum()
-    return p / p.sum()
+    out: F64 = p / p.sum()
+    return out
 
 
 def _week_rhythm() -> tuple[F64, F64]:
@@ -121,8 +122,9 @@ def to_activity_time(at: I64, utc_offset_hours: I64) -> I64:
 def from_activity_time(tau: I64, utc_offset_hours: I64 | int) -> I64:
     """Inverse of `to_activity_time` (to the microsecond of the activity-second's start)."""
     week, rest = np.divmod(tau, _WEEK_S)
-    return (week * _WEEK_US + _ACTIVITY_TABLE[rest] + _MONDAY_US
-            + np.asarray(utc_offset_hours) * 3600 * US_PER_SECOND)
+    out: I64 = (week * _WEEK_US + _ACTIVITY_TABLE[rest] + _MONDAY_US
+                + np.asarray(utc_offset_hours) * 3600 * US_PER_SECOND)
+    return out
 
 
 def build_touches(leads: Leads, terms: ContractTerms, period: Period,

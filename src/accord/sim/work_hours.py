@@ -44,4 +44,5 @@ def add_business_minutes(at: I64, utc_offset_hours: I64, minutes: F64,
     day_out = np.busday_offset(_EPOCH, whole.astype(np.int64), roll="forward", weekmask=mask)
     local_out = (day_out.astype(np.int64) * US_PER_DAY
                  + ((start + rest) * US_PER_MINUTE).astype(np.int64))
-    return local_out + utc_offset_hours * US_PER_HOUR
+    out: I64 = local_out + utc_offset_hours * US_PER_HOUR
+    return out
