@@ -1,26 +1,33 @@
-"""The sales process after MQL: first touch, acceptance, qualification, deals, recycling.
+"""The sales process after the handoff: first touch, acceptance, qualification, deals,
+recycling.
 
-For each MQL (stages by role; events carry the contract's name of each role's stage):
+Stages are roles (`accord.contract.roles`); each event carries the contract's name of the
+role's stage (in the starter: handoff MQL, accepted SAL, qualified SQL, opportunity
+Opportunity, won Customer, recycled Nurture, disqualified Disqualified). For each lead
+handed off:
 
 1. The lead's SDR (region + stable hash; a covering SDR of the region while the SDR is out
    of office) makes the first touch after a log-normal delay in working minutes (the rep's
    median × e^(1.4·Z), times any `slow_rep` multiplier), counted inside the contract's
-   `calendar.hours` in the rep's time zone — an evening MQL waits for the morning. Speed to
-   lead acts on the clock delay, as the buyer lives it.
-2. A few hours later the SDR accepts (MQL → SAL) or rejects with a reason code to Nurture or
-   Disqualified.
-3. Days later the SAL is qualified (SAL → SQL) — the step where speed to lead counts — or
-   sent back with a reason; SAL leads get follow-up activities.
-4. An AE (the account owner for ABM accounts, else by region and segment) turns the SQL into
-   an Opportunity (an opportunities row: amount and cycle length by segment) or declines.
-5. The opportunity closes after its cycle: won (→ Customer) or lost (→ Nurture or
-   Disqualified with the loss reason); still open when the period ends otherwise.
+   `calendar.hours` in the rep's time zone — an evening handoff waits for the morning.
+   Speed to lead acts on the clock delay, as the buyer lives it.
+2. A few hours later the SDR accepts (handoff → accepted) or rejects with a reason code,
+   to the recycled or the disqualified stage by `REJECT_DESTINATION`.
+3. Days later the accepted lead is qualified (accepted → qualified) — the step where speed
+   to lead counts — or sent back with a reason; accepted leads get follow-up activities.
+4. An AE (the account owner for ABM accounts, else by region and segment) opens an
+   opportunity for the qualified lead (an opportunities row: amount and cycle length by
+   segment) or declines.
+5. The opportunity closes after its cycle: won, or lost (to the recycled or disqualified
+   stage with the loss reason; a `lost` stage is not used); still open when the period
+   ends otherwise.
 
 Reps record their decisions and do their activities in working time (`work_hours.py`).
-A share of leads entering Nurture come back as MQLs weeks later and go round again (at most
-`MAX_ROUNDS` rounds). Anything that would happen after the period ends does not happen.
-Every random draw of a round is made up front for all its leads, so two runs with the same
-seed and different effects use the same random numbers for the same decisions.
+A share of leads sent to the recycled stage are handed off again weeks later and go round
+again (at most `MAX_ROUNDS` rounds). Anything that would happen after the period ends does
+not happen. Every random draw of a round is made up front for all its leads, so two runs
+with the same seed and different effects use the same random numbers for the same
+decisions.
 """
 
 from __future__ import annotations
