@@ -8,11 +8,12 @@ the end of the period. Gaps are exponential in "activity time", which maps to th
 through the region's weekly rhythm (office hours, weekdays), so touches cluster in the
 working day and stay in order. Signals lean to higher intent for high-intent leads.
 
-MQL follows the contract's MQL entry idea: a lead becomes an MQL at the first touch where
-its fit is at least the contract's fit threshold and either the signal points it earned in
-the last 30 days reach the engagement threshold or the touch is a hand-raise. (The 30-day
-window stands in for the scoring engine's half-life decay; the simulator does not import
-the scoring engine.)
+The handoff (MQL in the starter) follows the idea of the handoff stage's entry criteria:
+a lead is handed off at the first touch where its fit is at least the criteria's fit
+threshold and either the signal points it earned in the last 30 days reach their
+engagement threshold or the touch is a hand-raise (thresholds read from the parsed
+criteria, `contract_terms.py`). The 30-day window stands in for the scoring engine's
+half-life decay; the simulator does not import the scoring engine.
 """
 
 from __future__ import annotations
