@@ -5,7 +5,7 @@ Every class carries the exit code the command line ends with (documented in docs
 
 | code | class | meaning |
 |---|---|---|
-| 1 | `AccordError` (and `EngineError`) | accord refused something; the message says what |
+| 1 | `AccordError`, `EngineError`, `NotComputedError` | accord refused something |
 | 2 | `UsageError`, `UnknownNameError` | a wrong option value or an unknown name |
 | 3 | `ContractError`, `CriteriaSyntaxError` | the contract has problems |
 | 4 | `ImportFactsError` | an import was refused; nothing was written |
@@ -109,6 +109,15 @@ class StoreError(AccordError, RuntimeError):
     """The store could not be opened, read or written."""
 
     exit_code: ClassVar[int] = 5
+
+
+class NotComputedError(AccordError, KeyError):
+    """A derived table (scores, stages, assignments, SLA states, …) that has not been
+    computed yet; the message says which command computes it (`accord run`). A KeyError
+    too, so code that falls back when a derived table is missing keeps working."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "not computed yet"
 
 
 class EngineError(AccordError, ValueError):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from accord.contract.compiled import CompiledContract, compile_contract
 from accord.contract.loader import CONTRACT_FILE, LoadedContract, load_contract
-from accord.errors import WorkspaceError
-from accord.store import DEFAULT_STORE, Store, open_store
+from accord.errors import AccordError, WorkspaceError
+from accord.store import DEFAULT_STORE, Store, open_store, public_url
 from accord.store.as_of import AsOf, resolve_as_of
 
 
@@ -74,6 +74,11 @@ class Workspace:
     def store_location(self) -> str:
         return self.store_url or str(self.default_store_path)
 
+    @property
+    def store_label(self) -> str:
+        """The store location as it may be shown or printed: without a password."""
+        return public_url(self.store_location)
+
     def open_store(self) -> Store:
         return open_store(self.store_location)
 
@@ -89,18 +94,58 @@ class Workspace:
         return self.contract_path.exists()
 
     @contextmanager
-    def session(self, *, contract: bool = True) -> Iterator[Session]:
+    def session(self, *, contract: bool | None = True) -> Iterator[Session]:
         """Open the store and compile the contract; close the store afterwards.
 
-        `contract=False`: a command that can run without one (status, import) gets a
-        session whose contract is compiled only when the file exists."""
-        compiled = self.compile_contract() if contract or self.has_contract() else None
+        `contract=False`: a command that can run without one gets a session whose contract
+        is compiled only when the file exists. `contract=None`: the contract is not read
+        at all (a command that only touches the store, such as `accord import`, works while
+        accord.yaml is being edited)."""
+        wanted = contract or (contract is not None and self.has_contract())
+        compiled = self.compile_contract() if wanted else None
         store = self.open_store()
         session = Session(self, store, compiled)
         try:
             yield session
         finally:
             session.close()
+
+
+@dataclass(frozen=True)
+class WorkspaceStatus:
+    """What `accord status` shows: where the store is, the contract's version (or what is
+    wrong with it) and the rows per fact table."""
+
+    store: str  # without a password (`Workspace.store_label`)
+    backend: str
+    contract: str
+    contract_version: int | None
+    contract_problem: str | None
+    counts: dict[str, int]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"store": self.store, "backend": self.backend, "contract": self.contract,
+                "contract_version": self.contract_version,
+                "contract_problem": self.contract_problem, "counts": dict(self.counts)}
+
+
+def workspace_status(session: Session) -> WorkspaceStatus:
+    """The status of a session opened without its contract (`contract=None`): the
+    contract is read here so that a broken one is reported, not raised (first problem)."""
+    ws = session.workspace
+    version: int | None = None
+    problem: str | None = None
+    if session.has_contract:
+        version = session.contract.version
+    elif ws.has_contract():
+        try:
+            version = ws.load_contract().version
+        except AccordError as exc:
+            problem = str(exc).splitlines()[0]
+    else:
+        problem = f"no contract at {ws.contract_path}"
+    return WorkspaceStatus(ws.store_label, session.store.backend_name, str(ws.contract_path),
+                           version, problem, session.store.counts())
 
 
 def init_workspace(root: Path, *, force: bool = False) -> Workspace:

@@ -56,7 +56,8 @@ def test_unknown_role_lists_the_choices(tmp_path: Path) -> None:
     f = write(tmp_path, "people:\n  - {id: a, title: A, role: wizard}\n")
     with pytest.raises(OrgInputError) as exc:
         load_chart(f)
-    assert str(exc.value).startswith(f"{f}:2: people[0].role: Input should be 'ceo', 'coo'")
+    assert str(exc.value).startswith(
+        f"{f}:2: people[0].role: unknown value 'wizard'; expected one of: ceo, coo, cro, ")
 
 
 def test_role_implies_function_unless_overridden() -> None:

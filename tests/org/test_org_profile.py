@@ -36,7 +36,8 @@ def test_profile_error_names_file_line_and_field(tmp_path: Path) -> None:
         load_profile(f)
     lines = str(exc.value).splitlines()
     assert lines[0].startswith(f"{f}:2: arr: not an amount: 'lots'")
-    assert lines[1].startswith(f"{f}:3: motions[1]: Input should be 'inbound'")
+    assert lines[1] == (f"{f}:3: motions[1]: unknown value 'radio'; expected one of: inbound, "
+                        "outbound, abm, plg")
 
 
 def test_misspelt_field_suggests_the_right_one(tmp_path: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from accord.cli import contract as contract_cli
@@ -9,12 +12,14 @@ from accord.cli import org as org_cli
 from accord.cli import scoring as scoring_cli
 from accord.cli import workspace as workspace_cli
 from accord.cli.attribution import attribution_command
+from accord.cli.common import report_error
 from accord.cli.engine import run_command, score_command
 from accord.cli.insights import insights_command
 from accord.cli.kpis import effectiveness_command, kpis_command
 from accord.cli.route import route_command
 from accord.cli.simulate import simulate_command
 from accord.cli.sla import sla_command
+from accord.errors import AccordError
 
 app = typer.Typer(
     name="accord",
@@ -43,5 +48,27 @@ app.add_typer(scoring_cli.app, name="scoring")
 app.add_typer(org_cli.app, name="org")
 
 
-def main() -> None:
-    app()
+#: Exit code of an unexpected error (a bug in accord, not a user mistake): EX_SOFTWARE.
+INTERNAL_ERROR = 70
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `accord` program. accord's own errors end in their class's exit code
+    (`cli.common.guarded`); Typer's usage errors in 2. Anything else is a bug: one line
+    on stderr and exit 70, the traceback only with `ACCORD_DEBUG=1`."""
+    try:
+        app(args=argv, prog_name="accord")
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.stderr.write("accord: interrupted\n")
+        raise SystemExit(130) from None
+    except Exception as exc:
+        if os.environ.get("ACCORD_DEBUG", "") not in ("", "0"):
+            raise
+        if isinstance(exc, AccordError):  # raised outside a guarded command
+            raise SystemExit(report_error(exc)) from None
+        message = " ".join(str(exc).split())
+        sys.stderr.write(f"accord: internal error: {type(exc).__name__}: {message} — rerun "
+                         "with ACCORD_DEBUG=1 for the traceback\n")
+        raise SystemExit(INTERNAL_ERROR) from None

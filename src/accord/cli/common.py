@@ -13,7 +13,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from accord.contract.instants import naive_utc
 from accord.errors import AccordError, ContractError, ImportFactsError
 from accord.store.as_of import resolve_as_of
 from accord.store.base import Store
@@ -35,11 +37,27 @@ StoreOpt = Annotated[
                                  "Default: <workspace>/.accord/accord.duckdb."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON for scripts.")]
+def parse_instant(text: str) -> datetime:
+    """An `--as-of` value: an ISO date or date-time (`2026-03-31`, `2026-03-31T17:00`,
+    `2026-03-31T12:00-05:00`, `…Z`), as naive UTC (an offset is converted; none means
+    UTC). A value that is none of these exits 2 naming it."""
+    if isinstance(text, datetime):  # a default, or a test passing one
+        return naive_utc(text)
+    try:
+        return naive_utc(datetime.fromisoformat(str(text).strip()))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO date or date-time; use e.g. 2026-03-31, "
+            "2026-03-31T17:00 (UTC) or 2026-03-31T12:00-05:00") from None
+
+
 AsOfOpt = Annotated[
     datetime | None,
-    typer.Option("--as-of", help="Compute as of this UTC time (facts after it are ignored). "
-                                 "Default: the latest fact in the store, so historical or "
-                                 "simulated data reads as of its own end; now if empty."),
+    typer.Option("--as-of", parser=parse_instant, metavar="TIME",
+                 help="Compute as of this time (ISO; UTC unless it has an offset); facts "
+                      "after it are ignored. Default: the latest fact in the store, so "
+                      "historical or simulated data reads as of its own end; the wall "
+                      "clock when the store is empty."),
 ]
 
 
@@ -73,25 +91,43 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str, sort_keys=False) + "\n")
 
 
+def report_error(exc: AccordError) -> int:
+    """Print `exc` for a person on stderr and return the exit code its class carries
+    (`accord.errors`; the table is in docs/cli.md, "Exit codes").
+
+    A contract's problems are listed one per line; a refused import says that nothing was
+    written; an unknown name prints its message (the value, the closest known name, the
+    known ones); anything else is one line."""
+    issues = getattr(exc, "issues", None)
+    if isinstance(exc, ContractError):
+        for issue in exc.issues:
+            err_console.print(f"[red]✗[/red] {escape(str(issue))}", highlight=False,
+                              soft_wrap=True)
+        where = f" in {exc.path}" if exc.path else " in the contract"
+        err_console.print(f"{len(exc.issues)} problem(s){escape(where)}.", highlight=False)
+    elif isinstance(exc, ImportFactsError):
+        err_console.print(f"[red]✗ import refused[/red] {escape(str(exc))}", highlight=False,
+                          soft_wrap=True)
+        err_console.print("Nothing was written; the store is as it was.")
+    elif isinstance(issues, list) and issues:  # e.g. an org profile or chart: one per line
+        for issue in issues:
+            err_console.print(f"[red]✗[/red] {escape(str(issue))}", highlight=False,
+                              soft_wrap=True)
+    else:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        err_console.print(f"[red]✗[/red] {escape(text)}", highlight=False, soft_wrap=True)
+    return exc.exit_code
+
+
 def guarded(func: F) -> F:
-    """Turn accord's own errors into a clear message on stderr and exit code 1."""
+    """Turn accord's own errors into a message on stderr and the exit code of their class
+    (`report_error`); other exceptions go on to `accord.cli.main`'s last resort."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except ContractError as exc:
-            for issue in exc.issues:
-                err_console.print(f"[red]✗[/red] {issue}", highlight=False, soft_wrap=True)
-            err_console.print(f"{len(exc.issues)} problem(s) in the contract.")
-            raise typer.Exit(1) from None
-        except ImportFactsError as exc:
-            err_console.print(f"[red]✗ import refused[/red] {exc}", highlight=False,
-                              soft_wrap=True)
-            err_console.print("Nothing was written; the store is as it was.")
-            raise typer.Exit(1) from None
         except AccordError as exc:
-            err_console.print(f"[red]✗[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(report_error(exc)) from None
 
     return wrapper  # type: ignore[return-value]

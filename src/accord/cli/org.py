@@ -15,13 +15,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.common import StoreOpt, WorkspaceOpt, workspace
-from accord.errors import AccordError
+from accord.cli.common import StoreOpt, WorkspaceOpt, guarded, workspace
+from accord.errors import AccordError, UsageError
 from accord.org.advice import Advice, Cited, Recommendation, Timing
 from accord.org.advisor import advise as advise_profile
 from accord.org.advisor import money, pct
 from accord.org.chart import load_chart
-from accord.org.errors import ChartRenderError, OrgInputError
+from accord.org.errors import OrgInputError
 from accord.org.health import StageOwner, StructureHealth, latest_fact_time, structure_health
 from accord.org.lint import LintReport, lint_chart
 from accord.org.profile import load_profile
@@ -42,7 +42,8 @@ PROFILE_FLAGS = {
     "employees": "--employees", "arr": "--arr", "funding_stage": "--funding",
     "products": "--products", "segments": "--segments", "regions": "--regions",
     "motions": "--motion", "reps": "--reps", "crm_users": "--crm-users",
-    "total_budget": "--budget", "current": "--current-*/--has",
+    "total_budget": "--budget", "current.sales_model": "--current-sales",
+    "current.marketing_model": "--current-marketing", "current.roles": "--has",
 }
 
 
@@ -51,11 +52,8 @@ def _fail(exc: Exception, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _csv(value: str | None) -> list[str] | None:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else None
-
-
 @app.command()
+@guarded
 def advise(
     profile: Path | None = typer.Option(None, "--profile", "-p", help="Company profile YAML."),
     employees: int | None = typer.Option(None, help="Number of employees."),
@@ -81,31 +79,27 @@ def advise(
     """Recommend sales, marketing and combined structures, hires, routing and reviews.
 
     Every line cites the seed figure it comes from. Flags override the profile file.
+    An invalid profile or flag value exits 2 naming the file and line, or the flag.
 
     Example: [bold]accord org advise --profile examples/org/profile.yaml --today 2026-11-23[/bold]
 
     Without a file: [bold]accord org advise --employees 120 --arr 8M --products 2[/bold]
     """
-    overrides: dict[str, Any] = {
-        "employees": employees, "arr": arr, "funding_stage": funding,
-        "products": int(products) if products and products.isdigit() else _csv(products),
-        "segments": _csv(segments), "regions": _csv(regions), "motions": motion or None,
-        "reps": reps, "crm_users": crm_users, "total_budget": budget,
-    }
-    current = {k: v for k, v in {"sales_model": current_sales,
-                                 "marketing_model": current_marketing,
-                                 "roles": has or None}.items() if v is not None}
-    try:
-        day = date.fromisoformat(today) if today else date.today()
-    except ValueError as exc:
-        raise _fail(ValueError(f"--today: {exc}")) from exc
     if profile is None and employees is None:
         raise typer.BadParameter("give --profile FILE or at least --employees")
-    overrides["current"] = current or None
     try:
-        company = load_profile(profile, overrides, PROFILE_FLAGS)
-    except OrgInputError as exc:
-        raise _fail(exc) from exc
+        day = date.fromisoformat(today) if today else date.today()
+    except ValueError:
+        raise UsageError(f"--today: {today!r} is not a date; write YYYY-MM-DD") from None
+    current = {"sales_model": current_sales, "marketing_model": current_marketing,
+               "roles": has or None}
+    overrides: dict[str, Any] = {
+        "employees": employees, "arr": arr, "funding_stage": funding, "products": products,
+        "segments": segments, "regions": regions, "motions": motion or None, "reps": reps,
+        "crm_users": crm_users, "total_budget": budget,
+        "current": {k: v for k, v in current.items() if v is not None} or None,
+    }
+    company = load_profile(profile, overrides, PROFILE_FLAGS)
     advice = advise_profile(company, day)
     if as_json:
         out.print_json(advice.model_dump_json())
@@ -114,20 +108,19 @@ def advise(
 
 
 @app.command()
+@guarded
 def lint(
     chart: Path = typer.Argument(..., help="Org chart YAML."),
     as_json: bool = typer.Option(False, "--json", help="Print findings as JSON."),
 ) -> None:
     """Check an org chart against the structural rules from the seeds.
 
-    Exits 1 when any finding is an error, 0 otherwise (warnings only or clean).
+    Exits 1 when any finding is an error, 0 otherwise (warnings only or clean); an
+    invalid chart file exits 2 naming the file, line and field.
 
     Example: [bold]accord org lint examples/org/chart-needs-work.yaml[/bold]
     """
-    try:
-        report = lint_chart(load_chart(chart))
-    except OrgInputError as exc:
-        raise _fail(exc) from exc
+    report = lint_chart(load_chart(chart))
     if as_json:
         out.print_json(report.model_dump_json())
     else:
@@ -137,6 +130,7 @@ def lint(
 
 
 @app.command("chart")
+@guarded
 def chart_cmd(
     chart: Path = typer.Argument(..., help="Org chart YAML."),
     fmt: Format = typer.Option("mermaid", "--format", "-f", help="svg, mermaid or dot."),
@@ -149,14 +143,9 @@ def chart_cmd(
 
     Example: [bold]accord org chart examples/org/chart.yaml --format svg -o org.svg[/bold]
     """
-    try:
-        parsed = load_chart(chart)
-        flagged = flagged_nodes(lint_chart(parsed)) if show_lint else None
-        text = render(parsed, fmt, flagged)
-    except OrgInputError as exc:
-        raise _fail(exc) from exc
-    except ChartRenderError as exc:
-        raise _fail(exc, code=1) from exc
+    parsed = load_chart(chart)
+    flagged = flagged_nodes(lint_chart(parsed)) if show_lint else None
+    text = render(parsed, fmt, flagged)
     if output is None:
         typer.echo(text, nl=False)
     else:

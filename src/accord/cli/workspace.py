@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from accord.analytics.funnel import compute_funnel
@@ -14,19 +15,18 @@ from accord.cli.common import (
     JsonOpt,
     StoreOpt,
     WorkspaceOpt,
-    as_of_or_latest,
     console,
     err_console,
     guarded,
+    open_session,
     print_json,
     workspace,
 )
 from accord.cli.render import counts_table, funnel_table
 from accord.engine.outcome import EngineOutcome, run_with_outcome
-from accord.errors import AccordError
+from accord.ingest import import_facts
 from accord.ingest.fact_folder import import_fact_folder
-from accord.ingest.mapping import import_mapping
-from accord.workspace import init_workspace
+from accord.workspace import init_workspace, workspace_status
 
 
 @guarded
@@ -61,7 +61,9 @@ def import_command(
     """Import a folder of fact files (format: docs/facts.md) in one transaction.
 
     Every file is checked before anything is written; any problem names the file, row and
-    column and leaves the store as it was. Importing the same facts again changes nothing.
+    column and leaves the store as it was (exit code 4). Importing the same facts again
+    changes nothing. The contract is not read: facts can be imported while accord.yaml is
+    being edited.
 
     Examples:
 
@@ -71,24 +73,14 @@ def import_command(
 
       accord import olist-export/ --mapping mappings/olist.yaml
     """
-    ws = workspace(ws_path, store)
-    st = ws.open_store()
-    try:
-        with console.status("importing…"):
-            if mapping is not None:
-                result = import_mapping(st, mapping, path)
-            else:
-                result = import_fact_folder(st, path)
-    finally:
-        st.close()
+    with open_session(ws_path, store, contract=None) as s, console.status("importing…"):
+        result = import_facts(s.store, path, mapping)
+        location = s.workspace.store_label
     if as_json:
-        print_json({"store": ws.store_location, "files": result.files,
-                    "offered": dict(result.write.offered), "added": dict(result.write.added)})
+        print_json({"store": location, **result.as_dict()})
         return
-    table = counts_table(dict(result.write.added), f"Imported into {ws.store_location}")
-    console.print(table)
-    console.print(f"{result.write.total_added:,} new facts; "
-                  f"{sum(result.write.offered.values()) - result.write.total_added:,} already "
+    console.print(counts_table(dict(result.write.added), f"Imported into {location}"))
+    console.print(f"{result.write.total_added:,} new facts; {result.already_stored:,} already "
                   "stored.")
 
 
@@ -100,39 +92,28 @@ def status_command(
 ) -> None:
     """Show the store location, the contract version and row counts per table.
 
+    A contract with problems is reported (its first problem), not refused; a store URL's
+    password is never shown.
+
     Examples:
 
       accord status
 
       accord status --json | jq .counts.leads
     """
-    ws = workspace(ws_path, store)
-    contract_version: int | None = None
-    contract_problem: str | None = None
-    if ws.has_contract():
-        try:
-            contract_version = ws.load_contract().version
-        except AccordError as exc:
-            contract_problem = str(exc).splitlines()[0]
-    else:
-        contract_problem = f"no contract at {ws.contract_path}"
-    st = ws.open_store()
-    try:
-        counts = st.counts()
-        backend = st.backend_name
-    finally:
-        st.close()
+    with open_session(ws_path, store, contract=None) as s:
+        status = workspace_status(s)
     if as_json:
-        print_json({"store": ws.store_location, "backend": backend,
-                    "contract": str(ws.contract_path), "contract_version": contract_version,
-                    "contract_problem": contract_problem, "counts": counts})
+        print_json(status.as_dict())
         return
-    console.print(f"store     {ws.store_location} ({backend})")
-    if contract_version is not None:
-        console.print(f"contract  {ws.contract_path} (version {contract_version})")
+    console.print(f"store     {status.store} ({status.backend})", highlight=False)
+    if status.contract_version is not None:
+        console.print(f"contract  {status.contract} (version {status.contract_version})",
+                      highlight=False)
     else:
-        console.print(f"contract  [yellow]{contract_problem}[/yellow]")
-    console.print(counts_table(counts, "Facts"))
+        console.print(f"contract  [yellow]{escape(status.contract_problem or '')}[/yellow]",
+                      highlight=False)
+    console.print(counts_table(status.counts, "Facts"))
 
 
 @guarded
@@ -174,7 +155,8 @@ def demo_command(
     """See accord end to end: a simulated company's funnel, and the contract at work.
 
     Initialises a workspace (keeping an existing accord.yaml), simulates 12 months of a
-    B2B company, imports the facts, prints the funnel by channel, then runs the engine
+    B2B company under the workspace's contract (its stage names, signals and reason
+    codes), imports the facts, prints the funnel by channel, then runs the engine
     (`accord run`, as of the last simulated fact) and prints what it decided: leads by
     tier, MQLs routed by rule, each SLA's share met, and the reps with the most breaches.
 
@@ -187,34 +169,30 @@ def demo_command(
     from accord.sim import simulate
 
     root = directory.resolve()
-    ws = workspace(root, None)
     quiet = as_json
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TimeElapsedColumn(), console=err_console, disable=quiet,
                   transient=False) as progress:
         step = progress.add_task("workspace", total=5)
-        if not ws.has_contract():
+        if not workspace(root, None).has_contract():
             init_workspace(root)
-        progress.update(step, advance=1, description=f"simulating {leads:,} leads")
-        data_dir = root / ".accord" / "demo-data"
-        if data_dir.exists():
-            shutil.rmtree(data_dir)
-        simulate(data_dir, leads=leads, seed=seed)
-        progress.update(step, advance=1, description="importing facts")
-        st = ws.open_store()
-        try:
-            result = import_fact_folder(st, data_dir)
+        with open_session(root, None) as s:
+            ws = s.workspace
+            progress.update(step, advance=1, description=f"simulating {leads:,} leads")
+            data_dir = root / ".accord" / "demo-data"
+            if data_dir.exists():
+                shutil.rmtree(data_dir)
+            simulate(data_dir, leads=leads, seed=seed, contract=s.contract)
+            progress.update(step, advance=1, description="importing facts")
+            result = import_fact_folder(s.store, data_dir)
             progress.update(step, advance=1, description="computing the funnel")
-            funnel = compute_funnel(st, by="channel")
-            counts = st.counts()
+            funnel = compute_funnel(s.store, s.contract, by="channel")
+            counts = s.store.counts()
             progress.update(step, advance=1, description="running the engine (accord run)")
-            contract = ws.load_contract().contract
-            outcome = run_with_outcome(st, contract, as_of_or_latest(st, None))
-        finally:
-            st.close()
+            outcome = run_with_outcome(s.store, s.contract, s.as_of().at)
         progress.update(step, advance=1, description="done")
     if as_json:
-        print_json({"workspace": str(root), "store": ws.store_location, "data": str(data_dir),
+        print_json({"workspace": str(root), "store": ws.store_label, "data": str(data_dir),
                     "added": dict(result.write.added), "counts": counts,
                     "funnel": funnel.as_dict(), "engine": outcome.as_dict()})
         return
@@ -222,7 +200,7 @@ def demo_command(
     console.print(_outcome_text(outcome))
     console.print(
         f"\n[bold]Workspace[/bold] {root}\n"
-        f"  contract  {ws.contract_path}\n  store     {ws.store_location}\n"
+        f"  contract  {ws.contract_path}\n  store     {ws.store_label}\n"
         f"  facts     {data_dir} ({sum(counts.values()):,} rows)\n\n"
         "[bold]Next[/bold]\n"
         "  accord status                 what is in the store\n"

@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 
 from accord.contract.issues import did_you_mean
 from accord.errors import ImportFactsError
-from accord.store.base import Store, WriteResult
 from accord.facts import ARROW_TYPES, FACT_TABLES, FactTable
+from accord.store.base import Store, WriteResult
 
 DATA_SUFFIXES = (".csv", ".parquet")
 
@@ -39,6 +39,15 @@ _FALSE = ["false", "f", "no", "n", "0"]
 class ImportResult:
     files: dict[str, str]  # table -> file read
     write: WriteResult
+
+    @property
+    def already_stored(self) -> int:
+        """Facts offered that the store already held (an import is idempotent)."""
+        return sum(self.write.offered.values()) - self.write.total_added
+
+    def as_dict(self) -> dict[str, object]:
+        return {"files": dict(self.files), "offered": dict(self.write.offered),
+                "added": dict(self.write.added)}
 
 
 def find_fact_files(folder: Path) -> dict[str, Path]:

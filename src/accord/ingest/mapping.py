@@ -46,9 +46,9 @@ import pyarrow.compute as pc
 from accord.contract.issues import did_you_mean, dotted
 from accord.contract.yaml_source import YamlSource, YamlSyntaxError, load_yaml_source
 from accord.errors import ImportFactsError
+from accord.facts import ARROW_TYPES, FACT_TABLES, FactTable
 from accord.ingest.fact_folder import ImportResult, _first_bad, _from_strings, _read_csv_as_strings
 from accord.store.base import Store
-from accord.facts import ARROW_TYPES, FACT_TABLES, FactTable
 
 YamlPath = tuple[str | int, ...]
 _FIELD = re.compile(r"\{([^{}]+)\}")

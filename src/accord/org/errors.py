@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from accord.errors import AccordError
 
@@ -23,7 +24,11 @@ class InputIssue:
 
 
 class OrgInputError(AccordError, ValueError):
-    """A company profile or org chart is invalid; `issues` holds every problem found."""
+    """A company profile or org chart is invalid; `issues` holds every problem found.
+
+    Exit code 2, as for any wrong value given to a command (docs/cli.md, "Exit codes")."""
+
+    exit_code: ClassVar[int] = 2
 
     def __init__(self, issues: list[InputIssue]) -> None:
         self.issues = list(issues)
@@ -34,4 +39,5 @@ class OrgInputError(AccordError, ValueError):
 
 
 class ChartRenderError(AccordError, RuntimeError):
-    """An org chart could not be rendered (for SVG: Graphviz `dot` missing or failing)."""
+    """An org chart could not be rendered (for SVG: Graphviz `dot` missing or failing).
+    Exit code 1."""

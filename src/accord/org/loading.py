@@ -53,8 +53,9 @@ def validate(
 ) -> M:
     """Validate `data` as `model`; every problem is collected into one OrgInputError.
 
-    `flags` maps a top-level field to the command-line flag that supplied it, so an
-    error in a flag's value names the flag rather than the file.
+    `flags` maps a field (`employees`, or a dotted path such as `current.roles`) to the
+    command-line flag that supplied it, so an error in a flag's value names the flag
+    rather than the file. An unknown value names it, the closest allowed one and all.
     """
     try:
         return model.model_validate(dict(data))
@@ -81,10 +82,24 @@ def _issue(
         message = "unknown field" + (f" (did you mean {guess[0]!r}?)" if guess else "")
         if known and not guess:
             message += f"; expected one of: {', '.join(sorted(known))}"
-    if loc and loc[0] in flags:
-        return InputIssue(flags[str(loc[0])], dotted(loc[1:]), message)
+    elif err["type"] in ("literal_error", "enum"):
+        expected = _expected(err)
+        guess = difflib.get_close_matches(str(err.get("input")), expected, n=1, cutoff=0.6)
+        message = f"unknown value {err.get('input')!r}" + (
+            f"; did you mean {guess[0]!r}?" if guess else "") + (
+            f"; expected one of: {', '.join(expected)}" if expected else f" ({message})")
+    for depth in range(len(loc), 0, -1):  # the flag that gave the value (most precise)
+        key = ".".join(str(p) for p in loc[:depth])
+        if key in flags:
+            return InputIssue(flags[key], dotted(loc[depth:]), message)
     line = src.position(loc).line if src is not None else None
     return InputIssue(file, dotted(loc), message, line)
+
+
+def _expected(err: Any) -> list[str]:
+    """The allowed values of a literal / enum error (pydantic puts them in `ctx`)."""
+    text = str((err.get("ctx") or {}).get("expected", ""))
+    return [v.strip().strip("'") for v in text.replace(" or ", ", ").split(",") if v.strip()]
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:

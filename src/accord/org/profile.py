@@ -42,6 +42,20 @@ def parse_money(value: object) -> object:
     return value
 
 
+def _given(data: Mapping[str, Any], dotted_key: str) -> bool:
+    """Whether `data` holds a value at `dotted_key` (`current.roles`)."""
+    node: Any = data
+    for part in dotted_key.split("."):
+        if not isinstance(node, Mapping) or node.get(part) is None:
+            return False
+        node = node[part]
+    return True
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -80,12 +94,21 @@ class CompanyProfile(_Frozen):
     @field_validator("products", mode="before")
     @classmethod
     def _products(cls, value: object) -> object:
-        """A count is accepted in place of names: `products: 2` → product 1, product 2."""
+        """A count is accepted in place of names: `products: 2` (or `--products 2`) →
+        product 1, product 2; a comma-separated text is a list of names."""
+        if isinstance(value, str):
+            value = int(value) if value.strip().isdigit() else _names(value)
         if isinstance(value, int) and not isinstance(value, bool):
             if value < 1:
                 raise ValueError("a company has at least one product")
             return tuple(f"product {i}" for i in range(1, value + 1))
         return value
+
+    @field_validator("segments", "regions", mode="before")
+    @classmethod
+    def _listed(cls, value: object) -> object:
+        """A comma-separated text (`--segments smb,enterprise`) is a list of names."""
+        return _names(value) if isinstance(value, str) else value
 
     @property
     def is_multi_product(self) -> bool:
@@ -112,7 +135,8 @@ def load_profile(
 
     `overrides` replace top-level fields; a `current` mapping is merged key by key into
     the file's `current`.
-    Errors name the file, line and field, or the flag (from `flags`) that gave the value.
+    Errors name the file, line and field, or the flag (from `flags`: field or dotted path
+    -> flag) that gave the value.
     """
     data: dict[str, Any] = {}
     src = None
@@ -124,5 +148,5 @@ def load_profile(
         given["current"] = {**data["current"], **given["current"]}
     data.update(given)
     file = str(path) if path is not None else "profile"
-    used_flags = {k: f for k, f in (flags or {}).items() if k in given}
+    used_flags = {k: f for k, f in (flags or {}).items() if _given(given, k)}
     return validate(CompanyProfile, data, file=file, src=src, flags=used_flags)

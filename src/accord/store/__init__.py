@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from accord.errors import StoreError
-from accord.store.base import Store, WriteResult
 from accord.facts import FACT_TABLES, FactTable
+from accord.store.base import Store, WriteResult, public_url
 
 DEFAULT_STORE = Path(".accord") / "accord.duckdb"
 
@@ -35,4 +35,5 @@ def open_store(url: str | Path) -> Store:
     return DuckDBStore.open(text)
 
 
-__all__ = ["DEFAULT_STORE", "FACT_TABLES", "FactTable", "Store", "WriteResult", "open_store"]
+__all__ = ["DEFAULT_STORE", "FACT_TABLES", "FactTable", "Store", "WriteResult", "open_store",
+           "public_url"]

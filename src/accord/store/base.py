@@ -9,6 +9,7 @@ backends (transactions, bulk staging) lives in one thin module per backend.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
-from accord.errors import ImportFactsError
+from accord.errors import ImportFactsError, NotComputedError, UnknownNameError
 from accord.facts import FACT_TABLES, IBIS_TYPES, FactTable
 
 META_TABLE = "accord_meta"
@@ -36,6 +37,19 @@ class WriteResult:
     @property
     def total_added(self) -> int:
         return sum(self.added.values())
+
+
+_SECRET = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/]*):(?P<secret>[^/]*)@",
+                     re.IGNORECASE)
+_SECRET_PARAM = re.compile(r"(?P<key>[?&](?:password|passwd|sslpassword)=)[^&]*",
+                           re.IGNORECASE)
+
+
+def public_url(url: object) -> str:
+    """The store URL as it may be shown or printed (`--json`, logs): a password in it
+    (`postgresql://user:secret@host/db`, `?password=…`) is replaced by `***`."""
+    text = _SECRET.sub(lambda m: f"{m['scheme']}{m['user']}:***@", str(url))
+    return _SECRET_PARAM.sub(lambda m: f"{m['key']}***", text)
 
 
 def ibis_schema(table: FactTable) -> ibis.Schema:
@@ -56,7 +70,7 @@ class Store(ABC):
     def table(self, name: str) -> ibis.Table:
         """The Ibis table for fact table `name` (e.g. `leads`)."""
         if name not in FACT_TABLES and name != META_TABLE:
-            raise KeyError(f"unknown fact table {name!r}; known: {', '.join(FACT_TABLES)}")
+            raise UnknownNameError("fact table", name, FACT_TABLES)
         return self.con.table(name)
 
     def counts(self) -> dict[str, int]:
@@ -77,10 +91,12 @@ class Store(ABC):
         self.con.create_table(f"{DERIVED_PREFIX}{name}", obj=data, overwrite=True)
 
     def derived(self, name: str) -> ibis.Table:
-        """A derived table written by `write_derived` (KeyError when never computed)."""
+        """A derived table written by `write_derived` (`NotComputedError`, a KeyError, when
+        never computed)."""
         full = f"{DERIVED_PREFIX}{name}"
         if full not in self.con.list_tables():
-            raise KeyError(f"derived table {name!r} has not been computed; run `accord run`")
+            raise NotComputedError(f"derived table {name!r} has not been computed; run "
+                                   "`accord run`")
         return self.con.table(full)
 
     # -- schema ----------------------------------------------------------------------------
@@ -179,4 +195,4 @@ class Store(ABC):
         self.con.disconnect()
 
     def describe(self) -> str:
-        return f"{self.backend_name} {self.url}"
+        return f"{self.backend_name} {public_url(self.url)}"

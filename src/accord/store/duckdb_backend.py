@@ -14,8 +14,8 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
-from accord.store.base import Store
 from accord.facts import FactTable
+from accord.store.base import Store
 
 
 class DuckDBStore(Store):

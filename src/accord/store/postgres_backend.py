@@ -22,8 +22,8 @@ import pyarrow.csv as pacsv
 from psycopg import sql as pgsql
 
 from accord.errors import StoreError
-from accord.store.base import Store
 from accord.facts import FactTable
+from accord.store.base import Store
 
 
 def _connect_args(url: str) -> dict[str, Any]:
