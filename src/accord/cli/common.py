@@ -79,10 +79,11 @@ def workspace(path: Path, store: str | None) -> Workspace:
 
 
 @contextmanager
-def open_session(path: Path, store: str | None, *, contract: bool = True
+def open_session(path: Path, store: str | None, *, contract: bool | None = True
                  ) -> Iterator[Session]:
     """The one preamble of every command: the workspace at `path`, its compiled contract
-    and its store (`--store` overrides), closed when the command ends."""
+    and its store (`--store` overrides), closed when the command ends. `contract`: True,
+    required; False, compiled when the file exists; None, not read (`Workspace.session`)."""
     with Workspace(path.resolve(), store).session(contract=contract) as session:
         yield session
 

@@ -158,7 +158,8 @@ def _first_bad(path: Path, column: str, bad: np.ndarray, expected: str,
 
 
 def _mask(arr: pa.Array) -> np.ndarray:
-    return arr.fill_null(False).to_numpy(zero_copy_only=False)
+    mask: np.ndarray = arr.fill_null(False).to_numpy(zero_copy_only=False)
+    return mask
 
 
 def _from_strings(path: Path, column: str, kind: str, arr: pa.Array) -> pa.Array:

@@ -58,4 +58,5 @@ class DuckDBStore(Store):
         cur.execute(sql.replace("%s", "?"), list(params))
 
     def _query(self, cur: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return cur.execute(sql.replace("%s", "?"), list(params)).fetchall()
+        rows: list[tuple[Any, ...]] = cur.execute(sql.replace("%s", "?"), list(params)).fetchall()
+        return rows

@@ -58,8 +58,9 @@ class PostgresStore(Store):
         return cls(con, url)
 
     @property
-    def raw(self) -> psycopg.Connection:
-        return self.con.con
+    def raw(self) -> psycopg.Connection[Any]:
+        con: psycopg.Connection[Any] = self.con.con  # the psycopg connection under Ibis
+        return con
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -92,4 +93,5 @@ class PostgresStore(Store):
         cur.execute(sql, params or None)
 
     def _query(self, cur: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return cur.execute(sql, params or None).fetchall()
+        rows: list[tuple[Any, ...]] = cur.execute(sql, params or None).fetchall()
+        return rows
