@@ -192,9 +192,16 @@ def _parse_times(path: Path, column: str, kind: str, arr: pa.Array) -> pa.Array:
     expected = ("an ISO 8601 timestamp such as 2025-03-01T14:30:00Z" if kind == "timestamp"
                 else "an ISO 8601 date such as 2025-03-01")
     _first_bad(path, column, bad, expected, arr)
-    naive = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     if kind == "date":
+        naive = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         return pa.array(naive.dt.date, type=pa.date32(), from_pandas=True)
+    return utc_timestamps(parsed)
+
+
+def utc_timestamps(aware: pd.Series) -> pa.Array:
+    """Zone-aware pandas times as the store keeps them: naive UTC microseconds (the
+    column-wise counterpart of `contract.instants.naive_utc`)."""
+    naive = aware.dt.tz_convert("UTC").dt.tz_localize(None)
     return pa.array(naive.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
 
 

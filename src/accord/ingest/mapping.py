@@ -47,7 +47,13 @@ from accord.contract.issues import did_you_mean, dotted
 from accord.contract.yaml_source import YamlSource, YamlSyntaxError, load_yaml_source
 from accord.errors import ImportFactsError
 from accord.facts import ARROW_TYPES, FACT_TABLES, FactTable
-from accord.ingest.fact_folder import ImportResult, _first_bad, _from_strings, _read_csv_as_strings
+from accord.ingest.fact_folder import (
+    ImportResult,
+    _first_bad,
+    _from_strings,
+    _read_csv_as_strings,
+    utc_timestamps,
+)
 from accord.store.base import Store
 
 YamlPath = tuple[str | int, ...]
@@ -415,5 +421,4 @@ def _to_utc(file: Path, column: str, arr: pa.Array, zone: str) -> pa.Array:
     bad = (s.notna() & local.isna()).to_numpy()
     _first_bad(file, column, bad, f"a time that exists in {zone} (not in a DST gap or "
                                   "overlap)", arr.cast(pa.string()))
-    utc = local.dt.tz_convert("UTC").dt.tz_localize(None)
-    return pa.array(utc.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
+    return utc_timestamps(local)
