@@ -56,3 +56,43 @@ def test_help_shows_an_example() -> None:
     result = runner.invoke(app, ["simulate", "--help"])
     assert result.exit_code == 0
     assert "accord simulate --out" in result.stdout
+
+
+def test_contract_option_writes_that_contracts_stage_names(tmp_path: Path) -> None:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from accord.workspace import starter_contract_text
+
+    contract = tmp_path / "accord.yaml"
+    contract.write_text(starter_contract_text().replace("Customer", "Closed Won"))
+    result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "o"), "--leads", "3000",
+                                 "--seed", "2", "--contract", str(contract), "--json"])
+    assert result.exit_code == 0, result.output
+    events = pq.read_table(tmp_path / "o" / "stage_events.parquet")
+    stages = set(pc.unique(events.column("to_stage")).to_pylist())
+    assert "Closed Won" in stages and "Customer" not in stages
+
+
+def test_default_contract_gives_the_librarys_bytes(tmp_path: Path) -> None:
+    from accord.sim import simulate
+
+    result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "cli"), "--leads", "300",
+                                 "--seed", "8", "--json"])
+    assert result.exit_code == 0, result.output
+    simulate(tmp_path / "lib", leads=300, seed=8)
+    for f in sorted((tmp_path / "lib").rglob("*")):
+        if f.is_file():
+            assert (tmp_path / "cli" / f.relative_to(tmp_path / "lib")).read_bytes() == (
+                f.read_bytes()), f
+
+
+def test_contract_lacking_a_role_exits_naming_it(tmp_path: Path) -> None:
+    from accord.workspace import starter_contract_text
+
+    contract = tmp_path / "accord.yaml"
+    contract.write_text(starter_contract_text().replace("Nurture", "Later"))
+    result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "o"), "--leads", "200",
+                                 "--contract", str(contract)])
+    assert result.exit_code != 0
+    assert "role: recycled" in result.output

@@ -12,8 +12,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from accord.cli.common import JsonOpt, console, err_console, guarded, print_json
-from accord.sim import EffectsFileError, SimulationSummary, simulate
-from accord.sim.contract_terms import ContractTermsError
+from accord.contract.compiled import load_compiled, starter_contract
+from accord.sim import SimulationSummary, simulate
 from accord.sim.simulate import EffectsArg
 
 
@@ -58,6 +58,10 @@ def simulate_command(
     start: Annotated[datetime, typer.Option(help="First day of the period.",
                                             formats=["%Y-%m-%d"])] = datetime(2025, 1, 1),
     months: Annotated[int, typer.Option(help="Months to simulate.", min=1, max=60)] = 12,
+    contract: Annotated[Path | None, typer.Option(
+        "--contract", help="Contract file (accord.yaml) whose stage names, signals, reason "
+                           "codes, ICP and work day the facts use. Default: the starter "
+                           "contract.", dir_okay=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate a B2B company's year of leads, touches, sales work and deals, with planted
@@ -65,6 +69,7 @@ def simulate_command(
 
     Writes one file per fact table (docs/facts.md), effects_applied.yaml
     (seed, arguments, planted effects) and _truth/ (true accounts, duplicates).
+    Stage events carry the contract's name for each stage role (--contract).
 
     Examples:
 
@@ -73,6 +78,8 @@ def simulate_command(
       accord simulate --out clean/ --effects none --format csv
 
       accord simulate --out mine/ --effects my_effects.yaml --json
+
+      accord simulate --out ours/ --contract accord.yaml
     """
     chosen: EffectsArg
     if effects is None or effects.strip().lower() == "default":
@@ -82,20 +89,18 @@ def simulate_command(
     else:
         chosen = Path(effects)
     first_day: date = start.date()
-    try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                      TimeElapsedColumn(), console=err_console, disable=as_json,
-                      transient=True) as bar:
-            task = bar.add_task(f"simulating {leads:,} leads", total=None)
+    compiled = load_compiled(contract) if contract is not None else starter_contract()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TimeElapsedColumn(), console=err_console, disable=as_json,
+                  transient=True) as bar:
+        task = bar.add_task(f"simulating {leads:,} leads", total=None)
 
-            def on_step(step: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total, description=step)
+        def on_step(step: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=step)
 
-            summary = simulate(out, leads=leads, seed=seed, effects=chosen, fmt=fmt.value,
-                               start=first_day, months=months, progress=on_step)
-    except (EffectsFileError, ContractTermsError) as exc:
-        err_console.print(f"[red]✗[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        summary = simulate(out, leads=leads, seed=seed, effects=chosen, fmt=fmt.value,
+                           start=first_day, months=months, progress=on_step,
+                           contract=compiled)
     if as_json:
         print_json(summary.to_dict())
         return
