@@ -21,8 +21,8 @@ from accord.analytics.attribution import MODELS, attribute
 from accord.analytics.attribution.store_journeys import journeys_from_store
 from accord.analytics.kpis.period import parse_period
 from accord.cli import app
-from accord.store import Store, open_store
 from accord.facts import FACT_TABLES
+from accord.store import Store, open_store
 
 
 def day(d: int) -> datetime:
@@ -117,4 +117,4 @@ def test_attribution_cli_compare_and_help(tmp_path: Path) -> None:
     helptext = runner.invoke(app, ["attribution", "--help"]).output
     assert "40% first, 20% spread" in helptext and "two_touch" in helptext
     bad = runner.invoke(app, ["attribution", "--model", "ushaped", *base])
-    assert bad.exit_code == 2 and "unknown model" in bad.output
+    assert bad.exit_code == 2 and "unknown attribution model 'ushaped'" in bad.output

@@ -1,6 +1,6 @@
 """Alignment effectiveness on the tiny company T of `test_kpis.py`, on every backend.
 
-Period view, Q1 2026 (handoff window 14 days):
+Period basis, Q1 2026 (handoff window 14 days):
 
     handoff: first marketing touch in Q1 for L1..L5; a sales activity within 14 days for
              L1 (+1.5 h), L2 (+27 h), L3 (+0.5 h) -> 3 of 5 = 0.6, effective (>= 0.35)
@@ -18,6 +18,7 @@ from test_kpis import Q1, starter_contract, tiny_facts
 
 from accord.analytics.effectiveness import bucket_for, compute_effectiveness
 from accord.analytics.kpis import KpiError
+from accord.errors import UnknownNameError
 from accord.store import Store
 
 
@@ -36,8 +37,8 @@ def test_handoff_overlap_and_bucket_worked_by_hand(tiny: Store) -> None:
     assert a.overlap == pytest.approx(2 / 3)
     assert a.cold_sales_share == pytest.approx(1 / 3)
     assert (t.handoff_effective, t.high_overlap, t.bucket) == (True, True, "effective_aligned")
-    # the cohort view (leads L1..L5 and their whole history) gives the same accounts here
-    cohort = compute_effectiveness(tiny, starter_contract(), period=Q1, view="cohort")
+    # the cohort basis (leads L1..L5 and their whole history) gives the same accounts here
+    cohort = compute_effectiveness(tiny, starter_contract(), period=Q1, basis="cohort")
     assert cohort.total.audience == a
 
 
@@ -73,6 +74,7 @@ def test_the_structural_diagnostic_is_included(tiny: Store) -> None:
     assert eff.structural.start.isoformat() == "2026-01-01T00:00:00"
     assert not eff.structural.structural  # no rep has a quota in T
     d = eff.as_dict()
+    assert (d["view"], d["basis"]) == ("actual", "period")
     assert d["rows"][0]["bucket_share_of_companies"] == 0.11  # type: ignore[index]
     assert [s["name"] for s in d["structural"]["signs"]] == [  # type: ignore[index]
         "reps_missing_quota", "pipeline_stalled", "leads_untouched"]
@@ -96,3 +98,5 @@ def test_bad_arguments_are_refused(tiny: Store) -> None:
         compute_effectiveness(tiny, starter_contract(), by="rejection_reason")
     with pytest.raises(KpiError, match="high-overlap share"):
         compute_effectiveness(tiny, starter_contract(), high_overlap_at=0)
+    with pytest.raises(UnknownNameError, match="unknown dimension 'segmnt'"):
+        compute_effectiveness(tiny, starter_contract(), by="segmnt")

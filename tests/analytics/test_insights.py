@@ -10,16 +10,25 @@ import pytest
 import yaml
 from scipy import stats
 
-from accord.analytics.funnel import FUNNEL_STAGES
 from accord.analytics.insights import (
+    RejectionPattern,
+    Transition,
     benjamini_hochberg,
     find_insights,
     rank_differences,
     speed_to_lead_effect,
+    top_rejection_reasons,
+    transitions,
 )
+from accord.contract.compiled import starter_contract
+from accord.contract.roles import StageRole
 from accord.ingest.fact_folder import import_fact_folder
 from accord.sim import simulate
 from accord.store import Store, open_store
+
+STARTER = starter_contract()
+#: The starter's transitions by the role they leave.
+T = {tr.from_role: tr for tr in transitions(STARTER)}
 
 
 def test_benjamini_hochberg_matches_scipy() -> None:
@@ -33,8 +42,8 @@ def test_ratio_interval_and_p_value_by_hand() -> None:
     # se(log RR) = sqrt(1/60 - 1/100 + 1/40 - 1/200) = sqrt(0.0266667) = 0.163299
     # CI = 3 * exp(±1.96 * 0.163299) = 2.178 .. 4.132
     # pooled p = 100/300; z = 0.4 / sqrt(1/3 * 2/3 * (1/100 + 1/200)) = 6.9282
-    report = rank_differences([("industry", "fintech", None, 2, 100, 60, 200, 40)],
-                              fdr=0.05, min_n=40)
+    report = rank_differences([("industry", "fintech", None, T[StageRole.ACCEPTED], 100, 60,
+                               200, 40)], fdr=0.05, min_n=40)
     (ins,) = report.insights
     assert ins.ratio == pytest.approx(3.0)
     assert (ins.ci_low, ins.ci_high) == (pytest.approx(2.1785, abs=1e-3),
@@ -46,9 +55,10 @@ def test_ratio_interval_and_p_value_by_hand() -> None:
 
 
 def test_small_or_trivial_differences_are_not_insights() -> None:
+    mql = T[StageRole.HANDOFF]
     rows = [
-        ("channel", "a", None, 1, 20, 19, 500, 250),      # too few leads (n < 40)
-        ("channel", "b", None, 1, 5000, 2600, 50000, 25000),  # 1.04x: real but trivial
+        ("channel", "a", None, mql, 20, 19, 500, 250),      # too few leads (n < 40)
+        ("channel", "b", None, mql, 5000, 2600, 50000, 25000),  # 1.04x: real but trivial
     ]
     assert rank_differences(rows, fdr=0.05).insights == ()
 
@@ -57,7 +67,8 @@ def test_never_past_gets_its_own_sentence() -> None:
     # 0 of 195 SQLs became opportunities; rest 700 of 1,000.  With 0.5 added to each cell:
     # RR = (0.5/196) / (700.5/1001) = 0.0036453; se = sqrt(1/0.5 - 1/196 + 1/700.5 - 1/1001)
     # = 1.412560; upper = 0.0036453 * exp(1.96 * 1.412560) = 0.05809
-    report = rank_differences([("channel", "content_syndication", None, 3, 195, 0, 1000, 700)])
+    report = rank_differences([("channel", "content_syndication", None,
+                                T[StageRole.QUALIFIED], 195, 0, 1000, 700)])
     (ins,) = report.insights
     assert ins.kind == "never_past" and ins.ratio == 0.0
     assert ins.ci_high == pytest.approx(0.05809, abs=2e-5)
@@ -76,12 +87,13 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, dict]:
 
 def test_planted_effects_are_found(planted: tuple[Store, dict]) -> None:
     store, truth = planted
-    found = {(i.dimension, i.value, i.to_stage, i.kind) for i in find_insights(store).insights}
+    found = {(i.dimension, i.value, i.to_stage, i.kind)
+             for i in find_insights(store, STARTER).insights}
     effects = {e["kind"]: e for e in truth["effects"]}
     seg = effects["segment_conversion"]
     assert (seg["field"], seg["value"], seg["stage"], "higher") in found
     ceiling = effects["channel_ceiling"]
-    after = FUNNEL_STAGES[FUNNEL_STAGES.index(ceiling["never_past"]) + 1]
+    after = next(tr.to_stage for tr in T.values() if tr.from_stage == ceiling["never_past"])
     assert ("channel", ceiling["channel"], after, "never_past") in found
     assert ("rep", effects["slow_rep"]["rep_id"], "SQL", "lower") in found
     camp = effects["campaign_conversion"]
@@ -89,16 +101,19 @@ def test_planted_effects_are_found(planted: tuple[Store, dict]) -> None:
 
 
 def test_speed_to_lead_lowers_qualification(planted: tuple[Store, dict]) -> None:
-    bands = {b.band: b for b in speed_to_lead_effect(planted[0])}
+    bands = {b.band: b for b in speed_to_lead_effect(planted[0], STARTER)}
     assert bands["0-5"].rate > bands["15-60"].rate > bands["60+"].rate
     assert bands["60+"].ratio_to_fastest < 0.6
 
 
 # Dimensions the simulator's documented base model (docs/simulator.md) really makes
-# differ, by transition index: fit drives every stage (industry, size, country/region),
-# channel quality multiplies SQL and Opportunity, and 20% of SDRs are 3x slower (SQL).
-BASE_MODEL_EFFECTS = {"industry": {1, 2, 3, 4}, "segment": {1, 2, 3, 4},
-                      "region": {1, 2, 3, 4}, "channel": {2, 3}, "rep": {2}}
+# differ, by the role a transition leaves: fit drives every stage (industry, size,
+# country/region), channel quality multiplies SQL and Opportunity, and 20% of SDRs are 3x
+# slower (SQL).
+_EVERY = {StageRole.HANDOFF, StageRole.ACCEPTED, StageRole.QUALIFIED, StageRole.OPPORTUNITY}
+BASE_MODEL_EFFECTS = {"industry": _EVERY, "segment": _EVERY, "region": _EVERY,
+                      "channel": {StageRole.ACCEPTED, StageRole.QUALIFIED},
+                      "rep": {StageRole.ACCEPTED}}
 
 
 def test_no_false_insights_without_planted_effects(tmp_path: Path) -> None:
@@ -109,11 +124,10 @@ def test_no_false_insights_without_planted_effects(tmp_path: Path) -> None:
         simulate(folder / "facts", leads=6000, seed=seed, effects=None)
         store = open_store(folder / "store.duckdb")
         import_fact_folder(store, folder / "facts")
-        report = find_insights(store)
+        report = find_insights(store, STARTER)
         store.close()
         false = [i for i in report.insights
-                 if FUNNEL_STAGES.index(i.from_stage) not in BASE_MODEL_EFFECTS.get(i.dimension,
-                                                                                   set())]
+                 if i.from_role not in BASE_MODEL_EFFECTS.get(i.dimension, set())]
         runs_with_false += bool(false)
     assert runs_with_false / len(seeds) <= 0.05, runs_with_false
     assert not math.isnan(runs_with_false)
@@ -125,13 +139,34 @@ def test_insights_cli_json(planted: tuple[Store, dict], tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from accord.cli import app
+    from accord.workspace import init_workspace
 
     store, _ = planted
     url = store.url.removeprefix("duckdb:///")
-    result = CliRunner().invoke(app, ["insights", "--store", url, "--by", "channel", "--json"])
+    ws = str(init_workspace(tmp_path / "ws").root)  # the starter contract names the stages
+    result = CliRunner().invoke(app, ["insights", "-w", ws, "--store", url, "--by", "channel",
+                                      "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert {i["dimension"] for i in data["insights"]} == {"channel"}
     assert [b["band"] for b in data["speed_to_lead"]] == ["0-5", "5-15", "15-60", "60+"]
-    bad = CliRunner().invoke(app, ["insights", "--store", url, "--by", "chanel"])
-    assert bad.exit_code == 2 and "unknown insight dimension" in bad.output
+    assert data["view"] == "actual"
+    bad = CliRunner().invoke(app, ["insights", "-w", ws, "--store", url, "--by", "chanel"])
+    assert bad.exit_code == 2 and "unknown insight dimension 'chanel'" in bad.output
+    assert "did you mean 'channel'" in bad.output
+
+
+def test_the_starter_transitions_are_named_by_the_contract() -> None:
+    assert [(tr.from_stage, tr.to_stage) for tr in transitions(STARTER)] == [
+        ("MQL", "SAL"), ("SAL", "SQL"), ("SQL", "Opportunity"), ("Opportunity", "Customer")]
+    assert T[StageRole.OPPORTUNITY] == Transition(4, StageRole.OPPORTUNITY, "Opportunity",
+                                                  StageRole.WON, "Customer")
+
+
+def test_top_rejection_reason_is_the_largest_share_alphabetical_on_a_tie() -> None:
+    p = [RejectionPattern("email", "bad_fit", 2, 0.4, 0.3),
+         RejectionPattern("email", "timing", 2, 0.4, 0.2),
+         RejectionPattern("email", "student", 1, 0.2, 0.1),
+         RejectionPattern("ads", "student", 3, 1.0, 0.4)]
+    assert [(t.channel, t.reason) for t in top_rejection_reasons(p)] == [
+        ("ads", "student"), ("email", "bad_fit")]

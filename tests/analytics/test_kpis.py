@@ -51,11 +51,13 @@ from accord.analytics.kpis import (
     parse_period,
 )
 from accord.analytics.kpis.period import Period
+from accord.contract.compiled import CompiledContract, compile_contract
 from accord.contract.kpi_names import KPI_VOCABULARY
 from accord.contract.loader import check_contract_text
-from accord.contract.schema import Calendar, Contract
-from accord.store import Store
+from accord.contract.schema import Calendar
+from accord.errors import UnknownNameError
 from accord.facts import FACT_TABLES
+from accord.store import Store
 from accord.workspace import starter_contract_text
 
 
@@ -151,13 +153,14 @@ def tiny_facts() -> dict[str, pa.Table]:
             for name, rows in data.items()}
 
 
-def starter_contract() -> Contract:
-    """The starter contract on a UTC calendar (09:00-18:00, Monday to Friday, no holidays),
-    so that business minutes can be worked by hand from the UTC times above."""
-    contract, issues = check_contract_text(starter_contract_text())
+def starter_contract(text: str | None = None) -> CompiledContract:
+    """The starter contract (or `text`) on a UTC calendar (09:00-18:00, Monday to Friday,
+    no holidays), so that business minutes can be worked by hand from the UTC times
+    above."""
+    contract, issues = check_contract_text(text or starter_contract_text())
     assert contract is not None, issues
     utc = Calendar(timezone="UTC", hours="09:00-18:00", holidays=None)
-    return contract.model_copy(update={"calendar": utc})
+    return compile_contract(contract.model_copy(update={"calendar": utc}))
 
 
 @pytest.fixture
@@ -190,15 +193,17 @@ COHORT_Q1: dict[str, tuple[float | None, float | None, float | None]] = {
     "lead_to_opportunity": (0.4, 2, 5),
     "mql_to_won": (0.25, 1, 4),  # L1 (O1 won 02-20) of 4 MQLs
     "mql_rejection_rate": (0.5, 2, 4),  # L2 bad_fit, L4 student
-    # Business minutes MQL -> first activity at/after it (09:00-18:00 UTC, Mon-Fri):
-    # L1 Mon 01-05 10:00 -> 10:30 = 30; L2 Sun 01-11 09:00 -> Sun 13:00 = 0 (weekend, the
-    # clock is paused); L3 Tue 02-03 15:00 -> 16:00 = 60 (the 14:30 call came before the
-    # MQL); L4 never touched. Median of 0, 30, 60 = 30.
+    # The speed-to-lead SLA clock, business minutes from the first MQL event to the first
+    # activity at/after it (09:00-18:00 UTC, Mon-Fri): L1 Mon 01-05 10:00 -> 10:30 = 30;
+    # L2 Sun 01-11 09:00 -> Sun 13:00 = 0 (weekend, the clock is paused); L3 Tue 02-03
+    # 15:00 -> 16:00 = 60 (the 14:30 call came before the MQL); L4 never touched (not
+    # stopped). Median of 0, 30, 60 = 30.
     "speed_to_lead_median_minutes": (30.0, None, 3),
     # continuous p90 of 0, 30, 60: rank 0.9 * 2 = 1.8 -> 30 + 0.8 * (60 - 30) = 54
     "speed_to_lead_p90_minutes": (54.0, None, 3),
     # due = MQL + 2 business hours: L1 Mon 12:00, L2 Mon 01-12 11:00, L3 Tue 17:00; all
-    # three touched before; L4 untouched counts as outside -> 3 of 4
+    # three met. L4 (MQL Sat 02-21 09:00, due Mon 02-23 11:00) is untouched and past its
+    # due time as of the latest fact (04-03 10:00): breached -> met 3 of 3 + 1 = 4
     "speed_to_lead_within_sla": (0.75, 3, 4),
     "touches_per_lead": (2.0, 6, 3),  # L1 3 + L2 1 + L3 2 activities over 3 worked leads
     "mql_volume": (4 / 3, 4, 3),  # 4 MQLs over 3 months
@@ -232,17 +237,18 @@ def _check(report_rows: dict[str, tuple[float | None, float | None, float | None
             assert want is None or got == pytest.approx(want, rel=1e-9), (kpi, got, want)
 
 
-def test_every_kpi_in_the_cohort_view_matches_the_hand_computed_values(tiny: Store) -> None:
-    report = compute_kpis(tiny, starter_contract(), period=Q1, view="cohort")
+def test_every_kpi_on_the_cohort_basis_matches_the_hand_computed_values(tiny: Store) -> None:
+    report = compute_kpis(tiny, starter_contract(), period=Q1, basis="cohort")
     assert {r.kpi for r in report.rows} == set(KPIS)
     _check(COHORT_Q1, report)
+    assert (report.view, report.basis) == ("actual", "cohort")
 
 
-def test_the_period_view_counts_events_in_the_period(tiny: Store) -> None:
-    report = compute_kpis(tiny, starter_contract(), period=Q1, view="period")
+def test_the_period_basis_counts_events_in_the_period(tiny: Store) -> None:
+    report = compute_kpis(tiny, starter_contract(), period=Q1, basis="period")
     expected = dict(COHORT_Q1) | PERIOD_Q1_DIFFERENT
     _check(expected, report)
-    assert report.view == "period" and "events" in report.view_label
+    assert report.basis == "period" and "events" in report.basis_label
 
 
 def test_targets_come_from_the_contract_with_a_status(tiny: Store) -> None:
@@ -254,7 +260,7 @@ def test_targets_come_from_the_contract_with_a_status(tiny: Store) -> None:
     assert report.row("speed_to_lead_median_minutes").status == "ok"
     assert report.row("win_rate").status == "ok"
     assert report.row("cpl").status == "no-target"
-    period = compute_kpis(tiny, starter_contract(), period=Q1, view="period")
+    period = compute_kpis(tiny, starter_contract(), period=Q1, basis="period")
     # 0.75 against 0.70 -> ok in the period view
     assert period.row("mql_to_sal").status == "ok"
 
@@ -262,7 +268,7 @@ def test_targets_come_from_the_contract_with_a_status(tiny: Store) -> None:
 def test_speed_to_lead_runs_on_the_contract_calendar(tiny: Store) -> None:
     contract, _ = check_contract_text(starter_contract_text())  # America/New_York, 09-18
     assert contract is not None
-    report = compute_kpis(tiny, contract, period=Q1,
+    report = compute_kpis(tiny, compile_contract(contract), period=Q1,
                           kpis=["speed_to_lead_median_minutes", "speed_to_lead_p90_minutes"])
     # New York is UTC-5 in winter: L1 MQL 05:00 -> touch 05:30, before hours = 0;
     # L2 Sunday = 0; L3 10:00 -> 11:00 = 60. Median of 0, 0, 60 = 0; p90 = 0 + 0.8 * 60 = 48
@@ -365,10 +371,14 @@ def test_score_dimensions_read_the_derived_scores_table(tiny: Store) -> None:
 
 
 def test_unknown_names_are_refused_with_a_suggestion(tiny: Store) -> None:
-    with pytest.raises(KpiError, match="did you mean 'channel'"):
+    with pytest.raises(UnknownNameError, match="did you mean 'channel'"):
         compute_kpis(tiny, starter_contract(), by="chanel")
-    with pytest.raises(KpiError, match="did you mean 'win_rate'"):
+    with pytest.raises(UnknownNameError, match=r"did you mean 'win_rate'.*known: lead_to_mql"):
         compute_kpis(tiny, starter_contract(), kpis=["winrate"])
+    with pytest.raises(UnknownNameError, match="unknown basis 'cohrt'"):
+        compute_kpis(tiny, starter_contract(), basis="cohrt")  # type: ignore[arg-type]
+    with pytest.raises(UnknownNameError, match="unknown view 'actul'"):
+        compute_kpis(tiny, starter_contract(), view="actul")  # type: ignore[arg-type]
     with pytest.raises(KpiError, match="unknown period"):
         compute_kpis(tiny, starter_contract(), period="Q1-2026")
 
@@ -376,9 +386,11 @@ def test_unknown_names_are_refused_with_a_suggestion(tiny: Store) -> None:
 # --- consistency with the funnel ------------------------------------------------------------
 
 def test_stage_reach_agrees_with_the_funnel_lead_depth(tiny: Store) -> None:
-    depth = {r["lead_id"]: r["depth"] for r in lead_depth(tiny).to_pyarrow().to_pylist()}
-    cols = ["mql_at", "sal_at", "sql_at", "opportunity_at", "won_at"]
-    for r in lead_timeline(tiny, starter_contract()).to_pyarrow().to_pylist():
+    contract = starter_contract()
+    depth = {r["lead_id"]: r["depth"]
+             for r in lead_depth(tiny, contract).to_pyarrow().to_pylist()}
+    cols = ["handoff_at", "accepted_at", "qualified_at", "opportunity_at", "won_at"]
+    for r in lead_timeline(tiny, contract).to_pyarrow().to_pylist():
         reached = sum(r[c] is not None for c in cols)
         assert reached == depth[r["lead_id"]], r["lead_id"]
         assert all(r[c] is not None for c in cols[:reached]), r["lead_id"]  # no gaps
@@ -386,7 +398,7 @@ def test_stage_reach_agrees_with_the_funnel_lead_depth(tiny: Store) -> None:
 
 def test_all_time_cohort_conversions_equal_the_funnel(tiny: Store) -> None:
     report = compute_kpis(tiny, starter_contract(), kpis=["lead_to_mql", "mql_to_sal"])
-    funnel = compute_funnel(tiny).total.conversions
+    funnel = compute_funnel(tiny, starter_contract()).total.conversions
     assert report.value("lead_to_mql") == pytest.approx(funnel[0])  # 6/7
     assert report.value("mql_to_sal") == pytest.approx(funnel[1])  # 3/6
     assert report.period.is_all_time

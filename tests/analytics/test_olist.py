@@ -15,8 +15,8 @@ import pytest
 from shared_data import SHARED
 
 from accord.analytics.kpis import compute_kpis
+from accord.contract.compiled import CompiledContract, compile_contract
 from accord.contract.loader import check_contract_text
-from accord.contract.schema import Contract
 from accord.ingest.mapping import import_mapping
 from accord.store import Store
 from accord.workspace import starter_contract_text
@@ -54,10 +54,10 @@ README_TOP_SR: dict[str, int] = {
 }
 
 
-def _contract() -> Contract:
+def _contract() -> CompiledContract:
     contract, issues = check_contract_text(starter_contract_text())
     assert contract is not None, issues
-    return contract
+    return compile_contract(contract)
 
 
 def _pandas_reference() -> pd.DataFrame:

@@ -33,13 +33,14 @@ from accord.analytics.scoring_feedback import (
     split_hash,
 )
 from accord.cli.scoring import app as scoring_app
-from accord.contract.loader import load_contract_text
+from accord.contract.compiled import compile_contract, compile_text
 from accord.contract.schema import Contract
-from accord.engine.scoring import ScoringModel, engagement_as_of
+from accord.engine.scoring import engagement_as_of
+from accord.errors import UnknownNameError
+from accord.facts import FACT_TABLES
 from accord.ingest.fact_folder import import_fact_folder
 from accord.sim import simulate
 from accord.store import Store, open_store
-from accord.facts import FACT_TABLES
 from accord.workspace import starter_contract_text
 
 # --- AUC ----------------------------------------------------------------------------------
@@ -178,7 +179,7 @@ def test_split_holds_out_about_the_share_asked() -> None:
 T0 = datetime(2025, 1, 1, 12, 0)
 DAY = timedelta(days=1)
 
-HAND_CONTRACT = Contract.model_validate({
+HAND_CONTRACT = compile_contract(Contract.model_validate({
     "version": 1, "effective": "2025-01-01",
     "owners": {"marketing": "VP Marketing", "sales": "VP Sales"},
     "icps": {"core": {"criteria": {
@@ -190,9 +191,13 @@ HAND_CONTRACT = Contract.model_validate({
         "pricing_page": {"intent": "high", "points": 10, "half_life_days": 10},
     },
     "stages": {"Lead": {"owner": "marketing", "next": ["MQL"]},
-               "MQL": {"owner": "marketing"}},
+               "MQL": {"owner": "marketing", "next": ["SAL"]},
+               "SAL": {"owner": "sales", "next": ["SQL"]},
+               "SQL": {"owner": "sales", "next": ["Opportunity"]},
+               "Opportunity": {"owner": "sales", "next": ["Customer"]},
+               "Customer": {"owner": "sales"}},
     "rejection_reasons": ["bad_fit"],
-})
+}))
 
 
 def facts(name: str, rows: list[dict[str, Any]]) -> pa.Table:
@@ -275,7 +280,7 @@ def test_feedback_needs_both_outcomes_among_training_leads(hand_store: Store) ->
 
 # --- a simulated company ------------------------------------------------------------------
 
-STARTER = load_contract_text(starter_contract_text())
+STARTER = compile_text(starter_contract_text())
 
 
 @pytest.fixture(scope="module")
@@ -316,7 +321,7 @@ def test_proposal_does_not_rank_held_out_leads_worse(feedback: ScoringFeedback) 
 
 
 def test_features_at_contract_points_give_the_engine_scores(company: Store) -> None:
-    model = ScoringModel.from_contract(STARTER)
+    model = STARTER.scoring
     rows = lead_features(company, STARTER).order_by("lead_id").to_pyarrow()
     x = np.column_stack([rows.column(f"x{k}").to_numpy() for k in range(12)])
     criteria = [c.points for c in model.icps[0].criteria]
@@ -335,8 +340,9 @@ def test_features_at_contract_points_give_the_engine_scores(company: Store) -> N
 def test_snippet_is_a_contract_section_a_human_can_paste(feedback: ScoringFeedback) -> None:
     parsed = yaml.safe_load(feedback.snippet)
     assert set(parsed) == {"icps", "signals"}
-    assert set(parsed["icps"]["core"]["criteria"]) == set(STARTER.icps["core"].criteria)
-    assert set(parsed["signals"]) == set(STARTER.signals)
+    assert set(parsed["icps"]["core"]["criteria"]) == set(
+        STARTER.source.icps["core"].criteria)
+    assert set(parsed["signals"]) == set(STARTER.source.signals)
     by_key = {f.key: f for f in feedback.features}
     for name, sig in parsed["signals"].items():
         assert sig["points"] == by_key[name].proposed_points
@@ -345,7 +351,7 @@ def test_snippet_is_a_contract_section_a_human_can_paste(feedback: ScoringFeedba
     # pasted into the starter contract, it validates
     data = yaml.safe_load(starter_contract_text())
     data.update(parsed)
-    pasted = load_contract_text(yaml.safe_dump(data, sort_keys=False))
+    pasted = compile_text(yaml.safe_dump(data, sort_keys=False)).source
     assert pasted.icps["core"].criteria["employees"].between == (50, 1000)
     assert list(pasted.icps["core"].tiers) == ["A", "B", "C"]
 
@@ -364,7 +370,7 @@ def test_a_wrong_contract_gets_its_points_corrected(company: Store) -> None:
     data["icps"]["core"]["criteria"]["industry"]["points"] = 0
     data["signals"]["demo_request"]["points"] = 2
     data["signals"]["email_click"]["points"] = 50
-    wrong = load_contract_text(yaml.safe_dump(data, sort_keys=False))
+    wrong = compile_text(yaml.safe_dump(data, sort_keys=False))
     result = scoring_feedback(company, wrong)
     by_key = {f.key: f for f in result.features}
     assert by_key["core.industry"].proposed_points >= 20
@@ -395,7 +401,8 @@ def test_won_leaves_out_open_opportunities(company: Store) -> None:
     assert "# Caution: 71 training outcomes for 12 rules" in result.snippet
     assert result.observed_until is not None
     last_created = result.observed_until - timedelta(days=30)
-    depth = {d["lead_id"]: d["depth"] for d in lead_depth(company).to_pyarrow().to_pylist()}
+    depth = {d["lead_id"]: d["depth"]
+             for d in lead_depth(company, STARTER).to_pyarrow().to_pylist()}
     created = {r["lead_id"]: r["created_at"]
                for r in company.table("leads").to_pyarrow().to_pylist()}
     open_leads = {o["lead_id"] for o in company.table("opportunities").to_pyarrow().to_pylist()
@@ -415,8 +422,10 @@ def test_period_and_unknown_dimension(company: Store) -> None:
                                               & (created < datetime(2025, 4, 1)))
                 .count().execute())
     assert q1.leads == in_q1 and q1.excluded_recent == 0  # Q1 leads are all old enough
-    with pytest.raises(UnknownDimensionError, match=r"lead dimensions: .*channel"):
+    with pytest.raises(UnknownDimensionError, match=r"did you mean 'channel'\?; known: "):
         scoring_feedback(company, STARTER, by="chanel")
+    with pytest.raises(UnknownNameError, match=r"unknown outcome 'sql'.*known: opportunity"):
+        scoring_feedback(company, STARTER, "sql")
 
 
 # --- CLI wiring ---------------------------------------------------------------------------
@@ -477,8 +486,9 @@ def test_doc_command_lines_run(company: Store, tmp_path: Path) -> None:
 def test_doc_snippet_is_a_valid_contract_section() -> None:
     (snippet,) = doc_blocks("yaml")
     parsed = yaml.safe_load(snippet)
-    assert set(parsed["icps"]["core"]["criteria"]) == set(STARTER.icps["core"].criteria)
-    assert set(parsed["signals"]) == set(STARTER.signals)
+    assert set(parsed["icps"]["core"]["criteria"]) == set(
+        STARTER.source.icps["core"].criteria)
+    assert set(parsed["signals"]) == set(STARTER.source.signals)
     data = yaml.safe_load(starter_contract_text())
     data.update(parsed)
-    load_contract_text(yaml.safe_dump(data, sort_keys=False))
+    compile_text(yaml.safe_dump(data, sort_keys=False))

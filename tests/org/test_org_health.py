@@ -34,16 +34,18 @@ from typer.testing import CliRunner
 
 from accord.analytics.diagnostics import structural_diagnostic
 from accord.cli import org
+from accord.contract.compiled import starter_contract
+from accord.errors import WorkspaceError
+from accord.facts import FACT_TABLES
 from accord.org.health import (
     StageOwner,
     handoff_momentum,
-    latest_fact_time,
+    stage_owners,
     structure_health,
     work_without_owner,
 )
 from accord.org.profile import CompanyProfile
 from accord.store import Store
-from accord.facts import FACT_TABLES
 from accord.workspace import init_workspace
 
 START, END = datetime(2026, 1, 1), datetime(2026, 4, 1)
@@ -117,8 +119,15 @@ def filled(store: Store) -> Store:
     return store
 
 
+def health(store: Store, **kw: Any) -> Any:
+    """structure_health over the window, with the diagnostic measured as the edge does."""
+    contract = starter_contract()
+    d = structural_diagnostic(store, contract, START, END)
+    return structure_health(store, contract, START, END, diagnostic=d, **kw)
+
+
 def test_structural_diagnostic_counts_each_sign(filled: Store) -> None:
-    d = structural_diagnostic(filled, START, END)
+    d = structural_diagnostic(filled, starter_contract(), START, END)
     assert (d.reps_missing_quota.count, d.reps_missing_quota.total) == (2, 4)
     assert (d.pipeline_stalled.count, d.pipeline_stalled.total,
             d.pipeline_stalled.stage) == (2, 6, "SAL")
@@ -133,7 +142,7 @@ def test_exactly_a_third_of_reps_does_not_trip_but_a_third_of_pipeline_does(
     # Seed 000: *more than* a third of reps; *a third* of pipeline and leads.
     more_wins = table("opportunities", [opp("o5", "r4", "won", 90_001, D(2026, 3, 2))])
     filled.write_facts({"opportunities": more_wins})
-    d = structural_diagnostic(filled, START, END)
+    d = structural_diagnostic(filled, starter_contract(), START, END)
     assert (d.reps_missing_quota.count, d.reps_missing_quota.total) == (1, 4)
     assert not d.reps_missing_quota.tripped  # 1/4 < 1/3
     assert d.pipeline_stalled.tripped        # 2/6 == 1/3
@@ -150,17 +159,26 @@ def test_handoff_momentum_per_stage_change(filled: Store) -> None:
     ]
 
 
-def test_slowest_forward_handoff_uses_owners_when_known(filled: Store) -> None:
-    with_owners = structure_health(filled, START, END, stages=STAGES)
-    assert with_owners.slowest is not None
-    assert (with_owners.slowest.from_stage, with_owners.slowest.to_stage) == ("MQL", "SAL")
-    without = structure_health(filled, START, END)
-    assert without.slowest is not None
-    assert (without.slowest.from_stage, without.slowest.to_stage) == ("SAL", "SQL")
+def test_the_contract_gives_each_stage_its_owner() -> None:
+    owners = stage_owners(starter_contract())
+    assert {k: owners[k] for k in STAGES} == STAGES
+    assert owners["Customer"] == StageOwner(owner="ae", terminal=True)
+
+
+def test_slowest_forward_handoff_uses_the_contracts_owners(filled: Store) -> None:
+    # Owners from the contract: SAL -> SQL stays with sdr, so MQL -> SAL (marketing -> sdr)
+    # is the slowest forward handoff; without owners every move counts (SAL -> SQL, 72 h).
+    h = health(filled)
+    assert h.slowest is not None
+    assert (h.slowest.from_stage, h.slowest.to_stage) == ("MQL", "SAL")
+    without = handoff_momentum(filled, START, END)
+    assert [s.handoff for s in without] == [None, None, None]
+    assert (without[0].from_stage, without[0].to_stage) == ("SAL", "SQL")
 
 
 def test_work_without_an_owner(filled: Store) -> None:
-    found = {u.kind: (u.count, u.examples) for u in work_without_owner(filled, END)}
+    found = {u.kind: (u.count, u.examples)
+             for u in work_without_owner(filled, starter_contract(), END)}
     assert found == {
         "opportunities": (2, ("o_gone", "o_nobody")),  # inactive owner, no owner
         "waiting_leads": (2, ("l1", "l4")),   # l2 had an activity on Mar 25
@@ -172,16 +190,12 @@ def test_restructuring_checklist_carries_measured_baselines(filled: Store) -> No
     profile = CompanyProfile.model_validate({
         "employees": 120, "arr": 8e6, "products": ["a", "b"],
         "current": {"sales_model": "functional"}})
-    h = structure_health(filled, START, END, profile=profile)
+    h = health(filled, profile=profile)
     assert h.structural
     assert h.restructuring is not None
     assert h.restructuring.steps[0].detail.endswith(
         "Baseline from the store: 50% reps below prorated quota; 33.3% pipeline stalled at "
         "one stage (SAL); 40% handed-off leads never touched.")
-
-
-def test_latest_fact_time_is_the_newest_event_or_activity(filled: Store) -> None:
-    assert latest_fact_time(filled) == D(2026, 3, 28, 9)
 
 
 def test_health_command_reads_the_workspace_store_and_contract(tmp_path: Path) -> None:
@@ -196,7 +210,25 @@ def test_health_command_reads_the_workspace_store_and_contract(tmp_path: Path) -
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert data["structural"] is True
+    assert (data["as_of"], data["start"]) == ("2026-04-01T00:00:00", "2026-01-01T00:00:00")
     assert (data["slowest"]["from_stage"], data["slowest"]["to_stage"]) == ("MQL", "SAL")
+    assert data["view"] == "actual"
+    # Without --as-of: the one "now", the latest fact (l6's MQL on Mar 28, 09:00).
+    r = CliRunner().invoke(app, ["org", "health", "-w", str(ws.root), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["as_of"] == "2026-03-28T09:00:00"
     r = CliRunner().invoke(app, ["org", "health", "-w", str(tmp_path / "none")])
-    assert r.exit_code == 1
+    assert r.exit_code == WorkspaceError.exit_code
     assert "no store at" in r.output
+
+
+def test_org_health_stands_beside_analytics_not_on_it() -> None:
+    """The ladder: org and analytics are siblings, so org/health.py imports no analytics."""
+    import ast
+
+    import accord.org.health as module
+
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in imported if m.startswith("accord.analytics")]

@@ -9,15 +9,18 @@ Definitions (the seed gives the thresholds; the measuring choices are ours):
 - *reps missing quota*: active reps with a quota whose won amount (opportunities won,
   `closed_at` in the window, owned by the rep) is below the annual quota prorated to the
   window's length (days / 365). Tripped when the share is **more than** one third.
-- *pipeline stalled at one stage*: leads whose latest stage event before `as_of` puts
-  them in an active stage (default MQL, SAL, SQL, Opportunity) are the pipeline; a lead
-  is stalled when that event is more than `stall_days` old. The stage with the most
-  stalled leads is named; tripped when its stalled leads are **at least** a third of
-  the pipeline.
-- *leads never touched*: leads whose first entry into the handoff stage (default MQL)
+- *pipeline stalled at one stage*: leads whose latest stage move before `as_of` puts
+  them in a pipeline stage (the stages playing the roles `PIPELINE_ROLES`: handoff,
+  accepted, qualified, opportunity — MQL, SAL, SQL, Opportunity in the starter) are the
+  pipeline; a lead is stalled when that move is more than `stall_days` old. The stage
+  with the most stalled leads is named; tripped when its stalled leads are **at least**
+  a third of the pipeline.
+- *leads never touched*: leads whose first entry into the handoff stage (role `handoff`)
   falls in the window and at least `grace_days` before `as_of`, with no sales activity
   before `as_of`. Tripped at **at least** a third.
-A share with an empty denominator is None and never trips.
+A share with an empty denominator is None and never trips; a contract without a handoff
+stage gives the third sign no value, with a note. Stage moves come from a named view
+(`engine/views.py`; actual by default).
 """
 
 from __future__ import annotations
@@ -30,11 +33,12 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from accord.contract.compiled import CompiledContract
+from accord.contract.roles import StageRole
+from accord.engine.views import DEFAULT_VIEW, View, check_view, stage_moves, stages_as_of
 from accord.store import Store
 
 STRUCTURAL_SHARE = Fraction(1, 3)  # seed 000: "a third" of reps / pipeline / leads
-ACTIVE_STAGES: tuple[str, ...] = ("MQL", "SAL", "SQL", "Opportunity")
-HANDOFF_STAGE = "MQL"
 STALL_DAYS = 30
 GRACE_DAYS = 7
 
@@ -61,6 +65,7 @@ class StructuralDiagnostic:
     reps_missing_quota: Sign
     pipeline_stalled: Sign
     leads_untouched: Sign
+    notes: tuple[str, ...] = ()
 
     @property
     def signs(self) -> tuple[Sign, Sign, Sign]:
@@ -88,39 +93,28 @@ def reps_missing_quota(store: Store, start: datetime, end: datetime) -> ir.Table
     return joined.aggregate(missing=below.ifelse(1, 0).sum(), total=joined.count())
 
 
-def current_stages(store: Store, as_of: datetime) -> ir.Table:
-    """Each lead's latest stage event before `as_of`: lead_id, stage, since."""
-    ev = store.table("stage_events")
-    ev = ev.filter(ev.occurred_at < as_of)
-    ranked = ev.mutate(
-        rank=ibis.row_number().over(group_by=ev.lead_id,
-                                    order_by=[ibis.desc(ev.occurred_at), ibis.desc(ev.event_id)])
-    )
-    latest = ranked.filter(ranked["rank"] == 0)
-    return latest.select(lead_id=latest.lead_id, stage=latest.to_stage, since=latest.occurred_at)
-
-
 def pipeline_stalled_by_stage(
-    store: Store, as_of: datetime, *, stall_days: int = STALL_DAYS,
-    active_stages: tuple[str, ...] = ACTIVE_STAGES,
+    store: Store, contract: CompiledContract, as_of: datetime, *,
+    stall_days: int = STALL_DAYS, view: View = DEFAULT_VIEW,
 ) -> ir.Table:
-    """Per active stage: leads sitting there (`open`) and those stalled past `stall_days`."""
-    cur = current_stages(store, as_of)
-    cur = cur.filter(cur.stage.isin(active_stages))
+    """Per pipeline stage: leads sitting there (`open`) and those stalled past
+    `stall_days`."""
+    cur = stages_as_of(store, view, as_of)
+    cur = cur.filter(cur.stage.isin(contract.stages.pipeline))
     stalled = cur.since < as_of - timedelta(days=stall_days)
     return cur.group_by("stage").aggregate(open=cur.count(), stalled=stalled.ifelse(1, 0).sum())
 
 
 def leads_never_touched(
-    store: Store, start: datetime, end: datetime, as_of: datetime, *,
-    handoff_stage: str = HANDOFF_STAGE, grace_days: int = GRACE_DAYS,
+    store: Store, handoff_stage: str, start: datetime, end: datetime, as_of: datetime, *,
+    grace_days: int = GRACE_DAYS, view: View = DEFAULT_VIEW,
 ) -> ir.Table:
     """One row: `untouched` leads handed off in the window, out of `total` handed off."""
-    ev = store.table("stage_events")
+    moves = stage_moves(store, view)
     handed = (
-        ev.filter(ev.to_stage == handoff_stage)
+        moves.filter(moves.to_stage == handoff_stage)
         .group_by("lead_id")
-        .aggregate(at=ev.occurred_at.min())
+        .aggregate(at=moves.occurred_at.min())
     )
     cutoff = min(end, as_of - timedelta(days=grace_days))
     handed = handed.filter((handed.at >= start) & (handed.at < cutoff))
@@ -132,19 +126,21 @@ def leads_never_touched(
 
 
 def structural_diagnostic(
-    store: Store, start: datetime, end: datetime, *, as_of: datetime | None = None,
-    stall_days: int = STALL_DAYS, grace_days: int = GRACE_DAYS,
-    active_stages: tuple[str, ...] = ACTIVE_STAGES, handoff_stage: str = HANDOFF_STAGE,
+    store: Store, contract: CompiledContract, start: datetime, end: datetime, *,
+    as_of: datetime | None = None, stall_days: int = STALL_DAYS,
+    grace_days: int = GRACE_DAYS, view: View = DEFAULT_VIEW,
 ) -> StructuralDiagnostic:
     """The three signs for the window [start, end); pipeline and touches as of `as_of`
     (default `end`)."""
+    check_view(view)
     as_of = as_of or end
+    notes: list[str] = []
     q = _one_row(reps_missing_quota(store, start, end))
     reps = Sign("reps_missing_quota", int(q["missing"] or 0), int(q["total"] or 0), False)
     reps = _trip(reps, strictly=True)
 
-    rows = (pipeline_stalled_by_stage(store, as_of, stall_days=stall_days,
-                                      active_stages=active_stages)
+    rows = (pipeline_stalled_by_stage(store, contract, as_of, stall_days=stall_days,
+                                      view=view)
             .order_by([ibis.desc("stalled"), "stage"]).to_pyarrow().to_pylist())
     total_open = sum(int(r["open"]) for r in rows)
     worst = rows[0] if rows else None
@@ -152,11 +148,18 @@ def structural_diagnostic(
                    stage=worst["stage"] if worst and worst["stalled"] else None)
     stalled = _trip(stalled, strictly=False)
 
-    t = _one_row(leads_never_touched(store, start, end, as_of, handoff_stage=handoff_stage,
-                                     grace_days=grace_days))
-    touched = Sign("leads_untouched", int(t["untouched"] or 0), int(t["total"] or 0), False)
-    touched = _trip(touched, strictly=False)
-    return StructuralDiagnostic(start, end, reps, stalled, touched)
+    handoff = contract.stages.named(StageRole.HANDOFF)
+    if handoff is None:
+        touched = Sign("leads_untouched", 0, 0, False)
+        notes.append("leads_untouched has no value: the contract has no stage with "
+                     "`role: handoff`")
+    else:
+        t = _one_row(leads_never_touched(store, handoff, start, end, as_of,
+                                         grace_days=grace_days, view=view))
+        touched = Sign("leads_untouched", int(t["untouched"] or 0), int(t["total"] or 0),
+                       False)
+        touched = _trip(touched, strictly=False)
+    return StructuralDiagnostic(start, end, reps, stalled, touched, tuple(notes))
 
 
 def _trip(sign: Sign, *, strictly: bool) -> Sign:
@@ -168,4 +171,5 @@ def _trip(sign: Sign, *, strictly: bool) -> Sign:
 
 
 def _one_row(expr: ir.Table) -> dict[str, Any]:
-    return expr.to_pyarrow().to_pylist()[0]
+    row: dict[str, Any] = expr.to_pyarrow().to_pylist()[0]
+    return row

@@ -18,15 +18,18 @@ Two measures, and the bucket they put a company in:
   handoff but a large cold sales audience: fix with shared account lists),
   `broken_handoff` (53%, handoff below 35%).
 
-Views as for KPIs: cohort (leads created in the period, followed to today) or period
-(engagement, sales work and opportunities in the period). The structural diagnostic (more
-than a third of reps missing quota, a third of pipeline stalled at one stage, a third of
-leads never touched) comes from `analytics/diagnostics.py` for the whole period.
+Bases as for KPIs: cohort (leads created in the period, followed to today) or period
+(engagement, sales work and opportunities in the period; the default here). The
+structural diagnostic (more than a third of reps missing quota, a third of pipeline
+stalled at one stage, a third of leads never touched) comes from
+`analytics/diagnostics.py` for the whole period, as of the one "now" (`store/as_of.py`),
+reading the stage moves of the named view (`engine/views.py`, actual by default).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 import ibis
@@ -34,22 +37,25 @@ import ibis.expr.types as ir
 
 from accord.analytics.diagnostics import StructuralDiagnostic, structural_diagnostic
 from accord.analytics.kpis import (
+    BASIS_CHOICES,
+    BASIS_LABELS,
     DEFAULT_HANDOFF_DAYS,
     EFFECTIVE_HANDOFF_RATE,
     KPIS,
-    VIEW_LABELS,
-    VIEWS,
+    Basis,
     KpiContext,
     KpiError,
     Period,
-    View,
     parse_period,
 )
 from accord.analytics.kpis.compute import data_span, kpi_contexts, measure_kpis
 from accord.analytics.kpis.context import count_if
 from accord.analytics.kpis.dimensions import ALL_LABEL, check_dimension
-from accord.contract.schema import Contract
+from accord.contract.compiled import CompiledContract
+from accord.engine.views import DEFAULT_VIEW, VIEW_LABELS, View, check_view
+from accord.errors import UnknownNameError
 from accord.store import Store
+from accord.store.as_of import resolve_as_of
 
 HIGH_OVERLAP = 0.5
 Bucket = Literal["effective_aligned", "effective_cold_sales_audience", "broken_handoff"]
@@ -112,8 +118,10 @@ class EffectivenessRow:
 
 @dataclass(frozen=True)
 class Effectiveness:
+    basis: Basis
+    basis_label: str
     view: View
-    view_label: str
+    as_of: datetime
     period: Period
     by: str | None
     handoff_days: float
@@ -139,7 +147,9 @@ class Effectiveness:
                 "signs": [{"name": x.name, "count": x.count, "total": x.total,
                            "share": x.share, "tripped": x.tripped, "stage": x.stage}
                           for x in s.signs]}
-        return {"view": self.view, "view_label": self.view_label,
+        return {"view": self.view, "view_label": VIEW_LABELS[self.view],
+                "basis": self.basis, "basis_label": self.basis_label,
+                "as_of": self.as_of.isoformat(),
                 "period": self.period.as_dict(), "by": self.by,
                 "handoff_days": self.handoff_days,
                 "effective_handoff_at": EFFECTIVE_HANDOFF_RATE,
@@ -161,15 +171,17 @@ def bucket_for(handoff_rate: float | None, overlap: float | None,
     return "effective_aligned" if overlap >= high_overlap_at else "effective_cold_sales_audience"
 
 
-def compute_effectiveness(store: Store, contract: Contract, *,
+def compute_effectiveness(store: Store, contract: CompiledContract, *,
                           period: str | Period | None = None, by: str | None = None,
-                          view: View = "period",
+                          basis: Basis = "period", view: View = DEFAULT_VIEW,
+                          as_of: datetime | None = None,
                           handoff_days: float = DEFAULT_HANDOFF_DAYS,
                           high_overlap_at: float = HIGH_OVERLAP) -> Effectiveness:
     """Handoff rate, audience overlap and bucket, company-wide and split `by`; plus the
-    structural diagnostic for the period."""
-    if view not in VIEWS:
-        raise KpiError(f"unknown view {view!r}; use cohort or period")
+    structural diagnostic for the period, as of `as_of` (default: the latest fact)."""
+    check_view(view)
+    if basis not in BASIS_CHOICES:
+        raise UnknownNameError("basis", basis, BASIS_CHOICES)
     if by == "rejection_reason":
         raise KpiError("effectiveness cannot be split by rejection_reason")
     check_dimension(by)
@@ -177,7 +189,9 @@ def compute_effectiveness(store: Store, contract: Contract, *,
         raise KpiError(f"the high-overlap share must be in (0, 1], got {high_overlap_at}")
     per = period if isinstance(period, Period) else parse_period(period)
     rows: list[EffectivenessRow] = []
-    for ctx, label, total in kpi_contexts(store, contract, per, by, view, handoff_days):
+    at = resolve_as_of(store, as_of).at
+    for ctx, label, total in kpi_contexts(store, contract, per, by, basis, view,
+                                          handoff_days):
         handoff = {r.group: r for r in measure_kpis([KPIS["handoff_rate"]], ctx, total=total,
                                                     label=label)}
         audience = _overlap(store, ctx)
@@ -191,11 +205,13 @@ def compute_effectiveness(store: Store, contract: Contract, *,
                 followed_up=int(h.numerator or 0) if h else 0, audience=a,
                 high_overlap=None if a.overlap is None else a.overlap >= high_overlap_at,
                 bucket=bucket_for(rate, a.overlap, high_overlap_at)))
-    notes = [VIEW_LABELS[view]]
+    notes = [BASIS_LABELS[basis], VIEW_LABELS[view]]
     bounded = per if not per.is_all_time else data_span(store)
     structural = None
     if bounded is not None and bounded.start is not None and bounded.end is not None:
-        structural = structural_diagnostic(store, bounded.start, bounded.end)
+        structural = structural_diagnostic(store, contract, bounded.start, bounded.end,
+                                           as_of=min(at, bounded.end), view=view)
+        notes.extend(structural.notes)
     else:
         notes.append("no leads in the store: no structural diagnostic")
     totals = [r for r in rows if r.total]
@@ -205,15 +221,15 @@ def compute_effectiveness(store: Store, contract: Contract, *,
     elif len(totals) > 1:  # the company-wide context yields one group only
         raise AssertionError("more than one company-wide row")
     rows.sort(key=lambda r: (not r.total, r.group))
-    return Effectiveness(view, VIEW_LABELS[view], per, by, handoff_days, high_overlap_at,
-                         tuple(rows), structural, tuple(notes))
+    return Effectiveness(basis, BASIS_LABELS[basis], view, at, per, by, handoff_days,
+                         high_overlap_at, tuple(rows), structural, tuple(notes))
 
 
 def _overlap(store: Store, ctx: KpiContext) -> dict[str, AudienceOverlap]:
     """Marketing-targeted, sales-worked and shared accounts per group (see module doc)."""
     t = ctx.leads
     with_account = t.filter(t.account_id.notnull())
-    if ctx.view == "cohort":
+    if ctx.basis == "cohort":
         worked: ir.BooleanValue = with_account.activities > 0
         lead_rows = with_account.select(
             "group", "account_id", m=ctx.happened(with_account.engaged_at), s=worked)

@@ -2,9 +2,11 @@
 differently from the rest, at which stage, with an honest measure of doubt.
 
 Seed 002 asks for patterns such as "this vertical converts 3x better" and "leads from this
-channel never make it past discovery". For every stage transition (MQL→SAL, SAL→SQL,
-SQL→Opportunity, Opportunity→Won) and every value of every dimension, accord compares the
-group's conversion with the rest's:
+channel never make it past discovery". For every stage transition out of a funnel stage
+playing the role handoff, accepted, qualified or opportunity into the next funnel stage
+the contract has (MQL→SAL, SAL→SQL, SQL→Opportunity, Opportunity→Customer in the starter;
+`Transition` keeps both roles and names) and every value of every dimension, accord
+compares the group's conversion with the rest's:
 
 - **Effect size**: the rate ratio RR = (x₁/n₁) / (x₀/n₀), where n counts leads that reached
   the stage and x those that went on (funnel definition: `analytics/funnel.py`).
@@ -22,20 +24,36 @@ group's conversion with the rest's:
 campaigns and landing pages are compared with other leads *of the same channel*, reps with
 other leads whose rep works *the same region*; channels, industries, segments and regions with all
 other leads. Each stratum is tested separately and counts as one test each.
+
+Stage moves come from a named view (`engine/views.py`; actual by default). Speed to lead
+reads the one clock of the contract's speed-to-lead SLA (`engine/sla_clock.py`, as
+`accord sla` does) and bands its wall-clock minutes; `closed_loop_insights` gathers the
+findings, the speed-to-lead bands, the rejection patterns and each channel's top
+rejection reason into the one result `accord insights` prints.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Literal
 
 import ibis
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import stats
 
-from accord.analytics.funnel import FUNNEL_STAGES, lead_depth
+from accord.analytics.funnel import lead_depth, role_depth
 from accord.analytics.kpis.period import Period
+from accord.contract.compiled import CompiledContract
+from accord.contract.roles import StageRole
+from accord.engine.sla_clock import compute_sla_clocks
+from accord.engine.views import DEFAULT_VIEW, VIEW_LABELS, View, check_view, stage_moves
+from accord.errors import UnknownNameError
 from accord.store import Store
+from accord.store.as_of import resolve_as_of
 
 #: (dimension, stratum dimension or None). Stratum = "compare within the same value of".
 DIMENSIONS: dict[str, str | None] = {
@@ -47,10 +65,35 @@ DIMENSIONS: dict[str, str | None] = {
     "landing_page": "channel",
     "rep": "rep_region",
 }
-#: Transitions tested: index k means "reached FUNNEL_STAGES[k] → reached FUNNEL_STAGES[k+1]".
-TRANSITIONS: tuple[int, ...] = (1, 2, 3, 4)
+#: Roles whose stage's conversion into the next funnel stage is tested.
+TESTED_ROLES: tuple[StageRole, ...] = (StageRole.HANDOFF, StageRole.ACCEPTED,
+                                       StageRole.QUALIFIED, StageRole.OPPORTUNITY)
 
 Kind = Literal["higher", "lower", "never_past"]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Reaching `from_stage` (depth `depth` of the contract's funnel) → reaching the next
+    funnel stage `to_stage`; stages by the contract's names, with their roles."""
+
+    depth: int
+    from_role: StageRole
+    from_stage: str
+    to_role: StageRole
+    to_stage: str
+
+
+def transitions(contract: CompiledContract) -> tuple[Transition, ...]:
+    """The transitions tested: out of each stage playing a `TESTED_ROLES` role into the
+    next funnel stage the contract has."""
+    funnel = contract.stages.funnel
+    return tuple(Transition(k, r, n, *funnel[k + 1]) for k, (r, n) in enumerate(funnel)
+                 if r in TESTED_ROLES and k + 1 < len(funnel))
+
+
+#: One comparison: dimension, value, stratum, transition, n1, x1, n0, x0.
+Row = tuple[str, str, str | None, Transition, int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -60,6 +103,8 @@ class Insight:
     stratum: str | None  # e.g. the channel a campaign was compared within
     from_stage: str
     to_stage: str
+    from_role: StageRole
+    to_role: StageRole
     n: int  # group leads that reached from_stage
     converted: int
     rest_n: int
@@ -90,14 +135,15 @@ class InsightReport:
     min_n: int
 
 
-def lead_dimensions(store: Store) -> ibis.Table:
+def lead_dimensions(store: Store, contract: CompiledContract,
+                    view: View = DEFAULT_VIEW) -> ibis.Table:
     """One row per lead: funnel depth and every insight dimension.
 
     Account attributes come through `leads.account_id`, or through the matching result
     (`derived lead_accounts`) when `accord run` has produced it. The rep is the one who
     made the lead's first sales activity.
     """
-    leads = lead_depth(store)
+    leads = lead_depth(store, contract, view)
     accounts = store.table("accounts")
     try:
         matched = store.derived("lead_accounts").select("lead_id", matched_account="account_id")
@@ -120,26 +166,31 @@ def lead_dimensions(store: Store) -> ibis.Table:
                          "industry", "segment", "region", "rep", "rep_region")
 
 
-def find_insights(store: Store, *, fdr: float = 0.01, min_ratio: float = 1.25,
-                  min_n: int = 40, dimensions: tuple[str, ...] | None = None,
-                  period: Period | None = None) -> InsightReport:
+def find_insights(store: Store, contract: CompiledContract, *, fdr: float = 0.01,
+                  min_ratio: float = 1.25, min_n: int = 40,
+                  dimensions: Sequence[str] | None = None, period: Period | None = None,
+                  view: View = DEFAULT_VIEW) -> InsightReport:
     """Every group whose stage conversion differs from the rest's (see module docstring).
 
-    `period` selects the cohort of leads created in it (all leads when None)."""
-    frame = lead_dimensions(store)
+    `period` selects the cohort of leads created in it (all leads when None). An unknown
+    dimension raises `UnknownNameError` listing them."""
+    check_view(view)
+    for dim in dimensions or ():
+        if dim not in DIMENSIONS:
+            raise UnknownNameError("insight dimension", dim, DIMENSIONS, where="--by")
+    frame = lead_dimensions(store, contract, view)
+    tested = transitions(contract)
     if period is not None and period.start is not None:
         frame = frame.filter(frame.created_at >= period.start)
     if period is not None and period.end is not None:
         frame = frame.filter(frame.created_at < period.end)
-    dims = dimensions or tuple(DIMENSIONS)
-    rows: list[tuple[str, str, str | None, int, int, int, int, int]] = []
-    for dim in dims:
-        if dim not in DIMENSIONS:
-            raise KeyError(f"unknown insight dimension {dim!r}; known: {', '.join(DIMENSIONS)}")
+    dims = tuple(dimensions or DIMENSIONS)
+    rows: list[Row] = []
+    depths = sorted({d for tr in tested for d in (tr.depth, tr.depth + 1)})
+    for dim in dims if tested else ():
         stratum = DIMENSIONS[dim]
         keys = [dim] if stratum is None else [stratum, dim]
-        reached = {f"n{k}": ibis.ifelse(frame.depth >= k, 1, 0).sum()
-                   for k in (*TRANSITIONS, TRANSITIONS[-1] + 1)}
+        reached = {f"n{k}": ibis.ifelse(frame.depth >= k, 1, 0).sum() for k in depths}
         present = frame[dim].notnull()
         if stratum is not None:
             present = present & frame[stratum].notnull()
@@ -153,18 +204,18 @@ def find_insights(store: Store, *, fdr: float = 0.01, min_ratio: float = 1.25,
                 tot[key] += int(r[key] or 0)
         for r in counts:
             s = r[stratum] if stratum else None
-            for k in TRANSITIONS:
+            for tr in tested:
+                k = tr.depth
                 n1, x1 = int(r[f"n{k}"] or 0), int(r[f"n{k + 1}"] or 0)
                 n_all, x_all = totals[s][f"n{k}"], totals[s][f"n{k + 1}"]
-                rows.append((dim, str(r[dim]), None if s is None else str(s), k,
+                rows.append((dim, str(r[dim]), None if s is None else str(s), tr,
                              n1, x1, n_all - n1, x_all - x1))
     return rank_differences(rows, fdr=fdr, min_ratio=min_ratio, min_n=min_n)
 
 
-def rank_differences(rows: list[tuple[str, str, str | None, int, int, int, int, int]], *,
-                     fdr: float = 0.01, min_ratio: float = 1.25,
+def rank_differences(rows: Sequence[Row], *, fdr: float = 0.01, min_ratio: float = 1.25,
                      min_n: int = 40) -> InsightReport:
-    """Test every row (dimension, value, stratum, transition k, n1, x1, n0, x0) and keep
+    """Test every row (dimension, value, stratum, transition, n1, x1, n0, x0) and keep
     the differences that pass; see the module docstring for the statistics."""
     if not rows:
         return InsightReport((), 0, fdr, min_ratio, min_n)
@@ -189,10 +240,10 @@ def rank_differences(rows: list[tuple[str, str, str | None, int, int, int, int, 
     keep = (q_values <= fdr) & ((ratio >= min_ratio) | (ratio <= 1 / min_ratio))
     insights: list[Insight] = []
     for j in np.flatnonzero(keep):
-        dim, value, stratum, k = rows[idx[j]][:4]
+        dim, value, stratum, tr = rows[idx[j]][:4]
         kind: Kind = "never_past" if x1[j] == 0 else ("higher" if ratio[j] > 1 else "lower")
-        ins = Insight(dim, value, stratum, FUNNEL_STAGES[k], FUNNEL_STAGES[k + 1],
-                      int(n1[j]), int(x1[j]), int(n0[j]), int(x0[j]), float(ratio[j]),
+        ins = Insight(dim, value, stratum, tr.from_stage, tr.to_stage, tr.from_role,
+                      tr.to_role, int(n1[j]), int(x1[j]), int(n0[j]), int(x0[j]), float(ratio[j]),
                       float(low[j]), float(high[j]), float(p_values[j]), float(q_values[j]),
                       kind, "")
         insights.append(_with_sentence(ins))
@@ -247,8 +298,8 @@ SPEED_BANDS: tuple[tuple[str, float, float], ...] = (
 @dataclass(frozen=True)
 class SpeedBand:
     band: str
-    mqls: int
-    qualified: int  # reached SQL or beyond
+    mqls: int  # stopped speed-to-lead clocks in the band (leads handed off and touched)
+    qualified: int  # reached the qualified role's stage (SQL) or beyond
     ratio_to_fastest: float | None
 
     @property
@@ -256,24 +307,32 @@ class SpeedBand:
         return self.qualified / self.mqls if self.mqls else None
 
 
-def speed_to_lead_effect(store: Store) -> tuple[SpeedBand, ...]:
-    """Share of MQLs that reached SQL, by wall-clock minutes from the lead's first MQL
-    event to its first sales activity (leads never touched are left out). Seed 002: an
-    answer within 5 minutes rather than 30 made a 21× difference in qualification (HBR)."""
-    ev = store.table("stage_events")
-    mql = ev.filter(ev.to_stage == "MQL").group_by("lead_id").aggregate(mql_at=ev.occurred_at.min())
-    acts = store.table("activities")
-    first = acts.group_by("lead_id").aggregate(touch_at=acts.occurred_at.min())
-    depth = lead_depth(store).select("lead_id", "depth")
-    j = mql.join(first, "lead_id").join(depth, "lead_id")
-    j = j.filter(j.touch_at >= j.mql_at)
-    minutes = (j.touch_at.epoch_seconds() - j.mql_at.epoch_seconds()) / 60.0
-    band = ibis.cases(*[((minutes >= lo) & (minutes < hi), name) for name, lo, hi in SPEED_BANDS])
-    rows = (j.mutate(band=band).group_by("band")
-            .aggregate(mqls=ibis._.lead_id.count(),
-                       qualified=ibis.ifelse(ibis._.depth >= 3, 1, 0).sum())
-            .to_pyarrow().to_pylist())
-    by = {r["band"]: (int(r["mqls"]), int(r["qualified"] or 0)) for r in rows}
+def speed_to_lead_effect(store: Store, contract: CompiledContract, *,
+                         as_of: datetime | None = None,
+                         view: View = DEFAULT_VIEW) -> tuple[SpeedBand, ...]:
+    """Share of handed-off leads that reached the qualified stage (SQL), by the
+    wall-clock minutes of the speed-to-lead SLA clock (`engine/sla_clock.py`, as of
+    `as_of`: from the first entry into its start stage to the first sales activity);
+    clocks still running are left out. Seed 002: an answer within 5 minutes rather than 30
+    made a 21× difference in qualification (HBR) — a wall-clock finding, hence wall
+    minutes. Empty (every band 0) without a first-touch SLA or a qualified stage."""
+    sla = contract.speed_to_lead
+    qualified_depth = role_depth(contract, StageRole.QUALIFIED)
+    by: dict[str, tuple[int, int]] = {}
+    if sla is not None and qualified_depth is not None:
+        at = resolve_as_of(store, as_of).at
+        states = _clock_states(store, contract, at, view)
+        states = states.filter(pc.and_(pc.equal(states.column("sla"), sla.name),
+                                       pc.is_valid(states.column("stopped_at"))))
+        minutes = _wall_minutes(states)
+        depth = {r["lead_id"]: r["depth"] for r in lead_depth(store, contract, view)
+                 .select("lead_id", "depth").to_pyarrow().to_pylist()}
+        leads = states.column("lead_id").to_pylist()
+        qualified = np.array([depth.get(lead, 0) >= qualified_depth for lead in leads],
+                             dtype=bool)
+        for name, lo, hi in SPEED_BANDS:
+            inside = (minutes >= lo) & (minutes < hi)
+            by[name] = (int(inside.sum()), int((inside & qualified).sum()))
     fastest = by.get(SPEED_BANDS[0][0], (0, 0))
     base = fastest[1] / fastest[0] if fastest[0] else None
     out = []
@@ -282,6 +341,26 @@ def speed_to_lead_effect(store: Store) -> tuple[SpeedBand, ...]:
         ratio = (q / n) / base if n and base else None
         out.append(SpeedBand(name, n, q, ratio))
     return tuple(out)
+
+
+def _clock_states(store: Store, contract: CompiledContract, at: datetime,
+                  view: View) -> pa.Table:
+    try:
+        return compute_sla_clocks(store, contract, at, view=view).states
+    except TypeError:  # TRANSITIONAL: the engine before it takes the compiled contract
+        return compute_sla_clocks(store, contract.source, at).states  # type: ignore
+
+
+def _wall_minutes(states: pa.Table) -> np.ndarray:
+    if "wall_minutes" in states.column_names:
+        wall: np.ndarray = np.asarray(
+            states.column("wall_minutes").to_numpy(zero_copy_only=False), dtype=float)
+        return wall
+    # TRANSITIONAL: before the clock carries wall_minutes
+    start = states.column("start_at").to_numpy().astype("datetime64[us]")
+    stop = states.column("stopped_at").to_numpy().astype("datetime64[us]")
+    minutes: np.ndarray = (stop - start).astype(np.int64) / 60e6
+    return minutes
 
 
 # --- rejection reasons --------------------------------------------------------------------
@@ -295,14 +374,22 @@ class RejectionPattern:
     overall_share: float  # of all rejections
 
 
-def rejection_patterns(store: Store) -> tuple[RejectionPattern, ...]:
-    """Sales rejections (stage events with a reason code, out of MQL, SAL or SQL) by
-    reason and channel, with each reason's share in the channel beside its overall share."""
-    ev = store.table("stage_events")
-    rej = ev.filter(ev.reason.notnull() & ev.from_stage.isin(["MQL", "SAL", "SQL"]))
+#: Roles whose stage a rejection leaves: sales sends back a lead it was working.
+REJECTED_FROM: tuple[StageRole, ...] = (StageRole.HANDOFF, StageRole.ACCEPTED,
+                                        StageRole.QUALIFIED)
+
+
+def rejection_patterns(store: Store, contract: CompiledContract, *,
+                       view: View = DEFAULT_VIEW) -> tuple[RejectionPattern, ...]:
+    """Sales rejections (stage moves with a reason code, out of the handoff, accepted or
+    qualified stage — MQL, SAL, SQL in the starter) by reason and channel, with each
+    reason's share in the channel beside its overall share."""
+    moves = stage_moves(store, view)
+    left = [n for r in REJECTED_FROM if (n := contract.stages.named(r)) is not None]
+    rej = moves.filter(moves.reason.notnull() & moves.from_stage.isin(left))
     leads = store.table("leads").select("lead_id", "channel")
     rows = (rej.join(leads, "lead_id").group_by(["channel", "reason"])
-            .aggregate(count=ibis._.event_id.count()).to_pyarrow().to_pylist())
+            .aggregate(count=ibis._.move_id.count()).to_pyarrow().to_pylist())
     total = sum(r["count"] for r in rows)
     by_channel: dict[str, int] = {}
     by_reason: dict[str, int] = {}
@@ -313,3 +400,68 @@ def rejection_patterns(store: Store) -> tuple[RejectionPattern, ...]:
                             r["count"] / by_channel[r["channel"]], by_reason[r["reason"]] / total)
            for r in rows]
     return tuple(sorted(out, key=lambda p: (p.channel, -p.count, p.reason)))
+
+
+def top_rejection_reasons(patterns: Sequence[RejectionPattern]
+                          ) -> tuple[RejectionPattern, ...]:
+    """Each channel's most frequent rejection reason (the largest share of the channel's
+    rejections; on a tie the reason first in alphabetical order), by channel."""
+    top: dict[str, RejectionPattern] = {}
+    for p in patterns:
+        best = top.get(p.channel)
+        if best is None or (p.share, best.reason) > (best.share, p.reason):
+            top[p.channel] = p
+    return tuple(top[c] for c in sorted(top))
+
+
+# --- everything `accord insights` shows ---------------------------------------------------
+
+@dataclass(frozen=True)
+class ClosedLoopInsights:
+    """The findings, the speed-to-lead bands, the rejection patterns and each channel's
+    top reason, read in one view as of one time."""
+
+    view: View
+    as_of: datetime
+    report: InsightReport
+    speed_to_lead: tuple[SpeedBand, ...]
+    rejections: tuple[RejectionPattern, ...]
+    top_reasons: tuple[RejectionPattern, ...]
+    notes: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        r = self.report
+        return {
+            "view": self.view, "view_label": VIEW_LABELS[self.view],
+            "as_of": self.as_of.isoformat(),
+            "tests": r.tests, "fdr": r.fdr, "min_ratio": r.min_ratio, "min_n": r.min_n,
+            "insights": [{**asdict(i), "rate": i.rate, "rest_rate": i.rest_rate}
+                         for i in r.insights],
+            "speed_to_lead": [{**asdict(b), "rate": b.rate} for b in self.speed_to_lead],
+            "rejections": [asdict(p) for p in self.rejections],
+            "top_rejection_reasons": [asdict(p) for p in self.top_reasons],
+            "notes": list(self.notes),
+        }
+
+
+def closed_loop_insights(store: Store, contract: CompiledContract, *, fdr: float = 0.01,
+                         min_ratio: float = 1.25, min_n: int = 40,
+                         dimensions: Sequence[str] | None = None,
+                         period: Period | None = None, as_of: datetime | None = None,
+                         view: View = DEFAULT_VIEW) -> ClosedLoopInsights:
+    """Everything `accord insights` shows (see the functions it calls)."""
+    at = resolve_as_of(store, as_of).at
+    report = find_insights(store, contract, fdr=fdr, min_ratio=min_ratio, min_n=min_n,
+                           dimensions=dimensions, period=period, view=view)
+    patterns = rejection_patterns(store, contract, view=view)
+    notes: list[str] = []
+    if contract.speed_to_lead is None:
+        notes.append("speed to lead has no value: the contract has no first_touch SLA")
+    for role in (StageRole.QUALIFIED, StageRole.HANDOFF):
+        if contract.stages.named(role) is None:
+            notes.append(f"the contract has no stage with `role: {role.value}`: "
+                         + ("speed to lead is not banded" if role == StageRole.QUALIFIED
+                            else "no handoff rejections"))
+    return ClosedLoopInsights(view, at, report,
+                              speed_to_lead_effect(store, contract, as_of=at, view=view),
+                              patterns, top_rejection_reasons(patterns), tuple(notes))

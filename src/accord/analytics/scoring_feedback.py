@@ -10,13 +10,18 @@ review; a human does the deciding half.
 has passed: each lead is scored as of `created_at + horizon_days` (30 days by default, the
 engagement window the simulator's MQL rule uses), the same age for every lead, so old
 leads do not carry more touches than young ones and touches long after the outcome do not
-leak into the score. A lead whose horizon ends after the last fact in the store
-(`observed_until`) is left out and counted in `excluded_recent`.
+leak into the score. A lead whose horizon ends after the one "now" (`as_of`, by default the last
+fact in the store, `store/as_of.py`; reported as `observed_until`) is left out and counted
+in `excluded_recent`.
 
-**Label.** The lead reached `outcome`: `opportunity` (funnel depth ≥ Opportunity: an
-Opportunity stage event or an opportunity row) or `won` (a won opportunity or a Customer
-stage event), with depth from `analytics/funnel.lead_depth`. For `won`, a lead whose
-opportunity is still open is undecided and left out (`excluded_undecided`).
+**Label.** The lead reached `outcome`, asked of the contract by stage role:
+`opportunity` (funnel depth ≥ the opportunity role's stage: a stage move into it or an
+opportunity row) or `won` (a won opportunity or a move into the won role's stage —
+Customer in the starter, "Closed Won" in many CRMs), with depth from
+`analytics/funnel.lead_depth` in the named view (`engine/views.py`; actual by default).
+A contract without the outcome's role cannot answer: `UnknownNameError` names the role.
+For `won`, a lead whose opportunity is still open is undecided and left out
+(`excluded_undecided`).
 
 **Features** (one per criterion of every ICP and one per signal), measured with the
 engine's own scoring functions (`engine/scoring.py`) on a one-point copy of each rule, so
@@ -101,9 +106,10 @@ import pyarrow as pa
 import yaml
 from scipy.special import expit
 
-from accord.analytics.funnel import FUNNEL_STAGES, lead_depth
+from accord.analytics.funnel import lead_depth, role_depth
 from accord.analytics.kpis.period import ALL_TIME, Period
-from accord.contract.schema import Contract
+from accord.contract.compiled import CompiledContract
+from accord.contract.roles import StageRole
 from accord.engine.lead_frame import lead_profile
 from accord.engine.scoring import (
     IcpModel,
@@ -112,7 +118,9 @@ from accord.engine.scoring import (
     fit_columns,
     running_engagement,
 )
-from accord.errors import AccordError
+from accord.engine.views import DEFAULT_VIEW, View, check_view
+from accord.errors import AccordError, UnknownNameError
+from accord.store.as_of import resolve_as_of
 from accord.store.base import Store
 
 __all__ = [
@@ -140,9 +148,9 @@ __all__ = [
 ]
 
 Outcome = Literal["opportunity", "won"]
-#: Outcome -> the funnel depth that counts as reaching it (index in FUNNEL_STAGES).
-OUTCOMES: Final[dict[str, int]] = {"opportunity": FUNNEL_STAGES.index("Opportunity"),
-                                   "won": FUNNEL_STAGES.index("Won")}
+#: Outcome -> the stage role whose funnel depth counts as reaching it.
+OUTCOMES: Final[dict[str, StageRole]] = {"opportunity": StageRole.OPPORTUNITY,
+                                         "won": StageRole.WON}
 SCORES: Final = ("fit", "engagement", "fit + engagement")
 _DECILES: Final = tuple(np.arange(1, 10) / 10)
 _NONE: Final = "(none)"
@@ -152,11 +160,8 @@ class ScoringFeedbackError(AccordError, ValueError):
     """Scoring feedback cannot be computed as asked; the message says what to change."""
 
 
-class UnknownDimensionError(ScoringFeedbackError, KeyError):
+class UnknownDimensionError(UnknownNameError, ScoringFeedbackError):
     """`by` names no column of the lead profile."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 # --- value types ------------------------------------------------------------------------
@@ -522,17 +527,6 @@ def _features(model: ScoringModel) -> tuple[_Feature, ...]:
     return tuple(out)
 
 
-def _observed_until(store: Store) -> datetime | None:
-    latest: list[datetime] = []
-    for table, column in (("leads", "created_at"), ("touches", "occurred_at"),
-                          ("stage_events", "occurred_at"), ("activities", "occurred_at"),
-                          ("opportunities", "created_at"), ("opportunities", "closed_at")):
-        value = store.table(table)[column].max().execute()
-        if value is not None and value == value:  # NaT / NaN compare unequal
-            latest.append(value.to_pydatetime() if hasattr(value, "to_pydatetime") else value)
-    return max(latest) if latest else None
-
-
 def _dimension_column(profile: ibis.Table, by: str) -> str:
     hidden = ("lead_id", "score_at")
     for name in (by, f"account_{by}"):
@@ -541,13 +535,12 @@ def _dimension_column(profile: ibis.Table, by: str) -> str:
     if by in ("tier", "icp"):
         return by
     known = [c for c in profile.columns if c not in hidden] + ["tier", "icp"]
-    raise UnknownDimensionError(f"cannot split scoring feedback by {by!r}; lead dimensions: "
-                                f"{', '.join(known)}")
+    raise UnknownDimensionError("dimension", by, known, where="scoring feedback's --by")
 
 
-def lead_features(store: Store, contract: Contract, *, period: Period | None = None,
+def lead_features(store: Store, contract: CompiledContract, *, period: Period | None = None,
                   horizon_days: int = 30, observed_until: datetime | None = None,
-                  by: str | None = None) -> ibis.Table:
+                  by: str | None = None, view: View = DEFAULT_VIEW) -> ibis.Table:
     """One row per studied lead (batch): `lead_id`, `created_at`, `depth`, `open_opportunity`,
     the engine's `fit`, `tier`, `icp` and `engagement` as of `created_at + horizon_days`,
     one column `x<k>` per feature (criteria of each ICP in contract order, then signals;
@@ -557,7 +550,7 @@ def lead_features(store: Store, contract: Contract, *, period: Period | None = N
     """
     if horizon_days < 0:
         raise ScoringFeedbackError(f"horizon_days must be zero or more, got {horizon_days}")
-    model = ScoringModel.from_contract(contract)
+    model = contract.scoring
     features = _features(model)
     period = period or ALL_TIME
     profile = lead_profile(store)
@@ -600,7 +593,7 @@ def lead_features(store: Store, contract: Contract, *, period: Period | None = N
     scored = scored.mutate(**fills)
 
     # Outcome: funnel depth; an open opportunity marks an undecided `won`.
-    depth = lead_depth(store).select("lead_id", "depth")
+    depth = lead_depth(store, contract, view).select("lead_id", "depth")
     opp = store.table("opportunities")
     opp = opp.filter(opp.lead_id.notnull())
     open_opp = opp.group_by("lead_id").aggregate(open_opportunity=(opp.status == "open").any())
@@ -675,9 +668,10 @@ def _bands(score: np.ndarray, y: np.ndarray, predicted: np.ndarray | None = None
     return tuple(bands)
 
 
-def _tier_bands(tiers: list[str], y: np.ndarray, contract: Contract) -> tuple[Band, ...]:
+def _tier_bands(tiers: list[str], y: np.ndarray, contract: CompiledContract
+                ) -> tuple[Band, ...]:
     order: list[str] = []
-    for icp in contract.icps.values():
+    for icp in contract.source.icps.values():
         for name in icp.tiers:
             if name not in order:
                 order.append(name)
@@ -724,23 +718,36 @@ def _scores(x: np.ndarray, features: Sequence[_Feature], points: Sequence[int],
     return fit, per_icp, engagement
 
 
-def scoring_feedback(store: Store, contract: Contract, outcome: Outcome | str = "opportunity",
-                     period: Period | None = None, seed: int = 0, *, by: str | None = None,
-                     horizon_days: int = 30, holdout: float = 0.3, l2: float | None = None
+def outcome_depth(contract: CompiledContract, outcome: str) -> int:
+    """The funnel depth that counts as reaching `outcome` (see `OUTCOMES`); an unknown
+    outcome, or a contract without its role, raises `UnknownNameError`."""
+    if outcome not in OUTCOMES:
+        raise UnknownNameError("outcome", outcome, OUTCOMES, where="scoring feedback")
+    role = OUTCOMES[outcome]
+    contract.stages.require(role, f"the scoring feedback outcome {outcome!r}")
+    depth = role_depth(contract, role)
+    assert depth is not None  # a funnel role the contract has is in its funnel
+    return depth
+
+
+def scoring_feedback(store: Store, contract: CompiledContract,
+                     outcome: Outcome | str = "opportunity", period: Period | None = None,
+                     seed: int = 0, *, by: str | None = None, horizon_days: int = 30,
+                     holdout: float = 0.3, l2: float | None = None,
+                     as_of: datetime | None = None, view: View = DEFAULT_VIEW
                      ) -> ScoringFeedback:
     """Measure the contract's scores against `outcome` and propose new points (see the
-    module docstring for every definition)."""
-    if outcome not in OUTCOMES:
-        raise ScoringFeedbackError(f"unknown outcome {outcome!r}; use one of "
-                                   f"{', '.join(OUTCOMES)}")
+    module docstring for every definition), as of `as_of` (default: the latest fact)."""
+    check_view(view)
+    reached = outcome_depth(contract, outcome)
     if not 0 < holdout < 1:
         raise ScoringFeedbackError(f"holdout must be between 0 and 1, got {holdout}")
     period = period or ALL_TIME
-    model = ScoringModel.from_contract(contract)
+    model = contract.scoring
     features = _features(model)
     if not features:
         raise ScoringFeedbackError("the contract has no ICP criteria and no signals to score")
-    observed = _observed_until(store)
+    observed = resolve_as_of(store, as_of).at
     in_period = lead_profile(store)
     if period.start is not None:
         in_period = in_period.filter(in_period.created_at >= ibis.literal(
@@ -750,17 +757,20 @@ def scoring_feedback(store: Store, contract: Contract, outcome: Outcome | str = 
             period.end, type="timestamp(6)"))
     total = int(in_period.count().execute())
     table = (lead_features(store, contract, period=period, horizon_days=horizon_days,
-                           observed_until=observed, by=by)
+                           observed_until=observed, by=by, view=view)
              .order_by("lead_id").to_pyarrow())
     excluded_recent = total - table.num_rows
 
     depth = np.asarray(table.column("depth").to_numpy(zero_copy_only=False), dtype=np.int64)
-    undecided = np.asarray(table.column("open_opportunity").to_numpy(zero_copy_only=False),
-                           dtype=bool) & (depth < OUTCOMES["won"])
-    keep = ~undecided if outcome == "won" else np.ones(len(depth), dtype=bool)
+    if outcome == "won":
+        undecided = np.asarray(table.column("open_opportunity").to_numpy(
+            zero_copy_only=False), dtype=bool) & (depth < reached)
+    else:
+        undecided = np.zeros(len(depth), dtype=bool)
+    keep = ~undecided
     table = table.filter(pa.array(keep))
     depth = depth[keep]
-    y = depth >= OUTCOMES[outcome]
+    y = depth >= reached
     x = np.column_stack([_as_float(table, f.column) for f in features])
     current_fit = _as_float(table, "fit")
     current_eng = _as_float(table, "engagement")
@@ -876,7 +886,7 @@ def _num(v: int | float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
-def render_snippet(contract: Contract, features: Sequence[FeaturePoints],
+def render_snippet(contract: CompiledContract, features: Sequence[FeaturePoints],
                    tiers: Sequence[TierProposal], headline: Sequence[str] = ()) -> str:
     """YAML for the contract's `icps:` and `signals:` with the proposed points and tier
     minimums, each line commented with old → new. For a human to review and copy."""
@@ -886,9 +896,10 @@ def render_snippet(contract: Contract, features: Sequence[FeaturePoints],
     lines += ["# Review before copying into accord.yaml; this proposal changed nothing.",
               "# Stage entry thresholds (e.g. fit >= 45, engagement >= 40) are on the "
               "current scale: check them too."]
-    if contract.icps:
+    source = contract.source
+    if source.icps:
         lines.append("icps:")
-    for icp_name, icp in contract.icps.items():
+    for icp_name, icp in source.icps.items():
         lines.append(f"  {_key(icp_name)}:")
         if icp.description:
             lines.append(f"    description: {json.dumps(icp.description)}")
@@ -910,9 +921,9 @@ def render_snippet(contract: Contract, features: Sequence[FeaturePoints],
                 f"{name} {_change(icp.tiers[name], tier_by[(icp_name, name)].proposed_min)}"
                 for name in icp.tiers)
             lines.append(f"    tiers: {_flow(new)}  # {notes} (about as many leads per tier)")
-    if contract.signals:
+    if source.signals:
         lines.append("signals:")
-    for name, sig in contract.signals.items():
+    for name, sig in source.signals.items():
         f = by_key[name]
         body = {"intent": sig.intent, "points": f.proposed_points}
         if sig.half_life_days is not None:

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from accord.analytics.attribution import MODELS, attribute, compare
-from accord.analytics.attribution.store_journeys import journeys_from_store
+from accord.analytics.attribution import MODELS
+from accord.analytics.attribution.report import compare_models, credit_model
 from accord.analytics.kpis.period import parse_period
 from accord.cli.common import (
     JsonOpt,
@@ -17,8 +17,8 @@ from accord.cli.common import (
     WorkspaceOpt,
     console,
     guarded,
+    open_session,
     print_json,
-    workspace,
 )
 
 _MODEL_LINES = "\n\n".join(f"• [bold]{spec.name}[/bold]: {spec.weights}"
@@ -60,30 +60,20 @@ def attribution_command(
 
       accord attribution --compare --measure revenue --json
     """
-    ws = workspace(ws_path, store)
-    contract = ws.load_contract().contract if ws.has_contract() else None
-    lookback = lookback_days if lookback_days is not None else (
-        contract.attribution.lookback_days if contract else None)
-    half_life = contract.attribution.half_life_days if contract else 7.0
-    chosen = model or (contract.attribution.model if contract else "first_touch")
-    if chosen not in MODELS:
-        raise typer.BadParameter(f"unknown model {chosen!r}; one of {', '.join(MODELS)}",
-                                 param_hint="--model")
-    st = ws.open_store()
-    try:
-        journeys = journeys_from_store(st, lookback_days=lookback, period=parse_period(period))
-    finally:
-        st.close()
-    if by == "campaign":
-        journeys = journeys.by_campaign()
+    with open_session(ws_path, store, contract=False) as s:
+        contract = s.contract if s.has_contract else None
+        if compare_all:
+            comparison = compare_models(s.store, contract, by=by, measure=measure,
+                                        period=parse_period(period),
+                                        lookback_days=lookback_days)
+        else:
+            one = credit_model(s.store, contract, model=model, by=by,
+                               period=parse_period(period), lookback_days=lookback_days)
     if compare_all:
-        table = compare(journeys, measure=measure, half_life_days=half_life)
         if as_json:
-            print_json({"measure": measure, "by": by, "lookback_days": lookback,
-                        "models": list(table.columns),
-                        "rows": [{by: str(idx), **{k: float(v) for k, v in row.items()}}
-                                 for idx, row in table.iterrows()]})
+            print_json(comparison.as_dict())
             return
+        table = comparison.table
         out = Table(title=f"Credited {measure} by {by}, every model", title_justify="left")
         out.add_column(by)
         for name in table.columns:
@@ -92,12 +82,10 @@ def attribution_command(
             out.add_row(str(idx), *(f"{v:,.1f}" for v in row.to_numpy()))
         console.print(out)
         return
-    params = {"half_life_days": half_life} if "half_life_days" in MODELS[chosen].parameters else {}
-    credits = attribute(journeys, chosen, **params)
     if as_json:
-        print_json({**credits.to_dict(), "weights": MODELS[chosen].weights,
-                    "lookback_days": lookback})
+        print_json(one.as_dict())
         return
+    credits, chosen = one.credits, one.settings.model
     out = Table(title=f"{chosen}: {MODELS[chosen].weights}", title_justify="left")
     for col in (by, "conversions", "revenue"):
         out.add_column(col, justify="left" if col == by else "right")

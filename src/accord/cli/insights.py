@@ -8,22 +8,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from accord.analytics.insights import (
-    DIMENSIONS,
-    find_insights,
-    rejection_patterns,
-    speed_to_lead_effect,
-)
+from accord.analytics.insights import DIMENSIONS, ClosedLoopInsights, closed_loop_insights
 from accord.analytics.kpis.period import parse_period
 from accord.cli.common import (
+    AsOfOpt,
     JsonOpt,
     StoreOpt,
+    ViewOpt,
     WorkspaceOpt,
     console,
     guarded,
+    open_session,
     print_json,
-    workspace,
 )
+from accord.engine.views import VIEW_LABELS, check_view
 
 
 @guarded
@@ -39,6 +37,8 @@ def insights_command(
                                              min=1.0)] = 1.25,
     min_n: Annotated[int, typer.Option(help="Fewest leads at the stage, per side.",
                                        min=5)] = 40,
+    view: ViewOpt = "actual",
+    as_of: AsOfOpt = None,
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
     as_json: JsonOpt = False,
@@ -48,7 +48,8 @@ def insights_command(
     Each finding has its rate ratio against the rest, a 95% confidence interval, the
     sample size and a Benjamini–Hochberg q-value; campaigns and landing pages are compared
     within their channel, reps within their region. Also: qualification by speed to lead
-    and rejection reasons by channel.
+    (the speed-to-lead SLA clock, as `accord sla` reads it) and rejection reasons by
+    channel.
 
     Examples:
 
@@ -57,48 +58,37 @@ def insights_command(
       accord insights --by channel,industry --period 2025-Q2 --json
     """
     dims = tuple(d.strip() for d in by.split(",")) if by else None
-    ws = workspace(ws_path, store)
-    st = ws.open_store()
-    try:
-        report = find_insights(st, fdr=fdr, min_ratio=min_ratio, min_n=min_n,
-                               dimensions=dims, period=parse_period(period))
-        speed = speed_to_lead_effect(st)
-        rejections = rejection_patterns(st)
-    except KeyError as exc:
-        raise typer.BadParameter(str(exc.args[0]), param_hint="--by") from None
-    finally:
-        st.close()
+    with open_session(ws_path, store) as s:
+        found = closed_loop_insights(
+            s.store, s.contract, fdr=fdr, min_ratio=min_ratio, min_n=min_n, dimensions=dims,
+            period=parse_period(period), as_of=s.as_of(as_of).at, view=check_view(view))
     if as_json:
-        print_json({
-            "tests": report.tests, "fdr": report.fdr, "min_ratio": report.min_ratio,
-            "min_n": report.min_n,
-            "insights": [{**i.__dict__, "rate": i.rate, "rest_rate": i.rest_rate}
-                         for i in report.insights],
-            "speed_to_lead": [{**b.__dict__, "rate": b.rate} for b in speed],
-            "rejections": [r.__dict__ for r in rejections],
-        })
+        print_json(found.as_dict())
         return
+    _print(found)
+
+
+def _print(found: ClosedLoopInsights) -> None:
+    report = found.report
     console.print(f"[bold]{len(report.insights)} insight(s)[/bold] from {report.tests:,} "
                   f"comparisons (FDR {report.fdr:.0%}, ratio ≥ {report.min_ratio}×, "
-                  f"n ≥ {report.min_n}).")
+                  f"n ≥ {report.min_n}); {VIEW_LABELS[found.view]}.", highlight=False)
     for i in report.insights:
         console.print(f"  • {i.sentence} [dim]q={i.q_value:.1e}[/dim]", highlight=False)
-    table = Table(title="Qualification (reached SQL) by minutes to first touch",
-                  title_justify="left")
-    for col in ("band", "MQLs", "qualified", "rate", "vs 0–5 min"):
+    table = Table(title="Qualified by minutes to first touch (speed-to-lead SLA clock, "
+                        "wall clock)", title_justify="left")
+    for col in ("band", "handed off", "qualified", "rate", "vs 0–5 min"):
         table.add_column(col, justify="right")
-    for b in speed:
+    for b in found.speed_to_lead:
         table.add_row(b.band, f"{b.mqls:,}", f"{b.qualified:,}",
                       "—" if b.rate is None else f"{b.rate:.0%}",
                       "—" if b.ratio_to_fastest is None else f"{b.ratio_to_fastest:.2f}×")
     console.print(table)
-    top: dict[str, tuple[str, float, float]] = {}
-    for r in rejections:
-        if r.channel not in top or r.share > top[r.channel][1]:
-            top[r.channel] = (r.reason, r.share, r.overall_share)
     rej = Table(title="Top rejection reason by channel", title_justify="left")
     for col in ("channel", "reason", "share", "overall"):
         rej.add_column(col)
-    for channel, (reason, share, overall) in sorted(top.items()):
-        rej.add_row(channel, reason, f"{share:.0%}", f"{overall:.0%}")
+    for p in found.top_reasons:
+        rej.add_row(p.channel, p.reason, f"{p.share:.0%}", f"{p.overall_share:.0%}")
     console.print(rej)
+    for note in found.notes:
+        console.print(f"[dim]· {note}[/dim]", highlight=False)

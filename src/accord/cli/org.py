@@ -6,7 +6,7 @@ and renders the result (rich text, or `--json` with the same data).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,23 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.common import StoreOpt, WorkspaceOpt, guarded, workspace
-from accord.errors import AccordError, UsageError
+from accord.analytics.diagnostics import structural_diagnostic
+from accord.cli.common import (
+    AsOfOpt,
+    StoreOpt,
+    ViewOpt,
+    WorkspaceOpt,
+    guarded,
+    open_session,
+    workspace,
+)
+from accord.engine.views import check_view
+from accord.errors import UsageError, WorkspaceError
 from accord.org.advice import Advice, Cited, Recommendation, Timing
 from accord.org.advisor import advise as advise_profile
 from accord.org.advisor import money, pct
 from accord.org.chart import load_chart
-from accord.org.errors import OrgInputError
-from accord.org.health import StageOwner, StructureHealth, latest_fact_time, structure_health
+from accord.org.health import StructureHealth, structure_health
 from accord.org.lint import LintReport, lint_chart
 from accord.org.profile import load_profile
 from accord.org.render import Format, flagged_nodes, render
@@ -154,49 +163,39 @@ def chart_cmd(
 
 
 @app.command()
+@guarded
 def health(
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
     profile: Path | None = typer.Option(None, "--profile", "-p",
                                         help="Company profile, to fill in the restructuring "
                                              "checklist."),
-    as_of: str | None = typer.Option(None, "--as-of",
-                                     help="Measure as of this date (YYYY-MM-DD); default: the "
-                                          "newest stage event or activity in the store."),
+    as_of: AsOfOpt = None,
     days: int = typer.Option(30, "--days", min=1, help="Window length in days (seed 000 "
                                                          "measures monthly)."),
+    view: ViewOpt = "actual",
     as_json: bool = typer.Option(False, "--json", help="Print the readings as JSON."),
 ) -> None:
     """Structure health from the store: structural diagnostic, handoffs, unowned work.
 
-    Reads the workspace's store (or --store); stage owners come from its accord.yaml.
+    Reads the workspace's store (or --store) over the `--days` before `--as-of` (default:
+    the latest fact in the store); stage roles and owners come from its accord.yaml.
 
     Example: [bold]accord org health -w demo --days 90 --profile examples/org/profile.yaml[/bold]
     """
-    ws = workspace(ws_path, store)
-    location = ws.store_location
+    location = workspace(ws_path, store).store_location
     if "://" not in location and not Path(location).exists():
-        raise _fail(FileNotFoundError(f"no store at {location}; import facts first "
-                                      "(`accord import`) or pass --store"), code=1)
-    try:
-        company = load_profile(profile) if profile is not None else None
-        stages = None
-        if ws.has_contract():
-            contract = ws.load_contract().contract
-            stages = {name: StageOwner(owner=s.owner, terminal=not s.next)
-                      for name, s in contract.stages.items()}
-    except (OrgInputError, AccordError) as exc:
-        raise _fail(exc) from exc
-    st = ws.open_store()
-    try:
-        end = datetime.fromisoformat(as_of) if as_of else latest_fact_time(st)
-        if end is None:
-            raise _fail(ValueError(f"the store at {location} has no stage events or "
-                                   "activities"), code=1)
-        report = structure_health(st, end - timedelta(days=days), end, profile=company,
-                                  stages=stages)
-    finally:
-        st.close()
+        raise WorkspaceError(f"no store at {location}; import facts first (`accord import`) "
+                             "or pass --store")
+    company = load_profile(profile) if profile is not None else None
+    chosen = check_view(view)
+    with open_session(ws_path, store) as s:
+        end = s.as_of(as_of).at
+        start = end - timedelta(days=days)
+        diagnostic = structural_diagnostic(s.store, s.contract, start, end, as_of=end,
+                                           view=chosen)
+        report = structure_health(s.store, s.contract, start, end, diagnostic=diagnostic,
+                                  as_of=end, profile=company, view=chosen)
     if as_json:
         out.print_json(report.model_dump_json())
         return

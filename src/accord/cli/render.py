@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from accord.analytics.funnel import FUNNEL_STAGES, Funnel, FunnelRow
+from accord.analytics.funnel import Funnel, FunnelRow
 
 
 def _pct(value: float | None) -> str:
@@ -18,7 +18,7 @@ def funnel_table(funnel: Funnel) -> Table:
                   caption="count reached · conversion from the previous stage",
                   caption_justify="left")
     table.add_column(funnel.by or "", style="bold", no_wrap=True)
-    for stage in FUNNEL_STAGES:
+    for stage in funnel.stages:
         table.add_column(stage, justify="right", no_wrap=True)
     rows: list[FunnelRow] = [*funnel.groups, funnel.total]
     for n, row in enumerate(rows):

@@ -10,14 +10,19 @@ import typer
 from rich.table import Table
 
 from accord.analytics.kpis.period import parse_period
-from accord.analytics.scoring_feedback import (
-    OUTCOMES,
-    ScoringFeedback,
-    UnknownDimensionError,
-    scoring_feedback,
+from accord.analytics.scoring_feedback import OUTCOMES, ScoringFeedback, scoring_feedback
+from accord.cli.common import (
+    AsOfOpt,
+    JsonOpt,
+    StoreOpt,
+    ViewOpt,
+    WorkspaceOpt,
+    console,
+    guarded,
+    open_session,
+    print_json,
 )
-from accord.cli.common import JsonOpt, StoreOpt, WorkspaceOpt, console, guarded, print_json
-from accord.cli.common import workspace as open_workspace
+from accord.engine.views import check_view
 
 app = typer.Typer(
     help="Measure the contract's fit and engagement scores against outcomes.",
@@ -102,6 +107,8 @@ def feedback_command(
     snippet: Annotated[bool, typer.Option(
         "--snippet", help="Print only the proposed icps/signals YAML, e.g. to a file.")
     ] = False,
+    view: ViewOpt = "actual",
+    as_of: AsOfOpt = None,
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
     as_json: JsonOpt = False,
@@ -118,19 +125,10 @@ def feedback_command(
 
       accord scoring feedback --snippet > proposed-points.yaml
     """
-    if outcome not in OUTCOMES:
-        raise typer.BadParameter(f"unknown outcome {outcome!r}; use {' or '.join(OUTCOMES)}",
-                                 param_hint="--outcome")
-    ws = open_workspace(ws_path, store)
-    contract = ws.load_contract().contract
-    st = ws.open_store()
-    try:
-        result = scoring_feedback(st, contract, outcome, parse_period(period), seed, by=by,
-                                  horizon_days=horizon_days, holdout=holdout, l2=l2)
-    except UnknownDimensionError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--by") from None
-    finally:
-        st.close()
+    with open_session(ws_path, store) as s:
+        result = scoring_feedback(s.store, s.contract, outcome, parse_period(period), seed,
+                                  by=by, horizon_days=horizon_days, holdout=holdout, l2=l2,
+                                  as_of=s.as_of(as_of).at, view=check_view(view))
     if as_json:
         print_json(result.as_dict())
         return

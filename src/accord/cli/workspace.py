@@ -14,6 +14,7 @@ from accord.analytics.funnel import compute_funnel
 from accord.cli.common import (
     JsonOpt,
     StoreOpt,
+    ViewOpt,
     WorkspaceOpt,
     console,
     err_console,
@@ -24,6 +25,7 @@ from accord.cli.common import (
 )
 from accord.cli.render import counts_table, funnel_table
 from accord.engine.outcome import EngineOutcome, run_with_outcome
+from accord.engine.views import check_view
 from accord.ingest import import_facts
 from accord.ingest.fact_folder import import_fact_folder
 from accord.workspace import init_workspace, workspace_status
@@ -119,26 +121,22 @@ def status_command(
 @guarded
 def funnel_command(
     by: Annotated[str | None, typer.Option(help="Lead column to split by, e.g. channel.")] = None,
+    view: ViewOpt = "actual",
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Leads reaching each stage (Lead → MQL → SAL → SQL → Opportunity → Won).
+    """Leads reaching each funnel stage, under the contract's names (starter: Lead → MQL →
+    SAL → SQL → Opportunity → Customer).
 
     Examples:
 
       accord funnel --by channel
 
-      accord funnel --json
+      accord funnel --view derived --json
     """
-    ws = workspace(ws_path, store)
-    st = ws.open_store()
-    try:
-        funnel = compute_funnel(st, by=by)
-    except KeyError as exc:
-        raise typer.BadParameter(str(exc.args[0]), param_hint="--by") from None
-    finally:
-        st.close()
+    with open_session(ws_path, store) as s:
+        funnel = compute_funnel(s.store, s.contract, by=by, view=check_view(view))
     if as_json:
         print_json(funnel.as_dict())
     else:

@@ -36,6 +36,7 @@ from accord.contract.icp import ScoringModel
 from accord.contract.roles import (
     DERIVED_ROLES,
     FUNNEL_ROLES,
+    PIPELINE_ROLES,
     SEND_BACK_ROLES,
     StageRole,
     resolve_roles,
@@ -113,6 +114,11 @@ class StageMap:
     def derived(self) -> tuple[str, ...]:
         """Stages the engine derives from facts (handoff, opportunity, won)."""
         return tuple(n for r in DERIVED_ROLES if (n := self.named(r)) is not None)
+
+    @property
+    def pipeline(self) -> tuple[str, ...]:
+        """Stages holding open pipeline (handoff, accepted, qualified, opportunity)."""
+        return tuple(n for r in PIPELINE_ROLES if (n := self.named(r)) is not None)
 
     def allows(self, from_stage: str | None, to_stage: str) -> bool:
         return from_stage is not None and to_stage in self.next.get(from_stage, ())

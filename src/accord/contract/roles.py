@@ -54,6 +54,10 @@ SEND_BACK_ROLES: tuple[StageRole, ...] = (
 #: Roles the engine derives from facts (never read from stage events, never set by hand).
 DERIVED_ROLES: tuple[StageRole, ...] = (StageRole.HANDOFF, StageRole.OPPORTUNITY,
                                         StageRole.WON)
+#: Roles whose stage holds open pipeline: a lead sitting there waits on someone (seed 000's
+#: "pipeline stalled at one stage", seed 003's work without an owner).
+PIPELINE_ROLES: tuple[StageRole, ...] = (StageRole.HANDOFF, StageRole.ACCEPTED,
+                                         StageRole.QUALIFIED, StageRole.OPPORTUNITY)
 
 #: Well-known stage names and the role each takes when the contract gives none
 #: (lower case; the starter's names, common CRM names and HubSpot's lifecycle stages).

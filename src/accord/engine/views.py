@@ -13,6 +13,7 @@ which view it read. What-if is the derived view under another contract.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal, get_args
 
 import ibis
@@ -55,3 +56,15 @@ def stage_moves(store: Store, view: View) -> ibis.Table:
                                                          h.seq.cast("string")))
     return h.select("lead_id", "from_stage", "to_stage", "occurred_at", "actor", "reason",
                     move_id=move_id)
+
+
+def stages_as_of(store: Store, view: View, as_of: datetime) -> ibis.Table:
+    """Each lead's stage just before `as_of` in the view: lead_id, stage, since — the
+    latest stage move before `as_of` (ties broken by the later move id). Leads without a
+    move before `as_of` have no row."""
+    moves = stage_moves(store, view)
+    moves = moves.filter(moves.occurred_at < as_of)
+    ranked = moves.mutate(rank=ibis.row_number().over(
+        group_by=moves.lead_id, order_by=[ibis.desc(moves.occurred_at), ibis.desc(moves.move_id)]))
+    latest = ranked.filter(ranked["rank"] == 0)
+    return latest.select(lead_id=latest.lead_id, stage=latest.to_stage, since=latest.occurred_at)

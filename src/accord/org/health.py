@@ -1,38 +1,40 @@
 """Structure health from the store's facts: is the org design itself getting in the way?
 
 Three readings, each over the fact store through Ibis:
-- the structural diagnostic (seed 000; `accord.analytics.diagnostics`): reps missing
-  quota, pipeline stalled at one stage, leads never touched;
+- the structural diagnostic (seed 000): reps missing quota, pipeline stalled at one
+  stage, leads never touched. It is measured by `accord.analytics.diagnostics`; this
+  module takes its figures (`StructuralReading`: anything with `signs` and `structural`)
+  and never imports analytics (org and analytics are siblings on the ladder), so the
+  edge — `accord org health` — measures it and hands it in;
 - handoff momentum (seed 003: work loses momentum at every handoff): for each kind of
   stage change, how long leads sat in the stage they left — moves, median and p90
-  hours, total days. With the contract's stage owners, a change between two owners
-  into a non-terminal stage is a *handoff*; without them every move counts. The
-  slowest forward one — into an active pipeline stage (MQL, SAL, SQL, Opportunity) —
-  is named; recycles and exits are listed but not named;
+  hours, total days. With the contract's stage owners (`stage_owners`: each stage's
+  `owner`, terminal when it has no `next`), a change between two owners into a
+  non-terminal stage is a *handoff*; without them every move counts. The slowest
+  forward one — into a pipeline stage (roles handoff, accepted, qualified, opportunity:
+  MQL, SAL, SQL, Opportunity in the starter) — is named; recycles and exits are listed
+  but not named;
 - work without an owner (seed 003: briefs waiting more than two weeks without a clear
-  owner): open opportunities whose owner is missing or inactive, leads in an active
+  owner): open opportunities whose owner is missing or inactive, leads in a pipeline
   stage with no sales activity for two weeks, ABM accounts with no active owner
   (account-owner routing needs one, seed 004).
 With a company profile, the restructuring checklist (seed 001) is filled in and its
-first step carries the measured baselines.
+first step carries the measured baselines. "Now" is the one `as_of` (`store/as_of.py`);
+stage moves come from a named view (`engine/views.py`; actual by default).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import ibis
 import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict
 
-from accord.analytics.diagnostics import (
-    ACTIVE_STAGES,
-    STRUCTURAL_SHARE,
-    Sign,
-    current_stages,
-    structural_diagnostic,
-)
+from accord.contract.compiled import CompiledContract
+from accord.engine.views import DEFAULT_VIEW, View, stage_moves, stages_as_of
 from accord.org.advice import Cited, Restructuring
 from accord.org.advisor import advise, pct
 from accord.org.catalogue import Source, load_catalogue
@@ -46,6 +48,32 @@ EXAMPLES = 5
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SignReading(Protocol):
+    """One sign of the structural diagnostic, as measured (`analytics.diagnostics.Sign`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def tripped(self) -> bool: ...
+    @property
+    def stage(self) -> str | None: ...
+    @property
+    def share(self) -> float | None: ...
+
+
+class StructuralReading(Protocol):
+    """The structural diagnostic's figures (`analytics.diagnostics.StructuralDiagnostic`)."""
+
+    @property
+    def signs(self) -> Sequence[SignReading]: ...
+    @property
+    def structural(self) -> bool: ...
 
 
 class StageOwner(_Frozen):
@@ -90,6 +118,7 @@ class StructureHealth(_Frozen):
     as_of: datetime
     start: datetime
     end: datetime
+    view: View
     signs: tuple[HealthSign, ...]
     structural: bool
     verdict: Cited
@@ -106,66 +135,66 @@ _LABELS = {
 }
 
 
-def structure_health(
-    store: Store, start: datetime, end: datetime, *, as_of: datetime | None = None,
-    profile: CompanyProfile | None = None, stages: Mapping[str, StageOwner] | None = None,
-) -> StructureHealth:
-    """All readings for the window [start, end), pipeline and ownership as of `as_of`.
+def stage_owners(contract: CompiledContract) -> dict[str, StageOwner]:
+    """Each stage's owner from the contract, terminal when it allows no `next` stage."""
+    return {name: StageOwner(owner=contract.stages.owners[name],
+                             terminal=not contract.stages.next.get(name))
+            for name in contract.stages.names}
 
-    `stages` (from the contract) gives each stage's owner and whether it is terminal.
-    """
+
+def structure_health(
+    store: Store, contract: CompiledContract, start: datetime, end: datetime, *,
+    diagnostic: StructuralReading, as_of: datetime | None = None,
+    profile: CompanyProfile | None = None, view: View = DEFAULT_VIEW,
+) -> StructureHealth:
+    """All readings for the window [start, end), pipeline and ownership as of `as_of`
+    (default `end`); `diagnostic` is the structural diagnostic measured for the same
+    window (see the module docstring). Stage owners come from `contract`."""
     as_of = as_of or end
-    diag = structural_diagnostic(store, start, end, as_of=as_of)
-    signs = tuple(_health_sign(s) for s in diag.signs)
-    steps = handoff_momentum(store, start, end, stages)
-    forward = [s for s in steps if s.to_stage in ACTIVE_STAGES and s.handoff is not False]
+    signs = tuple(_health_sign(s) for s in diagnostic.signs)
+    steps = handoff_momentum(store, start, end, stage_owners(contract), view=view)
+    pipeline = contract.stages.pipeline
+    forward = [s for s in steps if s.to_stage in pipeline and s.handoff is not False]
     slowest = max(forward, key=lambda s: s.median_hours, default=None)
-    unowned = work_without_owner(store, as_of)
+    unowned = work_without_owner(store, contract, as_of, view=view)
     restructuring = None
     if profile is not None:
         restructuring = _with_baselines(advise(profile, as_of.date()).restructuring, signs)
     return StructureHealth(
-        as_of=as_of, start=start, end=end, signs=signs, structural=diag.structural,
-        verdict=_verdict(signs), handoffs=steps, slowest=slowest, unowned=unowned,
-        restructuring=restructuring,
+        as_of=as_of, start=start, end=end, view=view, signs=signs,
+        structural=diagnostic.structural, verdict=_verdict(signs), handoffs=steps,
+        slowest=slowest, unowned=unowned, restructuring=restructuring,
     )
 
 
-def _health_sign(s: Sign) -> HealthSign:
+def _health_sign(s: SignReading) -> HealthSign:
     return HealthSign(name=s.name, label=_LABELS[s.name], count=s.count, total=s.total,
                       share=s.share, tripped=s.tripped, stage=s.stage, source=DIAGNOSTIC)
 
 
 def _verdict(signs: tuple[HealthSign, ...]) -> Cited:
     tripped = sum(s.tripped for s in signs)
-    third = f"{STRUCTURAL_SHARE.numerator}/{STRUCTURAL_SHARE.denominator}"
     if tripped == len(signs):
         return Cited(text="All three signs are past a third: the problem is the structure, not "
                           "coaching. Fix the structure, then hire into it.",
                      sources=(DIAGNOSTIC, Source(seed="003", figure="fix the structure, then "
                                                                     "hire into it")))
     if tripped:
-        return Cited(text=f"{tripped} of 3 signs past {third}: not yet a structural verdict; "
+        return Cited(text=f"{tripped} of 3 signs past 1/3: not yet a structural verdict; "
                           "measure again next month.", sources=(DIAGNOSTIC,))
-    return Cited(text=f"No sign past {third} this period; measure again next month.",
+    return Cited(text="No sign past 1/3 this period; measure again next month.",
                  sources=(DIAGNOSTIC,))
-
-
-def latest_fact_time(store: Store) -> datetime | None:
-    """The newest stage event or sales activity: the natural `as_of` for stored history."""
-    times = [store.table(name).occurred_at.max().to_pyarrow().as_py()
-             for name in ("stage_events", "activities")]
-    return max((t for t in times if t is not None), default=None)
 
 
 # ---------------------------------------------------------------- handoff momentum
 
 
-def stage_moves(store: Store, start: datetime, end: datetime) -> ir.Table:
+def timed_moves(store: Store, start: datetime, end: datetime, *,
+                view: View = DEFAULT_VIEW) -> ir.Table:
     """One row per stage change in [start, end): the stage left, the stage entered, and the
-    hours the lead spent in the stage it left (since its previous stage event)."""
-    ev = store.table("stage_events")
-    w = ibis.window(group_by=ev.lead_id, order_by=[ev.occurred_at, ev.event_id])
+    hours the lead spent in the stage it left (since its previous stage move)."""
+    ev = stage_moves(store, view)
+    w = ibis.window(group_by=ev.lead_id, order_by=[ev.occurred_at, ev.move_id])
     with_prev = ev.mutate(prev_stage=ev.to_stage.lag().over(w),
                           prev_at=ev.occurred_at.lag().over(w))
     moves = with_prev.filter(with_prev.prev_stage.notnull() & (with_prev.occurred_at >= start)
@@ -176,10 +205,10 @@ def stage_moves(store: Store, start: datetime, end: datetime) -> ir.Table:
 
 def handoff_momentum(
     store: Store, start: datetime, end: datetime,
-    stages: Mapping[str, StageOwner] | None = None,
+    stages: Mapping[str, StageOwner] | None = None, *, view: View = DEFAULT_VIEW,
 ) -> tuple[HandoffStep, ...]:
     """Time spent before each kind of stage change, slowest (by median) first."""
-    m = stage_moves(store, start, end)
+    m = timed_moves(store, start, end, view=view)
     rows = (
         m.group_by(["from_stage", "to_stage"])
         .aggregate(moves=m.count(), median_hours=m.hours.quantile(0.5),
@@ -211,7 +240,8 @@ def _is_handoff(a: str, b: str, stages: Mapping[str, StageOwner] | None) -> bool
 # ---------------------------------------------------------------- work without an owner
 
 
-def work_without_owner(store: Store, as_of: datetime) -> tuple[UnownedWork, ...]:
+def work_without_owner(store: Store, contract: CompiledContract, as_of: datetime, *,
+                       view: View = DEFAULT_VIEW) -> tuple[UnownedWork, ...]:
     weeks = load_catalogue().benchmarks.unowned_brief_weeks
     quiet = timedelta(weeks=weeks.value)
     out = []
@@ -222,7 +252,7 @@ def work_without_owner(store: Store, as_of: datetime) -> tuple[UnownedWork, ...]
                sources=(Source(seed="000", figure="mistake 5: no one owns the handoff"),))),
         ("waiting_leads", f"leads in an active stage with no sales activity for "
                           f"{int(weeks.value)} weeks",
-         _waiting_leads(store, as_of, quiet), "lead_id",
+         _waiting_leads(store, contract, as_of, quiet, view), "lead_id",
          Cited(text="Work waiting more than two weeks without a clear owner is a structural "
                     "signal.", sources=(weeks.source,))),
         ("abm_accounts", "ABM target accounts with no active owner",
@@ -251,9 +281,10 @@ def _unowned_opportunities(store: Store, as_of: datetime) -> ir.Table:
     return joined.filter(joined.active_rep.isnull()).select("opportunity_id")
 
 
-def _waiting_leads(store: Store, as_of: datetime, quiet: timedelta) -> ir.Table:
-    cur = current_stages(store, as_of)
-    cur = cur.filter(cur.stage.isin(ACTIVE_STAGES) & (cur.since < as_of - quiet))
+def _waiting_leads(store: Store, contract: CompiledContract, as_of: datetime,
+                   quiet: timedelta, view: View) -> ir.Table:
+    cur = stages_as_of(store, view, as_of)
+    cur = cur.filter(cur.stage.isin(contract.stages.pipeline) & (cur.since < as_of - quiet))
     act = store.table("activities")
     recent = act.filter((act.occurred_at >= as_of - quiet) & (act.occurred_at < as_of))
     recent = recent.select(recent_lead=recent.lead_id).distinct()

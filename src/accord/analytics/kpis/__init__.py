@@ -1,16 +1,18 @@
 """The shared KPIs both teams own (DOMAIN.md §4; contract key `kpis`).
 
-`KPIS` is the one registry: each KPI's one-line definition, unit, direction, dimensions
-and Ibis builder. `compute_kpis(store, contract, period=..., by=..., view=...)` returns a
-frozen `KpiReport`: rows of KPI, group, value, numerator, denominator, target and status,
-in the cohort view (leads created in the period) or the period view (events in it).
+`KPIS` is the one registry: each KPI's one-line definition, unit, direction, dimensions,
+stage roles and Ibis builder. `compute_kpis(store, contract, period=..., by=...,
+basis=..., view=..., as_of=...)` returns a frozen `KpiReport`: rows of KPI, group, value,
+numerator, denominator, target and status, on the cohort basis (leads created in the
+period) or the period basis (events in it), reading stage moves from the actual or the
+derived view; the speed-to-lead KPIs read the SLA clock of `accord sla`.
 `docs/kpis.md` is generated from the registry (`render_kpi_docs`).
 """
 
 from __future__ import annotations
 
 from accord.analytics.kpis.compute import compute_kpis, select_kpis
-from accord.analytics.kpis.context import VIEW_LABELS, VIEWS, KpiContext, View
+from accord.analytics.kpis.context import BASIS_CHOICES, BASIS_LABELS, Basis, KpiContext
 from accord.analytics.kpis.definitions import (
     DEFAULT_HANDOFF_DAYS,
     EFFECTIVE_HANDOFF_RATE,
@@ -27,14 +29,15 @@ from accord.analytics.kpis.timeline import lead_timeline
 __all__ = [
     "ALL_LABEL",
     "ALL_TIME",
+    "BASIS_CHOICES",
+    "BASIS_LABELS",
     "DEFAULT_HANDOFF_DAYS",
     "DIMENSIONS",
     "EFFECTIVE_HANDOFF_RATE",
     "KPIS",
     "NONE_LABEL",
     "STATUSES",
-    "VIEWS",
-    "VIEW_LABELS",
+    "Basis",
     "Dimension",
     "KpiContext",
     "KpiDefinition",
@@ -44,7 +47,6 @@ __all__ = [
     "Measure",
     "Period",
     "Status",
-    "View",
     "compute_kpis",
     "kpi_status",
     "lead_timeline",

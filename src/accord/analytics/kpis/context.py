@@ -1,6 +1,7 @@
-"""What a KPI builder sees: the grouped tables, the view, the period and the contract.
+"""What a KPI builder sees: the grouped tables, the basis, the view, the period, the
+contract and the speed-to-lead clocks.
 
-Two views (analytics issue §1), always labelled in reports:
+Two bases (analytics issue §1), always labelled in reports:
 
 - **cohort**: the leads *created* in the period, followed to today. Every outcome of those
   leads counts, whenever it happened. Opportunities belong to their lead's cohort (an
@@ -8,6 +9,10 @@ Two views (analytics issue §1), always labelled in reports:
 - **period**: the events that *happened* in the period, whoever they belong to. A
   conversion compares two flows in the period (SALs reached ÷ MQLs reached), so it can
   exceed 100% when a stage lags the one before.
+
+Independently, the stage moves come from a named **view** (`engine/views.py`): `actual`
+(the stage events as people and the CRM recorded them, the default) or `derived` (the
+engine's recomputation under the contract).
 """
 
 from __future__ import annotations
@@ -16,15 +21,17 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from accord.analytics.kpis.period import Period
-from accord.contract.schema import Contract
+from accord.contract.compiled import CompiledContract
+from accord.engine.views import View
 
-View = Literal["cohort", "period"]
-VIEWS: tuple[View, ...] = ("cohort", "period")
-VIEW_LABELS: dict[View, str] = {
-    "cohort": "cohort view: leads created in the period, followed to today",
-    "period": "period view: events that happened in the period",
+Basis = Literal["cohort", "period"]
+BASIS_CHOICES: tuple[Basis, ...] = ("cohort", "period")
+BASIS_LABELS: dict[Basis, str] = {
+    "cohort": "cohort basis: leads created in the period, followed to today",
+    "period": "period basis: events that happened in the period",
 }
 
 
@@ -34,18 +41,23 @@ BASES: tuple[Base, ...] = ("leads", "opportunities", "activities", "spend")
 
 @dataclass(frozen=True)
 class KpiContext:
-    """Inputs of every KPI: the base tables (each with a string `group` column), the view,
-    the period and the contract.
+    """Inputs of every KPI: the base tables (each with a string `group` column), the basis,
+    the view, the period and the contract.
 
-    - `leads`: the lead timeline (`timeline.py`); cohort view: only leads created in the
+    - `leads`: the lead timeline (`timeline.py`); cohort basis: only leads created in the
       period.
-    - `opportunities`: with `cohort_at`; cohort view: only those of the cohort.
+    - `lead_groups`: every lead's id, creation time and `group`, whatever the basis (to
+      give an SLA clock its lead's group).
+    - `opportunities`: with `cohort_at`; cohort basis: only those of the cohort.
     - `activities`: every sales activity, with its lead's group.
     - `spend`: spend rows of the period; None when spend has no such dimension.
+    - `clocks`: the speed-to-lead SLA's clock states (`engine/sla_clock.py`); None when
+      no selected KPI reads them or the contract has no first-touch SLA.
     - `memo`: per-context scratch space, so KPIs that share one fetch run it once.
     """
 
-    contract: Contract
+    contract: CompiledContract
+    basis: Basis
     view: View
     period: Period
     months: float  # length of the period in months (for per-month KPIs)
@@ -55,6 +67,8 @@ class KpiContext:
     activities: ir.Table
     spend: ir.Table | None
     handoff_days: float
+    lead_groups: ir.Table
+    clocks: pa.Table | None = None
     memo: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, base: Base) -> ir.Table:
@@ -68,9 +82,9 @@ class KpiContext:
         return in_period(self.period, col)
 
     def happened(self, col: ir.Value) -> ir.BooleanValue:
-        """Did the event at `col` count? Cohort view: it happened at all (the row is already
-        in the cohort); period view: it happened in the period."""
-        return col.notnull() if self.view == "cohort" else self.in_period(col)
+        """Did the event at `col` count? Cohort basis: it happened at all (the row is already
+        in the cohort); period basis: it happened in the period."""
+        return col.notnull() if self.basis == "cohort" else self.in_period(col)
 
 
 def in_period(period: Period, col: ir.Value) -> ir.BooleanValue:

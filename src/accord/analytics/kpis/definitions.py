@@ -1,24 +1,31 @@
 """The shared KPIs: one registry, one definition each (DOMAIN.md §4, analytics issue §1).
 
 Each KPI is a small frozen `KpiDefinition`: its name (from the contract's KPI vocabulary,
-`contract/kpi_names.py`), a one-line definition that the CLI, API and reports all show, a
-unit, the direction a target means, the dimensions it can be split by, and its measures:
-Ibis aggregate expressions over the base tables of `context.py` (leads, opportunities,
-activities, spend). All KPIs' measures on one base run as one grouped query; `finish`
-then turns a group's measures into value, numerator and denominator (in Python, so that a
-zero denominator gives "no value" the same way on every backend).
+`contract/kpi_names.py`), a one-line definition that the CLI, API and reports all show
+(written with the stage roles it reads, e.g. `{handoff}`, and shown under the contract's
+names for them: "MQLs sales accepted (reached SAL)" in the starter), a unit, the
+direction a target means, the dimensions it can be split by, the stage roles it needs,
+and its measures: Ibis aggregate expressions over the base tables of `context.py`
+(leads, opportunities, activities, spend). All KPIs' measures on one base run as one
+grouped query; `finish` then turns a group's measures into value, numerator and
+denominator (in Python, so that a zero denominator gives "no value" the same way on every
+backend).
 
 Conventions shared by every KPI:
 
-- Funnel stages are reached as `analytics/funnel.py` defines it (see `timeline.py`).
-- Cohort vs period view: see `context.py`. Both views are computed by the same builder.
+- Funnel stages are reached as `analytics/funnel.py` defines it (see `timeline.py`), by
+  role: `mql_to_sal` is handoff → accepted, `sal_to_sql` accepted → qualified,
+  `mql_to_won` handoff → won, and so on. A contract without a stage playing a role a KPI
+  needs gives that KPI no value, with a note naming the role.
+- Cohort vs period basis: see `context.py`. Both bases are computed by the same builder.
 - A ratio's numerator and denominator are counts (or amounts); a median's numerator is
   empty and its denominator is how many items were measured; a total's numerator is the
   total and its denominator is empty.
-- Speed-to-lead is measured in **business minutes** on the contract calendar with the
-  engine's business-hours clock (`engine/calendar.py`): a Friday-evening MQL called on
-  Monday at 09:05 waited 5 minutes. Those three KPIs summarise per-lead rows in Python
-  (NumPy busday arithmetic), because the calendar is not an SQL expression.
+- Speed-to-lead reads the one clock of the contract's speed-to-lead SLA (the first
+  `first_touch` SLA; `engine/sla_clock.py`, the clock `accord sla` reports): within-SLA
+  is met ÷ (met + breached), open clocks left out; median and p90 are over the stopped
+  clocks' business minutes. Those three KPIs summarise the clocks in pandas, because the
+  clock is computed with NumPy calendar arithmetic, not as an SQL expression.
 """
 
 from __future__ import annotations
@@ -29,24 +36,25 @@ from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
-import pyarrow as pa
 
 from accord.analytics.kpis.context import Base, KpiContext, count_if
-from accord.analytics.kpis.dimensions import LEAD_DIMENSIONS, SPEND_DIMENSIONS, label
-from accord.analytics.kpis.timeline import REACHED_AT, speed_to_lead_sla
-from accord.contract.calendar import BusinessCalendar
-from accord.contract.durations import Duration
+from accord.analytics.kpis.dimensions import (
+    ALL_LABEL,
+    LEAD_DIMENSIONS,
+    NONE_LABEL,
+    SPEND_DIMENSIONS,
+    label,
+)
+from accord.analytics.kpis.timeline import REACHED_AT
+from accord.contract.compiled import CompiledContract
 from accord.contract.kpi_names import KPI_VOCABULARY, Direction
-from accord.contract.schema import Contract
+from accord.contract.roles import FUNNEL_ROLES, StageRole
 
 Unit = Literal["share", "business minutes", "days", "per month", "currency",
                "currency per day", "activities per lead", "ratio"]
 
 SECONDS_PER_DAY = 86_400
-DEFAULT_SPEED_TO_LEAD = Duration(2, "hours", business=False)  # seed 002: under 2 hours
 DEFAULT_HANDOFF_DAYS = 14.0
 EFFECTIVE_HANDOFF_RATE = 0.35  # seed 000 (Influ2, 105 companies): effective at 35% or more
 
@@ -100,14 +108,32 @@ class KpiDefinition:
     dimensions: frozenset[str]
     measures: MeasureBuilder | PerLead
     finish: Finisher = ratio
-    per_lead: bool = False  # `measures` summarises per-lead rows in Python, not in Ibis
+    per_lead: bool = False  # summarises the speed-to-lead SLA clocks in pandas, not in Ibis
     split: SplitBuilder | None = None  # its own grouped query for `split_dimensions`
     split_dimensions: frozenset[str] = frozenset()
+    roles: tuple[StageRole, ...] = ()  # stage roles the KPI reads
+
+    def describe(self, contract: CompiledContract) -> str:
+        """The one-line definition under `contract`'s stage names."""
+        return self.definition.format_map(stage_words(contract))
+
+    def missing_roles(self, contract: CompiledContract) -> tuple[StageRole, ...]:
+        """The roles the KPI reads that no stage of `contract` plays."""
+        return tuple(r for r in self.roles if contract.stages.named(r) is None)
+
+
+def stage_words(contract: CompiledContract) -> dict[str, str]:
+    """Placeholders of the definitions: each funnel role's stage name (`the <role> stage`
+    when the contract has none) and `clock_start`, where the speed-to-lead clock starts."""
+    words = {r.value: contract.stages.named(r) or f"the {r.value} stage" for r in FUNNEL_ROLES}
+    sla = contract.speed_to_lead
+    words["clock_start"] = sla.start if sla is not None else words[StageRole.HANDOFF.value]
+    return words
 
 
 # --- lead funnel --------------------------------------------------------------------------
 
-def _conversion(frm: str, to: str) -> MeasureBuilder:
+def _conversion(frm: StageRole, to: StageRole) -> MeasureBuilder:
     def measures(ctx: KpiContext) -> Measures:
         t = ctx.leads
         return {"leads": {"numerator": count_if(ctx.happened(t[REACHED_AT[to]])),
@@ -115,65 +141,80 @@ def _conversion(frm: str, to: str) -> MeasureBuilder:
     return measures
 
 
-def _volume(stage: str) -> MeasureBuilder:
+def _volume(role: StageRole) -> MeasureBuilder:
     def measures(ctx: KpiContext) -> Measures:
-        return {"leads": {"numerator": count_if(ctx.happened(ctx.leads[REACHED_AT[stage]]))}}
+        return {"leads": {"numerator": count_if(ctx.happened(ctx.leads[REACHED_AT[role]]))}}
     return measures
+
+
+_HANDOFF_AT = REACHED_AT[StageRole.HANDOFF]
 
 
 def _rejected(ctx: KpiContext) -> ir.BooleanValue:
     t = ctx.leads
-    return ctx.happened(t.rejected_at) & t.mql_at.notnull()
+    return ctx.happened(t.rejected_at) & t[_HANDOFF_AT].notnull()
 
 
 def _rejection_rate(ctx: KpiContext) -> Measures:
     t = ctx.leads
     return {"leads": {"numerator": count_if(_rejected(ctx)),
-                      "denominator": count_if(ctx.happened(t.mql_at))}}
+                      "denominator": count_if(ctx.happened(t[_HANDOFF_AT]))}}
 
 
 def _rejection_by_reason(ctx: KpiContext) -> ir.Table:
-    """Per reason code of the first rejection: rejected MQLs, over all MQLs."""
+    """Per reason code of the first rejection: rejected handoffs, over all handoffs."""
     t = ctx.leads
     per_reason = (t.filter(_rejected(ctx)).mutate(group=label(t.rejection_reason))
                   .group_by("group").aggregate(numerator=ibis._.count()))
-    return per_reason.cross_join(t.aggregate(denominator=count_if(ctx.happened(t.mql_at))))
+    return per_reason.cross_join(
+        t.aggregate(denominator=count_if(ctx.happened(t[_HANDOFF_AT]))))
 
 
-# --- speed-to-lead (slas.speed_to_lead) ---------------------------------------------------
-
-def sla_within(contract: Contract) -> Duration:
-    """The first-touch SLA's `within`, or 2 hours (seed 002) when the contract has none."""
-    sla = speed_to_lead_sla(contract)
-    return sla.within if sla is not None else DEFAULT_SPEED_TO_LEAD
-
+# --- speed-to-lead: the one SLA clock (contract.speed_to_lead) ------------------------------
 
 def _clock(ctx: KpiContext) -> pd.DataFrame:
-    """Per lead whose clock started: group, business minutes to the first touch (NaN when
-    untouched) and whether the touch met the SLA's due time (`engine/calendar.py`: due =
-    start + `within` on the contract calendar; a touch exactly at the due time meets it,
-    as in `engine/sla_clock.py`). Fetched once per context."""
-    if "clock" not in ctx.memo:
-        t = ctx.leads
-        rows = (t.filter(ctx.happened(t.clock_start_at))
-                .select("group", "clock_start_at", "first_touch_at").to_pyarrow())
-        start, touch = _datetimes(rows, "clock_start_at"), _datetimes(rows, "first_touch_at")
-        minutes = np.full(len(start), np.nan)
-        met = np.zeros(len(start), dtype=bool)
-        if len(start):
-            cal = BusinessCalendar.from_contract(ctx.contract.calendar)
-            minutes = cal.business_minutes_between_many(start, touch)
-            due = cal.add_business_many(start, sla_within(ctx.contract))
-            met = ~np.isnat(touch) & (touch <= due)
-        ctx.memo["clock"] = pd.DataFrame({
-            "group": rows.column("group").to_pylist(), "minutes": minutes, "met": met})
-    frame: pd.DataFrame = ctx.memo["clock"]
+    """The speed-to-lead clocks this context counts, one row per clock: group, status and
+    business minutes (NaN while running).
+
+    The clocks are `engine/sla_clock.py`'s, exactly as `accord sla` reads them. Which
+    count: cohort basis, clocks of leads created in the period (every clock for all time);
+    period basis, clocks started in the period. Group: by `rep`, the clock's responsible
+    rep (`(none)` without one, as `accord sla` shows a null `rep_id`); by another
+    dimension, the lead's group; otherwise `all`. Fetched once per context."""
+    if "clock" in ctx.memo:
+        frame: pd.DataFrame = ctx.memo["clock"]
+        return frame
+    states = ctx.clocks
+    if states is None or states.num_rows == 0:
+        frame = pd.DataFrame({"group": pd.Series([], dtype=object),
+                              "status": pd.Series([], dtype=object),
+                              "minutes": pd.Series([], dtype=float)})
+        ctx.memo["clock"] = frame
+        return frame
+    df = states.select(["lead_id", "start_at", "stopped_at", "status", "business_minutes",
+                        "rep_id", "lead_created_at"]).to_pandas()
+    per = ctx.period
+    if not per.is_all_time:
+        when = df["lead_created_at"] if ctx.basis == "cohort" else df["start_at"]
+        keep = when.notna()
+        if per.start is not None:
+            keep &= when >= pd.Timestamp(per.start)
+        if per.end is not None:
+            keep &= when < pd.Timestamp(per.end)
+        df = df[keep.fillna(False)]
+    if ctx.by == "rep":
+        group = df["rep_id"].astype(object).where(df["rep_id"].notna(), NONE_LABEL)
+    elif ctx.by is None or ctx.by == "month":
+        group = pd.Series(ALL_LABEL, index=df.index, dtype=object)
+    else:
+        groups = ctx.lead_groups.select("lead_id", "group").to_pyarrow().to_pandas()
+        mapping = dict(zip(groups["lead_id"], groups["group"], strict=True))
+        group = df["lead_id"].map(mapping).fillna(NONE_LABEL).astype(object)
+    minutes = df["business_minutes"].astype(float).where(df["stopped_at"].notna())
+    frame = pd.DataFrame({"group": group.astype(str), "status": df["status"].astype(str),
+                          "minutes": minutes})
+    ctx.memo["clock"] = frame
     return frame
-
-
-def _datetimes(rows: pa.Table, name: str) -> npt.NDArray[np.datetime64]:
-    arr = rows.column(name).combine_chunks().cast(pa.timestamp("us"))
-    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype="datetime64[us]")
 
 
 def _speed_quantile(q: float) -> PerLead:
@@ -187,15 +228,19 @@ def _speed_quantile(q: float) -> PerLead:
 
 
 def _speed_within(ctx: KpiContext) -> dict[str, dict[str, Any]]:
-    g = _clock(ctx).groupby("group")["met"]
-    met, size = g.sum(), g.size()
-    return {str(k): {"numerator": int(met[k]), "denominator": int(size[k])} for k in size.index}
+    """met ÷ (met + breached) per group; open clocks are left out (`accord sla`'s share)."""
+    frame = _clock(ctx)
+    status = frame["status"]
+    per = pd.DataFrame({"group": frame["group"], "met": status == "met",
+                        "decided": status.isin(["met", "breached"])}).groupby("group").sum()
+    return {str(k): {"numerator": int(r["met"]), "denominator": int(r["decided"])}
+            for k, r in per.iterrows()}
 
 
 # --- sales activity -----------------------------------------------------------------------
 
 def _touches_per_lead(ctx: KpiContext) -> Measures:
-    if ctx.view == "cohort":
+    if ctx.basis == "cohort":
         t = ctx.leads
         return {"leads": {"numerator": t.activities.sum().fill_null(0),
                           "denominator": count_if(t.activities > 0)}}
@@ -289,7 +334,7 @@ def _spend(ctx: KpiContext) -> ir.Scalar:
 
 
 def _cpl(ctx: KpiContext) -> Measures:
-    # Leads created in the period, in both views (a cohort is exactly those leads).
+    # Leads created in the period, on both bases (a cohort is exactly those leads).
     return {"spend": {"numerator": _spend(ctx)},
             "leads": {"denominator": count_if(ctx.in_period(ctx.leads.created_at))}}
 
@@ -313,7 +358,7 @@ def _spend_ratio(row: Mapping[str, Any], ctx: KpiContext) -> Measure:
 def _finish_ltv_to_cac(row: Mapping[str, Any], ctx: KpiContext) -> Measure:
     """LTV (contract `economics.ltv_per_customer`) ÷ CAC."""
     cac = _spend_ratio(row, ctx).value
-    ltv = ctx.contract.economics.ltv_per_customer
+    ltv = ctx.contract.source.economics.ltv_per_customer
     value = ltv / cac if ltv is not None and cac else None
     return Measure(value, ltv, cac)
 
@@ -323,47 +368,55 @@ def _finish_ltv_to_cac(row: Mapping[str, Any], ctx: KpiContext) -> Measure:
 def _kpi(name: str, definition: str, unit: Unit, measures: MeasureBuilder | PerLead,
          finish: Finisher = ratio, dimensions: frozenset[str] = LEAD_DIMENSIONS,
          per_lead: bool = False, split: SplitBuilder | None = None,
-         split_dimensions: frozenset[str] = frozenset()) -> KpiDefinition:
+         split_dimensions: frozenset[str] = frozenset(),
+         roles: tuple[StageRole, ...] = ()) -> KpiDefinition:
     return KpiDefinition(name, definition, unit, KPI_VOCABULARY[name][0],
                          dimensions | split_dimensions, measures, finish, per_lead, split,
-                         split_dimensions)
+                         split_dimensions, roles)
 
+
+_L, _H, _A, _Q, _O, _W = (StageRole.LEAD, StageRole.HANDOFF, StageRole.ACCEPTED,
+                          StageRole.QUALIFIED, StageRole.OPPORTUNITY, StageRole.WON)
 
 KPIS: dict[str, KpiDefinition] = {k.name: k for k in (
-    _kpi("lead_to_mql", "Leads that reached MQL ÷ leads.", "share",
-         _conversion("Lead", "MQL")),
-    _kpi("mql_to_sal", "MQLs sales accepted (reached SAL) ÷ MQLs; healthy above 70% "
-                       "(seed 004).", "share", _conversion("MQL", "SAL")),
-    _kpi("sal_to_sql", "SALs that reached SQL ÷ SALs.", "share", _conversion("SAL", "SQL")),
-    _kpi("sql_to_opportunity", "SQLs that reached Opportunity ÷ SQLs.", "share",
-         _conversion("SQL", "Opportunity")),
+    _kpi("lead_to_mql", "Leads that reached {handoff} ÷ leads.", "share",
+         _conversion(_L, _H), roles=(_H,)),
+    _kpi("mql_to_sal", "{handoff}s sales accepted (reached {accepted}) ÷ {handoff}s; healthy "
+                       "above 70% (seed 004).", "share", _conversion(_H, _A),
+         roles=(_H, _A)),
+    _kpi("sal_to_sql", "{accepted}s that reached {qualified} ÷ {accepted}s.", "share",
+         _conversion(_A, _Q), roles=(_A, _Q)),
+    _kpi("sql_to_opportunity", "{qualified}s that reached {opportunity} ÷ {qualified}s.",
+         "share", _conversion(_Q, _O), roles=(_Q, _O)),
     _kpi("win_rate", "Opportunities won ÷ opportunities closed (won or lost).", "share",
          _win_rate),
-    _kpi("lead_to_opportunity", "Leads that reached Opportunity ÷ leads.", "share",
-         _conversion("Lead", "Opportunity")),
-    _kpi("mql_to_won", "MQLs that reached Won (a won opportunity or the Customer stage) ÷ "
-                       "MQLs.", "share", _conversion("MQL", "Won")),
-    _kpi("mql_rejection_rate", "MQLs sales rejected (moved out of MQL, not forward, with a "
-                               "reason code) ÷ MQLs; split by `rejection_reason` per reason.",
+    _kpi("lead_to_opportunity", "Leads that reached {opportunity} ÷ leads.", "share",
+         _conversion(_L, _O), roles=(_O,)),
+    _kpi("mql_to_won", "{handoff}s that reached {won} (a won opportunity or a move into "
+                       "{won}) ÷ {handoff}s.", "share", _conversion(_H, _W), roles=(_H, _W)),
+    _kpi("mql_rejection_rate", "{handoff}s sales rejected (moved out of {handoff}, not "
+                               "forward, with a reason code) ÷ {handoff}s; split by "
+                               "`rejection_reason` per reason.",
          "share", _rejection_rate, split=_rejection_by_reason,
-         split_dimensions=frozenset({"rejection_reason"})),
-    _kpi("speed_to_lead_median_minutes", "Median business minutes (contract calendar) from "
-                                         "the speed-to-lead SLA start (MQL) to the first "
-                                         "sales activity, over touched leads.",
+         split_dimensions=frozenset({"rejection_reason"}), roles=(_H,)),
+    _kpi("speed_to_lead_median_minutes", "Median business minutes of the speed-to-lead SLA "
+                                         "clock (as `accord sla` reads it) from the first "
+                                         "entry into {clock_start} to the first sales "
+                                         "activity, over stopped clocks.",
          "business minutes", _speed_quantile(0.5), measured, per_lead=True),
     _kpi("speed_to_lead_p90_minutes", "90th percentile of the same business minutes "
                                       "(continuous percentile).", "business minutes",
          _speed_quantile(0.9), measured, per_lead=True),
-    _kpi("speed_to_lead_within_sla", "Leads first touched by the SLA's due time (start + "
-                                     "`within` on the contract calendar) ÷ leads whose SLA "
-                                     "clock started; untouched leads count as outside.",
+    _kpi("speed_to_lead_within_sla", "Speed-to-lead SLA clocks met ÷ clocks met or "
+                                     "breached (`accord sla`'s share within: open clocks "
+                                     "are left out).",
          "share", _speed_within, per_lead=True),
     _kpi("touches_per_lead", "Sales activities ÷ leads with at least one sales activity.",
          "activities per lead", _touches_per_lead),
-    _kpi("mql_volume", "Leads reaching MQL per month of the period.", "per month",
-         _volume("MQL"), per_month),
-    _kpi("sql_volume", "Leads reaching SQL per month of the period.", "per month",
-         _volume("SQL"), per_month),
+    _kpi("mql_volume", "Leads reaching {handoff} per month of the period.", "per month",
+         _volume(_H), per_month, roles=(_H,)),
+    _kpi("sql_volume", "Leads reaching {qualified} per month of the period.", "per month",
+         _volume(_Q), per_month, roles=(_Q,)),
     _kpi("pipeline_created", "Sum of the amounts of opportunities created.", "currency",
          _pipeline_created, total),
     _kpi("marketing_sourced_pipeline_share", "Amount of opportunities with source "

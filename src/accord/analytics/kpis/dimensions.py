@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 
 from accord.analytics.kpis.errors import KpiError
 from accord.analytics.kpis.timeline import first_reps
-from accord.contract.issues import did_you_mean
+from accord.errors import UnknownNameError
 from accord.store import Store
 
 NONE_LABEL = "(none)"
@@ -42,11 +42,12 @@ DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
     Dimension("score_band", f"fit-score band from the derived `scores` table, "
                             f"{SCORE_BAND_WIDTH} points wide (run `accord run` first)"),
     Dimension("rep", "leads: the rep of the first sales activity; opportunities: "
-                     "`owner_rep_id`"),
-    Dimension("month", "cohort view: the lead's creation month; period view: the month the "
-                       "counted events happened"),
-    Dimension("rejection_reason", "reason code of the MQL's first rejection (MQL rejection "
-                                  "rate only)"),
+                     "`owner_rep_id`; speed-to-lead: the SLA clock's responsible rep "
+                     "(`accord sla`'s `rep_id`)"),
+    Dimension("month", "cohort basis: the lead's creation month; period basis: the month "
+                       "the counted events happened"),
+    Dimension("rejection_reason", "reason code of the lead's first rejection out of the "
+                                  "handoff stage (`mql_rejection_rate` only)"),
 )}
 
 LEAD_DIMENSIONS = frozenset(DIMENSIONS) - {"rejection_reason"}
@@ -56,11 +57,10 @@ _ACCOUNT_COLUMN = {"industry": "industry", "segment": "segment", "region": "regi
 
 
 def check_dimension(by: str | None) -> None:
+    """`UnknownNameError` (listing the dimensions) when `by` is not one."""
     if by is None or by in DIMENSIONS:
         return
-    hint = did_you_mean(by, DIMENSIONS)
-    raise KpiError(f"unknown dimension {by!r}" + (f" ({hint})" if hint else "")
-                   + f"; choose one of {', '.join(DIMENSIONS)}")
+    raise UnknownNameError("dimension", by, DIMENSIONS, where="--by")
 
 
 def label(value: ir.Value) -> ir.StringValue:

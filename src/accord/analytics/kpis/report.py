@@ -10,10 +10,12 @@ to measure (e.g. no MQLs in the period).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from accord.analytics.kpis.period import Period
 from accord.contract.kpi_names import Direction
+from accord.errors import UnknownNameError
 
 Status = Literal["ok", "warn", "off-target", "no-target", "no-data"]
 STATUSES: tuple[Status, ...] = ("ok", "warn", "off-target", "no-target", "no-data")
@@ -54,10 +56,13 @@ class KpiRow:
 
 @dataclass(frozen=True)
 class KpiReport:
-    """KPIs for one view and period, company-wide (`group == "all"`) and by `by`."""
+    """KPIs for one view, basis and period, company-wide (`group == "all"`) and by `by`."""
 
     view: str
     view_label: str
+    basis: str
+    basis_label: str
+    as_of: datetime
     period: Period
     by: str | None
     contract_version: int
@@ -71,7 +76,9 @@ class KpiReport:
             if r.kpi == kpi and (r.total if group is None else (r.group == group
                                                                  and not r.total)):
                 return r
-        raise KeyError(f"no row for KPI {kpi!r}" + (f", group {group!r}" if group else ""))
+        if kpi not in {r.kpi for r in self.rows}:
+            raise UnknownNameError("KPI", kpi, [name for name, _ in self.definitions])
+        raise UnknownNameError(f"group of {kpi}", group, sorted(self.groups(kpi)))
 
     def value(self, kpi: str, group: str | None = None) -> float | None:
         return self.row(kpi, group).value
@@ -82,6 +89,8 @@ class KpiReport:
 
     def as_dict(self) -> dict[str, object]:
         return {"view": self.view, "view_label": self.view_label,
+                "basis": self.basis, "basis_label": self.basis_label,
+                "as_of": self.as_of.isoformat(),
                 "period": self.period.as_dict(), "by": self.by,
                 "contract_version": self.contract_version,
                 "definitions": dict(self.definitions),
