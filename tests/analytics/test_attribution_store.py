@@ -118,3 +118,18 @@ def test_attribution_cli_compare_and_help(tmp_path: Path) -> None:
     assert "40% first, 20% spread" in helptext and "two_touch" in helptext
     bad = runner.invoke(app, ["attribution", "--model", "ushaped", *base])
     assert bad.exit_code == 2 and "unknown attribution model 'ushaped'" in bad.output
+
+
+def test_settings_come_from_the_contract_with_overrides_for_one_run() -> None:
+    from accord.analytics.attribution.report import AttributionSettings, attribution_settings
+    from accord.contract.compiled import starter_contract
+    from accord.errors import UnknownNameError
+
+    starter = starter_contract()  # attribution: w_shaped, 180 days, half-life 7
+    assert attribution_settings(starter) == AttributionSettings("w_shaped", 180, 7.0)
+    assert attribution_settings(starter, model="linear", lookback_days=30) == \
+        AttributionSettings("linear", 30, 7.0)
+    # without a contract: the schema's defaults (first-touch, seed 004's mid-market default)
+    assert attribution_settings(None) == AttributionSettings("first_touch", 180, 7.0)
+    with pytest.raises(UnknownNameError, match=r"did you mean 'u_shaped'.*known: first_touch"):
+        attribution_settings(starter, model="ushaped")

@@ -428,3 +428,76 @@ def test_periods_parse_to_half_open_utc_intervals(text: str, start: str, end: st
 def test_an_unaligned_range_counts_average_months() -> None:
     p = Period("x", datetime(2026, 1, 1), datetime(2026, 1, 16))
     assert p.months() == pytest.approx(15 / (365.25 / 12))
+
+
+# --- stage roles, not names ------------------------------------------------------------------
+
+CRM = {"MQL": "Marketing Qualified Lead", "SAL": "Sales Accepted Lead",
+       "SQL": "Sales Qualified Lead", "Customer": "Closed Won"}
+
+
+def crm_contract() -> CompiledContract:
+    """The starter with a CRM's stage names everywhere they are referred to (the SLAs'
+    `start`, `routing.stage`, `next`), plus a Closed Lost stage."""
+    import re
+
+    text = starter_contract_text()
+    for old, new in CRM.items():
+        text = re.sub(rf"\b{old}\b", new, text)
+    text = text.replace("  Nurture:\n", "  Closed Lost:\n    owner: ae\n    next: []\n"
+                                        "  Nurture:\n", 1)
+    return starter_contract(text)
+
+
+def test_renamed_stages_give_the_same_kpis(store: Store) -> None:
+    facts = tiny_facts()
+    ev = facts["stage_events"]
+    for col in ("from_stage", "to_stage"):
+        renamed = [CRM.get(v, v) if v is not None else None for v in ev.column(col).to_pylist()]
+        ev = ev.set_column(ev.schema.get_field_index(col), col, pa.array(renamed, pa.string()))
+    store.write_facts({**facts, "stage_events": ev})
+    report = compute_kpis(store, crm_contract(), period=Q1)
+    _check(COHORT_Q1, report)  # the hand-worked starter values, with the names mapped
+    assert dict(report.definitions)["mql_to_sal"].startswith(
+        "Marketing Qualified Leads sales accepted (reached Sales Accepted Lead)")
+
+
+def test_a_missing_role_gives_no_value_and_says_which(tiny: Store) -> None:
+    """Without a stage playing `qualified` (the starter minus SQL), the KPIs that read it
+    have no value and a note names the role; the others are measured as before."""
+    text = starter_contract_text().replace(
+        "  SQL:\n    owner: sdr\n    next: [Opportunity, Nurture, Disqualified]\n", "")
+    text = text.replace("[SQL, Nurture, Disqualified]", "[Opportunity, Nurture, Disqualified]")
+    report = compute_kpis(tiny, starter_contract(text), period=Q1)
+    for kpi in ("sal_to_sql", "sql_to_opportunity", "sql_volume"):
+        row = report.row(kpi)
+        assert (row.value, row.numerator, row.denominator) == (None, None, None), kpi
+        assert any(n.startswith(f"{kpi} has no value") and "`role: qualified`" in n
+                   for n in report.notes), kpi
+    _check({k: COHORT_Q1[k] for k in ("lead_to_mql", "mql_to_sal", "mql_to_won",
+                                      "speed_to_lead_within_sla", "win_rate")}, report)
+
+
+def test_speed_to_lead_by_rep_groups_by_the_clocks_responsible_rep(tiny: Store) -> None:
+    # The clock's rep is the rep of the first activity after its start: L1 R1 (10:30),
+    # L2 R1 (13:00), L3 R2 (16:00); L4 has none and no rep moved it: (none), breached.
+    report = compute_kpis(tiny, starter_contract(), period=Q1, by="rep",
+                          kpis=["speed_to_lead_within_sla", "speed_to_lead_median_minutes"])
+    within = {k: (r.numerator, r.denominator) for k, r in
+              report.groups("speed_to_lead_within_sla").items()}
+    assert within == {"R1": (2, 2), "R2": (1, 1), "(none)": (0, 1)}
+    median = {k: r.value for k, r in report.groups("speed_to_lead_median_minutes").items()}
+    assert median == {"R1": 15.0, "R2": 60.0}  # R1: 30 and 0 -> 15; R2: 60
+    assert any("responsible rep" in n for n in report.notes)
+
+
+def test_speed_to_lead_without_a_first_touch_sla_has_no_value(tiny: Store) -> None:
+    import yaml
+
+    data = yaml.safe_load(starter_contract_text())
+    del data["slas"]["speed_to_lead"]
+    report = compute_kpis(tiny, starter_contract(yaml.safe_dump(data, sort_keys=False)),
+                          period=Q1, kpis=["speed_to_lead_within_sla", "mql_to_sal"])
+    assert report.value("speed_to_lead_within_sla") is None
+    assert report.value("mql_to_sal") == 0.5
+    assert any("no first_touch SLA" in n for n in report.notes)

@@ -41,7 +41,6 @@ from typing import Literal
 
 import ibis
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
@@ -321,10 +320,11 @@ def speed_to_lead_effect(store: Store, contract: CompiledContract, *,
     by: dict[str, tuple[int, int]] = {}
     if sla is not None and qualified_depth is not None:
         at = resolve_as_of(store, as_of).at
-        states = _clock_states(store, contract, at, view)
+        states = compute_sla_clocks(store, contract, at, view=view).states
         states = states.filter(pc.and_(pc.equal(states.column("sla"), sla.name),
                                        pc.is_valid(states.column("stopped_at"))))
-        minutes = _wall_minutes(states)
+        minutes = np.asarray(states.column("wall_minutes").to_numpy(zero_copy_only=False),
+                             dtype=float)
         depth = {r["lead_id"]: r["depth"] for r in lead_depth(store, contract, view)
                  .select("lead_id", "depth").to_pyarrow().to_pylist()}
         leads = states.column("lead_id").to_pylist()
@@ -341,26 +341,6 @@ def speed_to_lead_effect(store: Store, contract: CompiledContract, *,
         ratio = (q / n) / base if n and base else None
         out.append(SpeedBand(name, n, q, ratio))
     return tuple(out)
-
-
-def _clock_states(store: Store, contract: CompiledContract, at: datetime,
-                  view: View) -> pa.Table:
-    try:
-        return compute_sla_clocks(store, contract, at, view=view).states
-    except TypeError:  # TRANSITIONAL: the engine before it takes the compiled contract
-        return compute_sla_clocks(store, contract.source, at).states  # type: ignore
-
-
-def _wall_minutes(states: pa.Table) -> np.ndarray:
-    if "wall_minutes" in states.column_names:
-        wall: np.ndarray = np.asarray(
-            states.column("wall_minutes").to_numpy(zero_copy_only=False), dtype=float)
-        return wall
-    # TRANSITIONAL: before the clock carries wall_minutes
-    start = states.column("start_at").to_numpy().astype("datetime64[us]")
-    stop = states.column("stopped_at").to_numpy().astype("datetime64[us]")
-    minutes: np.ndarray = (stop - start).astype(np.int64) / 60e6
-    return minutes
 
 
 # --- rejection reasons --------------------------------------------------------------------

@@ -31,6 +31,7 @@ from accord.analytics.kpis.definitions import (
     DEFAULT_HANDOFF_DAYS,
     KPIS,
     KpiDefinition,
+    Measure,
     MeasureBuilder,
     PerLead,
 )
@@ -133,10 +134,7 @@ def speed_to_lead_clocks(store: Store, contract: CompiledContract, as_of: dateti
     sla = contract.speed_to_lead
     if sla is None:
         return None
-    try:
-        states = compute_sla_clocks(store, contract, as_of, view=view).states
-    except TypeError:  # TRANSITIONAL: the engine before it takes the compiled contract
-        states = compute_sla_clocks(store, contract.source, as_of).states  # type: ignore
+    states = compute_sla_clocks(store, contract, as_of, view=view).states
     states = states.filter(pc.equal(states.column("sla"), sla.name))
     leads = store.table("leads").select("lead_id", "created_at").to_pyarrow()
     leads = leads.rename_columns(["lead_id", "lead_created_at"]).cast(
@@ -249,8 +247,10 @@ def _rows(d: KpiDefinition, ctx: KpiContext, groups: dict[str, dict[str, Any]], 
     direction = (target_cfg.direction if target_cfg is not None and target_cfg.direction
                  else d.direction)
 
+    unmeasured = bool(d.missing_roles(ctx.contract))  # no value: a stage role is missing
+
     def row(group: str, measures: dict[str, Any]) -> KpiRow:
-        m = d.finish(measures, ctx)
+        m = Measure(None, None, None) if unmeasured else d.finish(measures, ctx)
         return KpiRow(d.name, group, m.value, m.numerator, m.denominator, d.unit, target,
                       direction, kpi_status(m.value, target, direction), total)
 
