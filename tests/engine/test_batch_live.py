@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accord.contract.compiled import CompiledContract, compile_contract, compile_text
 from accord.contract.schema import Contract
 from accord.engine.batch import run, score_table
 from accord.engine.lead_frame import lead_profile, with_fit
@@ -52,10 +53,9 @@ from accord.engine.live import (
     UnknownLeadError,
     store_events,
 )
-from accord.engine.scoring import ScoringModel
 from accord.errors import EngineError
-from accord.store import Store, open_store
 from accord.facts import FACT_TABLES
+from accord.store import Store, open_store
 from accord.workspace import starter_contract_text
 
 T0 = datetime(2025, 1, 6, 9, 0)
@@ -81,10 +81,10 @@ ENTRIES = (
 )
 
 
-def make_contract(entry: str = ENTRIES[0]) -> Contract:
+def make_contract(entry: str = ENTRIES[0]) -> CompiledContract:
     stages = copy.deepcopy(STAGES)
     stages["MQL"]["entry"] = entry
-    return Contract.model_validate({
+    return compile_contract(Contract.model_validate({
         "version": 2,
         "effective": "2025-01-01",
         "owners": {"marketing": "VP Marketing", "sdr": "SDR Manager", "ae": "Head of AE"},
@@ -101,7 +101,7 @@ def make_contract(entry: str = ENTRIES[0]) -> Contract:
         },
         "stages": stages,
         "rejection_reasons": ["bad_fit", "timing"],
-    })
+    }))
 
 
 CONTRACT = make_contract()
@@ -109,7 +109,7 @@ ACCOUNTS = {"A-SW": {"account_id": "A-SW", "name": "Soft", "industry": "software
             "A-RT": {"account_id": "A-RT", "name": "Shop", "industry": "retail"}}
 
 
-def engine(contract: Contract = CONTRACT) -> Engine:
+def engine(contract: CompiledContract = CONTRACT) -> Engine:
     return Engine(contract, accounts=ACCOUNTS, clock=lambda: NOW)
 
 
@@ -138,7 +138,7 @@ def test_decision_holds_scores_stage_and_emitted_events() -> None:
     assert (mql.event_id, mql.from_stage, mql.to_stage, mql.occurred_at, mql.actor,
             mql.reason, mql.contract_version) == ("L1:MQL:T2", "Lead", "MQL", T0 + D,
                                                   "accord", None, 2)
-    accepted = eng.handle(StageDecision.accept("E1", "L1", T0 + 2 * D, "sdr_7"))
+    accepted = eng.handle(StageDecision.accept(CONTRACT, "E1", "L1", T0 + 2 * D, "sdr_7"))
     # a day later: a 30 + b 10 * 0.5^1 = 35
     assert (accepted.stage, accepted.stage_owner, accepted.engagement) == ("SAL", "sdr",
                                                                            35.0)
@@ -173,10 +173,10 @@ def busy() -> Engine:
     (Touch("T3", "L1", "a", NOW + timedelta(seconds=1)), FutureEventError,
      "touch T3 (lead 'L1') is dated 2025-02-15T09:00:01, after the current time "
      "2025-02-15T09:00:00"),
-    (StageDecision.reject("E5", "L1", T0 + D, "sdr_1", None), RejectionReasonError,
+    (StageDecision.reject(CONTRACT, "E5", "L1", T0 + D, "sdr_1", None), RejectionReasonError,
      "sending lead 'L1' (stage event E5) to 'Nurture' is a rejection and needs a reason "
      "code from rejection_reasons (bad_fit, timing); got no reason"),
-    (StageDecision.disqualify("E6", "L1", T0 + D, "sdr_1", "rude"), RejectionReasonError,
+    (StageDecision.disqualify(CONTRACT, "E6", "L1", T0 + D, "sdr_1", "rude"), RejectionReasonError,
      "sending lead 'L1' (stage event E6) to 'Disqualified' is a rejection and needs a "
      "reason code from rejection_reasons (bad_fit, timing); got unknown reason 'rude'"),
     (StageDecision("E7", "L1", "SQL", T0 + D, "sdr_1"), IllegalTransitionError,
@@ -268,7 +268,7 @@ class Applied:
             store.write_facts(batch)
 
 
-def live_and_batch(contract: Contract, events: list[Event]) -> None:
+def live_and_batch(contract: CompiledContract, events: list[Event]) -> None:
     """Feed `events` live (refusals dropped), write what was applied, compare batch."""
     eng = engine(contract)
     applied = Applied.empty()
@@ -285,7 +285,7 @@ def live_and_batch(contract: Contract, events: list[Event]) -> None:
     store = open_store("duckdb://:memory:")
     try:
         applied.write(store)
-        model = ScoringModel.from_contract(contract)
+        model = contract.scoring
         lifecycle = Lifecycle.from_contract(contract)
         scores = {r["lead_id"]: r for r in
                   score_table(store, contract, NOW).to_pyarrow().to_pylist()}
@@ -328,7 +328,7 @@ KINDS_BY_STAGE: dict[str, list[str]] = {
 
 
 @st.composite
-def event_streams(draw: st.DrawFn) -> tuple[Contract, list[Event]]:
+def event_streams(draw: st.DrawFn) -> tuple[CompiledContract, list[Event]]:
     """A contract (one of `ENTRIES` as MQL entry) and up to 40 events for up to three
     leads, drawn with an eye on a scratch engine's state so that most are accepted: moves
     mostly to an allowed next stage, rejections mostly with a valid code, times mostly
@@ -372,7 +372,7 @@ def event_streams(draw: st.DrawFn) -> tuple[Contract, list[Event]]:
                 event = Activity(f"C{i:03d}", lead_id, "sdr_1", "call", at)
             case "stage":
                 nxt = [s for s in lifecycle.next.get(current, ())
-                       if s not in lifecycle.roles.derived()]
+                       if s not in lifecycle.derived()]
                 allowed = [s for k, s in enumerate(nxt) for _ in range(1 if k else 4)]
                 legal = bool(allowed) and draw(st.integers(0, 4)) > 0
                 to_stage = draw(st.sampled_from(allowed if legal else list(STAGE_NAMES)))
@@ -395,7 +395,7 @@ def event_streams(draw: st.DrawFn) -> tuple[Contract, list[Event]]:
 @settings(max_examples=int(os.environ.get("ACCORD_PROPERTY_EXAMPLES", "60")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(event_streams())
-def test_live_final_state_equals_batch(stream: tuple[Contract, list[Event]]) -> None:
+def test_live_final_state_equals_batch(stream: tuple[CompiledContract, list[Event]]) -> None:
     contract, events = stream
     live_and_batch(contract, events)
 
@@ -410,7 +410,7 @@ def test_regression_opportunity_won_at_the_instant_another_was_created() -> None
     live_and_batch(CONTRACT, [
         LeadCreated("L1", T0, email="l1@x.io", channel="web", account_id="A-SW"),
         Touch("T1", "L1", "demo", T0 + H),
-        StageDecision.accept("E1", "L1", T0 + 2 * H, "sdr_1"),
+        StageDecision.accept(CONTRACT, "E1", "L1", T0 + 2 * H, "sdr_1"),
         StageDecision("E2", "L1", "SQL", T0 + 3 * H, "sdr_1"),
         OpportunityCreated("O1", "L1", T0 + 4 * H),
         OpportunityCreated("O2", "L1", T0 + 5 * H),  # already in Opportunity: no move
@@ -422,7 +422,7 @@ def test_regression_opportunity_won_at_the_instant_another_was_created() -> None
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Contract]:
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CompiledContract]:
     from accord.ingest.fact_folder import import_fact_folder
     from accord.sim import simulate
 
@@ -431,11 +431,10 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Contract]
     store = open_store(root / "store.duckdb")
     import_fact_folder(store, root / "facts")
     store.close()
-    return root / "store.duckdb", Contract.model_validate(
-        __import__("yaml").safe_load(starter_contract_text()))
+    return root / "store.duckdb", compile_text(starter_contract_text())
 
 
-def test_run_on_a_simulated_company(simulated: tuple[Path, Contract]) -> None:
+def test_run_on_a_simulated_company(simulated: tuple[Path, CompiledContract]) -> None:
     path, contract = simulated
     store = open_store(path)
     try:
@@ -448,7 +447,7 @@ def test_run_on_a_simulated_company(simulated: tuple[Path, Contract]) -> None:
         assert steps["stages"].rows["stages"] == 400
         assert summary.leads == 400 == sum(summary.stages.values()) \
             == sum(summary.tiers.values())
-        assert set(summary.stages) <= set(contract.stages)
+        assert set(summary.stages) <= set(contract.stages.names)
         # every lead starts in Lead; stage history has one creation row per lead
         history = store.derived("stage_history")
         assert history.filter(history.seq == 1).count().execute() == 400
@@ -457,7 +456,7 @@ def test_run_on_a_simulated_company(simulated: tuple[Path, Contract]) -> None:
 
 
 def test_live_replay_of_the_simulated_facts_agrees_with_batch(
-        simulated: tuple[Path, Contract]) -> None:
+        simulated: tuple[Path, CompiledContract]) -> None:
     path, contract = simulated
     store = open_store(path)
     try:
@@ -470,7 +469,7 @@ def test_live_replay_of_the_simulated_facts_agrees_with_batch(
                    for r in store.derived("lead_accounts").to_pyarrow().to_pylist()}
         accounts = {r["account_id"]: r for r in
                     store.table("accounts").to_pyarrow().to_pylist()}
-        events = store_events(store, as_of=as_of, lead_ids=clean)
+        events = store_events(store, contract, as_of=as_of, lead_ids=clean)
     finally:
         store.close()
     assert len(clean) > 100  # the simulator's own MQL rule differs from the contract's

@@ -22,8 +22,8 @@ from doc_blocks import fenced_blocks
 from typer.testing import CliRunner
 
 from accord.cli.engine import run_command, score_command
-from accord.store import open_store
 from accord.facts import FACT_TABLES
+from accord.store import open_store
 from accord.workspace import init_workspace
 
 T = datetime(2025, 3, 1, 12, 0)
@@ -138,8 +138,8 @@ def test_score_explains_one_lead(workspace: tuple[Path, str]) -> None:
 def test_score_of_an_unknown_lead_fails_clearly(workspace: tuple[Path, str]) -> None:
     root, url = workspace
     result = invoke("score", "-w", str(root), "--store", url, "--lead", "L404")
-    assert result.exit_code == 1
-    assert "unknown lead 'L404'" in result.stderr
+    assert result.exit_code == 2  # an unknown name: a usage error
+    assert "unknown lead 'L404'" in result.stderr and "known: L1" in result.stderr
 
 
 # --- docs/engine.md: every example runs --------------------------------------------------------
@@ -168,7 +168,7 @@ def test_doc_command_lines_run(tmp_path: Path) -> None:
     store.close()
     lines = [line.split("#")[0].strip() for block in fenced_blocks(DOC, "")
              for line in block.splitlines() if line.startswith("accord ")]
-    assert len(lines) == 6
+    assert len(lines) == 7
     for line in lines:
         args = shlex.split(line)[1:]
         result = runner.invoke(app, [*args, "--workspace", str(root)],

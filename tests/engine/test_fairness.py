@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pyarrow as pa
 import pytest
+import yaml
 
-from accord.contract.schema import Routing
+from accord.contract.compiled import CompiledContract, compile_contract
+from accord.contract.schema import Contract
 from accord.engine.fairness import RepShare, SkipFlow, fairness_report
 from accord.engine.routing import Absence, Rep, Router, RoutingResult, route_leads
 from accord.errors import EngineError
+from accord.workspace import starter_contract_text
 
 T0 = datetime(2026, 1, 5, 9, 0)
-POOL = Routing.model_validate({"pools": {"sdr": {"role": "sdr"}},
-                               "rules": [{"name": "inbound", "to": {"pool": "sdr"}}]})
+
+
+def with_routing(spec: dict[str, Any]) -> CompiledContract:
+    """The starter contract with this routing (at creation) and a UTC calendar."""
+    data = yaml.safe_load(starter_contract_text())
+    data["routing"] = spec
+    data["calendar"]["timezone"] = "UTC"
+    return compile_contract(Contract.model_validate(data))
+
+
+POOL = with_routing({"pools": {"sdr": {"role": "sdr"}},
+                     "rules": [{"name": "inbound", "to": {"pool": "sdr"}}]})
 REPS = [Rep("a", role="sdr"), Rep("b", role="sdr"), Rep("c", role="sdr")]
 LEAVE = Absence("b", T0 + timedelta(hours=3), T0 + timedelta(hours=9), "b-leave")
 
 
 def _route(leads: int, absences: list[Absence], start: datetime = T0,
-           routing: Routing = POOL) -> RoutingResult:
+           routing: CompiledContract = POOL) -> RoutingResult:
     table = pa.table({
         "lead_id": [f"l{i + 1:02d}" for i in range(leads)],
         "created_at": pa.array([start + timedelta(hours=i) for i in range(leads)],
@@ -53,7 +67,7 @@ def test_catch_up_shows_as_assigned_above_the_availability_share() -> None:
     # a l01 l04 l06 l08 l13 = 5, b l02 l10 l11 l12 l14 = 5, c l03 l05 l07 l09 l15 = 5.
     # On-turn leads: a 5, b 2, c 5; b passed 3 → turns a 5, b 5, c 5; availability
     # 1 : 2/5 : 1 (sum 2.4) → expected b = 15 x 0.4 / 2.4 = 2.5, deviation +2.5 (catch-up).
-    catch_up = Routing.model_validate({
+    catch_up = with_routing({
         "pools": {"sdr": {"role": "sdr", "catch_up_after_leave": True}},
         "rules": [{"name": "inbound", "to": {"pool": "sdr"}}]})
     result = _route(15, [LEAVE], routing=catch_up)
@@ -80,7 +94,7 @@ def test_periods_split_by_month_or_iso_week() -> None:
 
 def test_account_owner_skips_are_reported_with_where_the_leads_went() -> None:
     # the owner is away, so the owned lead falls through to the SDR pool and takes turn a
-    routing = Routing.model_validate({
+    routing = with_routing({
         "pools": {"sdr": {"role": "sdr"}},
         "rules": [{"name": "abm", "when": "account.owner_rep_id != ''", "to": "account_owner"},
                   {"name": "inbound", "to": {"pool": "sdr"}}]})

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from accord.contract.criteria import parse_criteria
+from accord.contract.compiled import CompiledContract, compile_contract
 from accord.contract.schema import Contract
 from accord.engine.lead_frame import lead_profile, with_fit
 from accord.engine.lifecycle import (
@@ -34,9 +34,8 @@ from accord.engine.live import (
     StageDecision,
     Touch,
 )
-from accord.engine.scoring import ScoringModel
-from accord.store import Store
 from accord.facts import FACT_TABLES
+from accord.store import Store
 
 T0 = datetime(2025, 1, 6, 9, 0)
 H = timedelta(hours=1)
@@ -57,11 +56,11 @@ STAGES: dict[str, Any] = {
 }
 
 
-def make_contract(mql_entry: str | None = None) -> Contract:
+def make_contract(mql_entry: str | None = None) -> CompiledContract:
     stages = {k: dict(v) for k, v in STAGES.items()}
     if mql_entry is not None:
         stages["MQL"]["entry"] = mql_entry
-    return Contract.model_validate({
+    return compile_contract(Contract.model_validate({
         "version": 7,
         "effective": "2025-01-01",
         "owners": {"marketing": "VP Marketing", "sdr": "SDR Manager", "ae": "Head of AE"},
@@ -74,7 +73,7 @@ def make_contract(mql_entry: str | None = None) -> Contract:
         },
         "stages": stages,
         "rejection_reasons": ["bad_fit", "timing"],
-    })
+    }))
 
 
 CONTRACT = make_contract()
@@ -143,7 +142,7 @@ class Facts:
                 batch[name] = pa.Table.from_pylist(full, schema=schema)
         store.write_facts(batch)
 
-    def live(self, contract: Contract = CONTRACT) -> Engine:
+    def live(self, contract: CompiledContract = CONTRACT) -> Engine:
         accounts = {r["account_id"]: r for r in self.rows["accounts"]}
         engine = Engine(contract, accounts=accounts, clock=lambda: AS_OF)
         for event in sorted(self.events, key=lambda e: (e.at, e.rank)):
@@ -151,9 +150,9 @@ class Facts:
         return engine
 
 
-def batch_stages(store: Store, contract: Contract = CONTRACT
+def batch_stages(store: Store, contract: CompiledContract = CONTRACT
                  ) -> tuple[dict[str, dict[str, Any]], dict[str, list[tuple[Any, ...]]]]:
-    model = ScoringModel.from_contract(contract)
+    model = contract.scoring
     lifecycle = Lifecycle.from_contract(contract)
     profile = with_fit(model, lead_profile(store, as_of=AS_OF, accounts="known"))
     tables = derive_stages(store, lifecycle, model, profile, AS_OF)
@@ -179,7 +178,7 @@ def test_full_journey_from_lead_to_customer(store: Store) -> None:
     facts.write(store)
     stages, history = batch_stages(store)
     row = stages["L1"]
-    assert (row["stage"], row["stage_owner"], row["entered_at"], row["mql_at"],
+    assert (row["stage"], row["stage_owner"], row["entered_at"], row["handoff_at"],
             row["transitions"], row["off_contract"]) == (
         "Customer", "ae", T0 + 10 * D, T0 + D, 5, 0)
     assert history["L1"] == [
@@ -202,7 +201,7 @@ def test_decay_delays_mql_and_recycled_lead_requalifies(store: Store) -> None:
     facts.write(store)
     stages, history = batch_stages(store)
     row = stages["L2"]
-    assert (row["stage"], row["entered_at"], row["mql_at"], row["transitions"],
+    assert (row["stage"], row["entered_at"], row["handoff_at"], row["transitions"],
             row["off_contract"]) == ("MQL", T0 + 5 * D, T0 + 2 * D, 3, 0)
     assert [h[:3] for h in history["L2"]] == [
         (None, "Lead", T0), ("Lead", "MQL", T0 + 2 * D), ("MQL", "Nurture", T0 + 3 * D),
@@ -261,7 +260,7 @@ def test_fit_only_rule_is_met_at_creation(store: Store) -> None:
     contract = make_contract("fit >= 50")
     Facts().lead("L8").lead("L9", software=False).write(store)
     stages, history = batch_stages(store, contract)
-    assert (stages["L8"]["stage"], stages["L8"]["mql_at"]) == ("MQL", T0)
+    assert (stages["L8"]["stage"], stages["L8"]["handoff_at"]) == ("MQL", T0)
     assert history["L8"][1] == ("Lead", "MQL", T0, "criteria", True)
     assert stages["L9"]["stage"] == "Lead"
 
@@ -345,9 +344,10 @@ def test_rejection_needs_a_contract_reason_code() -> None:
 
 
 def test_could_hold_prunes_only_leads_that_can_never_qualify(store: Store) -> None:
-    node = parse_criteria("fit >= 50 and (engagement >= 40 or signal('demo'))")
+    node = CONTRACT.handoff_entry  # fit >= 50 and (engagement >= 40 or signal('demo'))
+    assert node is not None
     Facts().lead("L1").lead("L2", software=False).write(store)
-    model = ScoringModel.from_contract(CONTRACT)
+    model = CONTRACT.scoring
     profile = with_fit(model, lead_profile(store, accounts="known"))
     kept = profile.filter(could_hold(node, profile)).lead_id.to_pyarrow().to_pylist()
     assert kept == ["L1"]  # L2's fit 0 rules it out whatever it does later

@@ -37,9 +37,9 @@ from accord.engine.matching import (
     normalise_domains,
     normalise_emails,
 )
+from accord.facts import FACT_TABLES
 from accord.sim import simulate
 from accord.store import Store
-from accord.facts import FACT_TABLES
 
 ACCOUNTS = pa.table({
     "account_id": ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "A10"],
@@ -325,7 +325,7 @@ def test_match_store_writes_lead_accounts(store: Store) -> None:
                                          schema=FACT_TABLES["accounts"].arrow_schema()),
         "leads": pa.Table.from_pylist(lead_rows, schema=FACT_TABLES["leads"].arrow_schema()),
     })
-    out = match_store(store)
+    out = match_store(store).matches
     stored = store.derived("lead_accounts").order_by("lead_id").to_pyarrow()
     assert stored.to_pylist() == out.sort_by("lead_id").to_pylist()
     by_id = {r["lead_id"]: r["account_id"] for r in out.to_pylist()}

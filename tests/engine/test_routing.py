@@ -14,11 +14,12 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.contract.loader import check_contract_text
-from accord.contract.schema import Routing
+from accord.contract.compiled import CompiledContract, compile_contract, compile_text
+from accord.contract.schema import Contract, Routing
 from accord.engine.routing import (
     Absence,
     Rep,
@@ -35,11 +36,16 @@ T0 = datetime(2026, 3, 2, 9, 0)  # a Monday, 09:00 UTC
 
 
 def routing(pools: dict[str, Any], rules: list[dict[str, Any]],
-            fallback: str = "triage") -> Routing:
-    return Routing.model_validate({"pools": pools, "rules": rules, "fallback_queue": fallback})
+            fallback: str = "triage") -> CompiledContract:
+    """The starter contract with this routing (routed at creation) and a UTC calendar, so
+    capacity days are UTC days."""
+    data = yaml.safe_load(starter_contract_text())
+    data["routing"] = {"pools": pools, "rules": rules, "fallback_queue": fallback}
+    data["calendar"]["timezone"] = "UTC"
+    return compile_contract(Contract.model_validate(data))
 
 
-def sdr_pool(**extra: Any) -> Routing:
+def sdr_pool(**extra: Any) -> CompiledContract:
     return routing({"sdr": {"role": "sdr", **extra}}, [{"name": "inbound", "to": {"pool": "sdr"}}])
 
 
@@ -137,8 +143,7 @@ def test_unavailable_account_owner_falls_through_with_the_reason_recorded() -> N
 
 
 def test_starter_contract_routes_owned_accounts_to_their_owner_and_the_rest_to_pools() -> None:
-    contract, issues = check_contract_text(starter_contract_text())
-    assert contract is not None, issues
+    contract = compile_text(starter_contract_text())
     # starter: abm_account_owner when "account.owner_rep_id != ''"; enterprise when
     # "account.employees >= 1000" → pool enterprise_ae (role ae, segment enterprise);
     # inbound → pool sdr (role sdr)
@@ -157,7 +162,7 @@ def test_starter_contract_routes_owned_accounts_to_their_owner_and_the_rest_to_p
     reps = rep_table([Rep("ae_ent", role="ae", segment="enterprise"),
                       Rep("ae_mm", role="ae", segment="mid_market"),
                       Rep("sdr_a", role="sdr"), Rep("sdr_b", role="sdr")])
-    result = route_leads(leads, accounts, reps, None, contract.routing)
+    result = route_leads(leads, accounts, reps, None, contract, timezone="UTC")
     rows = result.assignments.select(["lead_id", "owner", "rule"]).to_pylist()
     assert [(r["lead_id"], r["owner"], r["rule"]) for r in rows] == [
         ("l1", "ae_mm", "abm_account_owner"),  # owner beats the 5,000 employees

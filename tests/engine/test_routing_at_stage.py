@@ -8,13 +8,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from accord.contract.loader import check_contract_text
-from accord.contract.schema import Contract
+from accord.contract.compiled import CompiledContract, compile_text
 from accord.engine.batch import run
 from accord.engine.live import Engine, LeadCreated, store_events
 from accord.engine.routing import route_store
-from accord.store import Store
 from accord.facts import FACT_TABLES
+from accord.store import Store
 from accord.workspace import starter_contract_text
 
 T0 = datetime(2026, 3, 2, 14, 0)  # Monday 09:00 in New York
@@ -27,10 +26,9 @@ def facts(name: str, rows: list[dict[str, Any]]) -> pa.Table:
                                 schema=schema)
 
 
-def starter() -> Contract:
-    contract, issues = check_contract_text(starter_contract_text())
-    assert contract is not None, issues
-    assert contract.routing.stage == "MQL"
+def starter() -> CompiledContract:
+    contract = compile_text(starter_contract_text())
+    assert contract.routing_stage == "MQL"
     return contract
 
 
@@ -66,7 +64,7 @@ def test_batch_routes_each_lead_at_its_first_mql_entry(store: Store) -> None:
     seed(store)
     contract = starter()
     run(store, contract, AS_OF, steps=["stages"])
-    result = route_store(store, contract.routing, timezone=contract.calendar.timezone)
+    result = route_store(store, contract)
     rows = result.assignments.select(["lead_id", "owner", "assigned_at"]).to_pylist()
     assert [tuple(r.values()) for r in rows] == [
         ("l3", "sdr_a", T0 + timedelta(hours=1)),  # first to qualify: first turn
@@ -78,11 +76,10 @@ def test_live_engine_routes_at_mql_entry_and_agrees_with_batch(store: Store) -> 
     seed(store)
     contract = starter()
     run(store, contract, AS_OF, steps=["stages"])
-    batch = {r["lead_id"]: r["owner"] for r in route_store(
-        store, contract.routing, timezone=contract.calendar.timezone
-    ).assignments.to_pylist()}
+    batch = {r["lead_id"]: r["owner"] for r in route_store(store, contract)
+             .assignments.to_pylist()}
     engine = Engine.from_store(store, contract, clock=lambda: AS_OF)
-    for event in store_events(store, as_of=AS_OF):
+    for event in store_events(store, contract, as_of=AS_OF):
         decision = engine.handle(event)
         if isinstance(event, LeadCreated):
             assert decision.owner is None  # created, not yet an MQL: nobody owns it

@@ -13,8 +13,8 @@ import typer
 from typer.testing import CliRunner
 
 from accord.cli.route import route_command
-from accord.store import open_store
 from accord.facts import FACT_TABLES
+from accord.store import open_store
 from accord.workspace import init_workspace
 
 app = typer.Typer()

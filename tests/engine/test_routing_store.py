@@ -7,22 +7,25 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+import yaml
 
-from accord.contract.loader import check_contract_text
-from accord.contract.schema import Contract, Routing
+from accord.contract.compiled import CompiledContract, compile_contract, compile_text
+from accord.contract.schema import Contract
 from accord.engine.batch import run
 from accord.engine.routing import route_leads, route_store
 from accord.errors import EngineError
-from accord.store import Store
 from accord.facts import FACT_TABLES
+from accord.store import Store
 from accord.workspace import starter_contract_text
 
 T0 = datetime(2026, 3, 2, 14, 0)  # Monday 09:00 in New York
 
 
-def at_creation(contract: Contract) -> Routing:
-    """The contract's routing with `stage` removed: every lead routed when created."""
-    return contract.routing.model_copy(update={"stage": None})
+def at_creation() -> CompiledContract:
+    """The starter with `routing.stage` removed: every lead routed when created."""
+    data = yaml.safe_load(starter_contract_text())
+    data["routing"].pop("stage")
+    return compile_contract(Contract.model_validate(data))
 
 
 def facts(name: str, rows: list[dict[str, Any]]) -> pa.Table:
@@ -64,13 +67,10 @@ def test_route_leads_reads_the_store_tables_on_every_backend(store: Store) -> No
     # l3 takes turn a (sdr_a now full for the day). l4: turn b, away → turn a, full →
     # nobody available → fallback revops_triage, rotation unmoved. l5: turn b, back.
     seed(store)
-    contract, issues = check_contract_text(starter_contract_text())
-    assert contract is not None, issues
     # every lead routed when created (the starter routes at MQL; see below)
-    contract = contract.model_copy(update={"routing": at_creation(contract)})
+    contract = at_creation()
     result = route_leads(store.table("leads"), store.table("accounts"), store.table("reps"),
-                         store.table("rep_availability"), contract.routing,
-                         timezone=contract.calendar.timezone)
+                         store.table("rep_availability"), contract)
     rows = result.assignments.select(["lead_id", "owner", "rule", "step"]).to_pylist()
     assert [tuple(r.values()) for r in rows] == [
         ("l1", "ae_mm", "abm_account_owner", "account_owner"),
@@ -87,16 +87,13 @@ def test_route_leads_reads_the_store_tables_on_every_backend(store: Store) -> No
     in_memory = route_leads(store.table("leads").to_pyarrow(),
                             store.table("accounts").to_pyarrow(),
                             store.table("reps").to_pyarrow(),
-                            store.table("rep_availability").to_pyarrow(), contract.routing,
-                            timezone=contract.calendar.timezone)
+                            store.table("rep_availability").to_pyarrow(), contract)
     assert in_memory.assignments.equals(result.assignments)
 
 
 def test_route_store_replaces_the_derived_tables(store: Store) -> None:
     seed(store)
-    contract, _ = check_contract_text(starter_contract_text())
-    assert contract is not None
-    routing = at_creation(contract)
+    routing = at_creation()
     route_store(store, routing)
     route_store(store, routing)  # replaced whole, not appended
     assert store.derived("assignments").count().execute() == 5
@@ -108,10 +105,10 @@ def test_route_store_replaces_the_derived_tables(store: Store) -> None:
 def test_route_store_at_mql_needs_the_stage_history_and_routes_at_first_entry(
         store: Store) -> None:
     seed(store)
-    contract, _ = check_contract_text(starter_contract_text())
-    assert contract is not None and contract.routing.stage == "MQL"
+    contract = compile_text(starter_contract_text())
+    assert contract.routing_stage == "MQL"
     with pytest.raises(EngineError, match=r"routing.stage is 'MQL'.*run `accord run`"):
-        route_store(store, contract.routing)
+        route_store(store, contract)
     assert "derived_assignments" not in store.con.list_tables()  # nothing written
     # l6 works at a fitting company (software, 300 people, US: fit 80) and asks for a
     # demo twice: it becomes an MQL at the first request, 3 h after T0, and is routed then.
@@ -129,7 +126,7 @@ def test_route_store_at_mql_needs_the_stage_history_and_routes_at_first_entry(
              "occurred_at": T0 + timedelta(hours=5)}]),
     })
     run(store, contract, T0 + timedelta(days=1), steps=["stages"])
-    result = route_store(store, contract.routing, timezone=contract.calendar.timezone)
+    result = route_store(store, contract)
     rows = result.assignments.select(["lead_id", "owner", "rule", "assigned_at"]).to_pylist()
     # only the lead that became an MQL, at its first demo request, by the SDR pool's first
     # turn; l1-l5 never qualify and are not routed

@@ -19,23 +19,23 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from accord.contract.compiled import CompiledContract, compile_contract
 from accord.contract.schema import Contract
 from accord.engine.lead_frame import lead_frame, profile_row
 from accord.engine.lifecycle import Lifecycle
 from accord.engine.scoring import (
-    ScoringModel,
     condition_holds,
     engagement_as_of,
     fit_scores,
 )
-from accord.store import Store
 from accord.facts import FACT_TABLES
+from accord.store import Store
 
 T = datetime(2025, 3, 1, 12, 0, 0)
 DAY = timedelta(days=1)
 
 
-def make_contract(**overrides: Any) -> Contract:
+def make_contract(**overrides: Any) -> CompiledContract:
     data: dict[str, Any] = {
         "version": 3,
         "effective": "2025-01-01",
@@ -70,11 +70,11 @@ def make_contract(**overrides: Any) -> Contract:
         "rejection_reasons": ["bad_fit"],
     }
     data.update(overrides)
-    return Contract.model_validate(data)
+    return compile_contract(Contract.model_validate(data))
 
 
 CONTRACT = make_contract()
-MODEL = ScoringModel.from_contract(CONTRACT)
+MODEL = CONTRACT.scoring
 
 
 def lead(lead_id: str, *, account: Mapping[str, Any] | None = None,
@@ -163,7 +163,7 @@ def test_ties_go_to_the_icp_listed_first() -> None:
         "second": {"criteria": {"country": {"in": ["US"], "points": 10}},
                    "tiers": {"X": 5}},
     })
-    scores = fit_scores(ScoringModel.from_contract(contract), lead("L5", country="US"))
+    scores = fit_scores(contract.scoring, lead("L5", country="US"))
     # both ICPs score US 10: the first listed wins, with its own tier
     assert (scores.fit, scores.icp, scores.tier) == (10, "first", "A")
 
@@ -172,13 +172,13 @@ def test_tier_thresholds_are_minimums() -> None:
     contract = make_contract(icps={"core": {
         "criteria": {"country": {"in": ["US"], "points": 45}},
         "tiers": {"A": 70, "B": 45}}})
-    model = ScoringModel.from_contract(contract)
+    model = contract.scoring
     assert fit_scores(model, lead("L6", country="US")).tier == "B"  # 45 >= 45
     assert fit_scores(model, lead("L7", country="FR")).tier is None  # 0 < 45
 
 
 def test_no_icps_scores_zero_fit() -> None:
-    model = ScoringModel.from_contract(make_contract(icps={}))
+    model = make_contract(icps={}).scoring
     scores = fit_scores(model, lead("L8", country="US"))
     assert (scores.fit, scores.tier, scores.icp, scores.by_icp) == (0, None, None, ())
 
@@ -209,7 +209,7 @@ def test_hand_raise_counts_once_and_does_not_decay() -> None:
 def test_hand_raise_with_half_life_decays_from_its_first_touch() -> None:
     contract = make_contract(signals={
         "demo_request": {"intent": "hand_raise", "points": 50, "half_life_days": 10}})
-    model = ScoringModel.from_contract(contract)
+    model = contract.scoring
     # first at T-10d (50 * 0.5 = 25); the second at T-5d is not counted again -> 25
     touches = [(T - 10 * DAY, "demo_request"), (T - 5 * DAY, "demo_request")]
     assert engagement_as_of(model, touches, T).engagement == 25.0

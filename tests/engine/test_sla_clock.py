@@ -17,23 +17,22 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.contract.calendar import BusinessCalendar
-from accord.contract.schema import Contract, FirstTouchSLA, VolumeSLA
+from accord.contract.compiled import CompiledContract, compile_contract
+from accord.contract.schema import Contract
 from accord.engine.sla_clock import (
     SlaClocks,
     breached_leads,
     clock_arrays,
     compute_sla_clocks,
-    decision_stages,
-    latest_fact_time,
     rank_reps,
     read_escalations,
     read_sla,
     store_sla_clocks,
     summarise,
 )
-from accord.store import Store, open_store
 from accord.facts import FACT_TABLES
+from accord.store import Store, open_store
+from accord.store.as_of import latest_fact_time
 from accord.workspace import starter_contract_text
 
 
@@ -46,11 +45,11 @@ def ny(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datet
 NOW = ny(2025, 1, 14, 10, 0)
 
 
-def contract(**slas: Any) -> Contract:
+def contract(**slas: Any) -> CompiledContract:
     data = yaml.safe_load(starter_contract_text())
     if slas:
         data["slas"] = slas
-    return Contract.model_validate(data)
+    return compile_contract(Contract.model_validate(data))
 
 
 def table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
@@ -203,21 +202,20 @@ def test_escalation_steps_become_events_at_their_times(clocks: SlaClocks) -> Non
 def test_live_escalations_match_the_batch_events(clocks: SlaClocks) -> None:
     c = contract()
     sla = c.slas["speed_to_lead"]
-    assert isinstance(sla, FirstTouchSLA)
-    cal = BusinessCalendar.from_contract(c.calendar)
+    cal = c.calendar
     batch = sorted((r["lead_id"], r["step"], r["at"], r["action"], r["notify"])
                    for r in clocks.escalations.to_pylist())
     live = sorted((row["lead_id"], e.step, e.at, e.action, e.notify)
                   for row in states_by_lead(clocks, "speed_to_lead").values()
-                  for e in read_escalations("speed_to_lead", sla, cal, row["start_at"],
-                                            row["stopped_at"], NOW))
+                  for e in read_escalations(sla, cal, row["start_at"], row["stopped_at"],
+                                            NOW))
     assert live == batch and len(live) == 10
 
 
 # -- accept or reject ----------------------------------------------------------------------------
 def test_decision_stages_come_from_stage_owners() -> None:
-    d = decision_stages(contract(), "MQL")
-    assert (d.accept, d.reject) == (("SAL",), ("Nurture", "Disqualified"))
+    d = contract().slas["accept_or_reject"]
+    assert (d.start, d.accept, d.reject) == ("MQL", ("SAL",), ("Nurture", "Disqualified"))
 
 
 def test_accept_or_reject_status(clocks: SlaClocks) -> None:
@@ -311,27 +309,25 @@ def test_now_defaults_to_the_latest_fact(store: Store) -> None:
 # -- live = batch ------------------------------------------------------------------------------
 def test_live_reading_matches_the_batch_row(clocks: SlaClocks) -> None:
     c = contract()
-    cal = BusinessCalendar.from_contract(c.calendar)
     for row in clocks.states.to_pylist():
-        sla = c.slas[row["sla"]]
-        assert not isinstance(sla, VolumeSLA)
-        live = read_sla(row["sla"], sla, cal, row["start_at"], row["stopped_at"], NOW)
-        assert (live.status, live.due_at, live.stopped_at, live.elapsed_minutes) == (
-            row["status"], row["due_at"], row["stopped_at"], row["elapsed_minutes"])
+        live = read_sla(c.slas[row["sla"]], c.calendar, row["start_at"], row["stopped_at"],
+                        NOW)
+        assert (live.status, live.due_at, live.stopped_at, live.elapsed_minutes,
+                live.wall_minutes) == (row["status"], row["due_at"], row["stopped_at"],
+                                       row["elapsed_minutes"], row["wall_minutes"])
 
 
 def test_stop_exactly_at_the_due_time_is_met() -> None:
-    cal = BusinessCalendar.from_contract(contract().calendar)
+    cal = contract().calendar
     sla = contract().slas["speed_to_lead"]
-    assert isinstance(sla, FirstTouchSLA)
-    r = read_sla("s", sla, cal, ny(2025, 1, 10, 17, 30), ny(2025, 1, 13, 10, 30), NOW)
+    r = read_sla(sla, cal, ny(2025, 1, 10, 17, 30), ny(2025, 1, 13, 10, 30), NOW)
     assert (r.status, r.elapsed_minutes, r.overdue_minutes) == ("met", 120, 0)
     # one microsecond later is breached
-    r = read_sla("s", sla, cal, ny(2025, 1, 10, 17, 30),
+    r = read_sla(sla, cal, ny(2025, 1, 10, 17, 30),
                  ny(2025, 1, 13, 10, 30) + timedelta(microseconds=1), NOW)
     assert r.status == "breached"
     # still untouched exactly at the due time: open
-    r = read_sla("s", sla, cal, ny(2025, 1, 10, 17, 30), None, ny(2025, 1, 13, 10, 30))
+    r = read_sla(sla, cal, ny(2025, 1, 10, 17, 30), None, ny(2025, 1, 13, 10, 30))
     assert r.status == "open"
 
 
@@ -356,8 +352,7 @@ def test_batch_on_duckdb_equals_live_one_lead_at_a_time(
     c = contract(speed_to_lead={"kind": "first_touch", "start": "MQL",
                                 "within": "2 business_hours"})
     sla = c.slas["speed_to_lead"]
-    assert isinstance(sla, FirstTouchSLA)
-    cal = BusinessCalendar.from_contract(c.calendar)
+    cal = c.calendar
     store = shared_duckdb()
     run = f"H{store.counts()['leads']}_"
     f = Facts()
@@ -378,16 +373,16 @@ def test_batch_on_duckdb_equals_live_one_lead_at_a_time(
         assert (f"{run}{i}" in batch) == live_applies
         if not live_applies:
             continue
-        live = read_sla("speed_to_lead", sla, cal, mql, touch, now)
+        live = read_sla(sla, cal, mql, touch, now)
         row = batch[f"{run}{i}"]
         assert (row["status"], row["due_at"], row["stopped_at"], row["elapsed_minutes"]) == (
             live.status, live.due_at, live.stopped_at, live.elapsed_minutes)
 
 
 def test_clock_arrays_handle_many_leads_without_a_loop() -> None:
-    cal = BusinessCalendar.from_contract(contract().calendar)
+    cal = contract().calendar
     sla = contract().slas["speed_to_lead"]
-    assert isinstance(sla, FirstTouchSLA)
+    assert sla.within is not None
     start = np.array([ny(2025, 1, 10, 17, 30)] * 3, dtype="datetime64[us]")
     stop = np.array([ny(2025, 1, 13, 10, 15), "NaT", ny(2025, 1, 15, 9, 0)],
                     dtype="datetime64[us]")

@@ -13,16 +13,18 @@ import pyarrow as pa
 import pytest
 import yaml
 
+from accord.contract.compiled import compile_contract
 from accord.contract.schema import Contract
 from accord.engine.speed_to_lead import compute_speed_to_lead, delay_stats, speed_to_lead_table
-from accord.store import Store
 from accord.facts import FACT_TABLES
+from accord.store import Store
 from accord.workspace import starter_contract_text
 
-STARTER = Contract.model_validate(yaml.safe_load(starter_contract_text()))
+_DATA = yaml.safe_load(starter_contract_text())
+STARTER = compile_contract(Contract.model_validate(_DATA))
 # routing every lead at creation: the handoff is `created_at`
-CONTRACT = STARTER.model_copy(update={"routing": STARTER.routing.model_copy(
-    update={"stage": None})})
+CONTRACT = compile_contract(Contract.model_validate(
+    {**_DATA, "routing": {k: v for k, v in _DATA["routing"].items() if k != "stage"}}))
 NOW = datetime(2025, 2, 11, 17, 0)  # Tue 12:00 New York
 
 
@@ -97,7 +99,7 @@ def test_routing_decisions_are_the_assignment_when_present(store: Store) -> None
     store.write_derived("assignments", pa.table({
         "lead_id": ["A"], "owner": ["r1"],
         "assigned_at": pa.array([ny(2025, 2, 3, 9, 1)], pa.timestamp("us"))}))
-    t, source = speed_to_lead_table(store, CONTRACT, NOW)
+    t, source, _ = speed_to_lead_table(store, CONTRACT, NOW)
     # created 09:00 → routed 09:01 (1) → touched 09:07 (6)
     assert source == "assignments"
     assert t.select(["systems_minutes", "human_minutes", "rep_id"]).to_pylist() == [
@@ -112,15 +114,20 @@ def test_routing_at_mql_measures_systems_delay_from_the_mql_entry(store: Store) 
     store.write_derived("assignments", pa.table({
         "lead_id": ["A"], "owner": ["r1"],
         "assigned_at": pa.array([ny(2025, 2, 3, 9, 5)], pa.timestamp("us"))}))
-    t, source = speed_to_lead_table(store, STARTER, NOW)
-    assert source == "assignments"
+    t, source, read = speed_to_lead_table(store, STARTER, NOW)
+    assert (source, read) == ("assignments", "actual")  # no stage history yet
     assert t.select(["lead_id", "handoff_at", "systems_minutes", "human_minutes"]
                     ).to_pylist() == [{"lead_id": "A", "handoff_at": ny(2025, 2, 3, 9, 3),
                                        "systems_minutes": 2.0, "human_minutes": 2.0}]
-    # the derived stage history, when `accord run` wrote it, is the handoff's source
+    # the derived stage history, when `accord run` wrote it, is the handoff's source: the
+    # routing decisions are the engine's, read on the engine's timeline (MQL 09:04 → 1)
     store.write_derived("stage_history", pa.table({
-        "lead_id": ["A", "A"], "to_stage": ["Lead", "MQL"],
+        "lead_id": ["A", "A"], "seq": [1, 2], "from_stage": [None, "Lead"],
+        "to_stage": ["Lead", "MQL"],
         "occurred_at": pa.array([ny(2025, 2, 3, 9, 0), ny(2025, 2, 3, 9, 4)],
-                                pa.timestamp("us"))}))
-    t, _ = speed_to_lead_table(store, STARTER, NOW)
-    assert t.column("systems_minutes").to_pylist() == [1.0]
+                                pa.timestamp("us")),
+        "source": ["created", "criteria"], "fact_id": pa.array([None, None], pa.string()),
+        "actor": ["accord", "accord"], "reason": pa.array([None, None], pa.string()),
+        "legal": [True, True]}))
+    t, _, read = speed_to_lead_table(store, STARTER, NOW)
+    assert (t.column("systems_minutes").to_pylist(), read) == ([1.0], "derived")

@@ -13,12 +13,11 @@ from accord.cli.common import (
     JsonOpt,
     StoreOpt,
     WorkspaceOpt,
-    as_of_or_latest,
     console,
     err_console,
     guarded,
+    open_session,
     print_json,
-    workspace,
 )
 from accord.engine.batch import (
     STEPS,
@@ -29,7 +28,15 @@ from accord.engine.batch import (
     top_scores,
 )
 from accord.engine.scoring import LeadScore
-from accord.errors import AccordError
+
+ScoreOpt = Annotated[float | None, typer.Option(
+    "--min-name-score", min=0, max=100,
+    help="Least fuzzy company-name score that links a lead to an account, for this run "
+         "(default: the contract's matching.min_name_score).")]
+MarginOpt = Annotated[float | None, typer.Option(
+    "--min-margin", min=0, max=100,
+    help="Least lead over the next account, in score points, for this run (default: the "
+         "contract's matching.min_margin).")]
 
 
 @guarded
@@ -40,6 +47,8 @@ def run_command(
     only: Annotated[str | None, typer.Option(
         "--only", help=f"Comma-separated steps to recompute ({', '.join(STEPS)}); "
                        "default: all.")] = None,
+    min_name_score: ScoreOpt = None,
+    min_margin: MarginOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Recompute scores, stages, matches, assignments and SLA states for the whole store.
@@ -51,11 +60,10 @@ def run_command(
       accord run --as-of 2025-12-31T23:59:59 --json
 
       accord run --only scores,stages
+
+      accord run --only match --min-name-score 85 --min-margin 5
     """
     steps = None if only is None else [s.strip() for s in only.split(",") if s.strip()]
-    ws = workspace(ws_path, store)
-    contract = ws.load_contract().contract
-    st = ws.open_store()
 
     def show(step: StepSummary) -> None:
         if not as_json:
@@ -63,10 +71,12 @@ def run_command(
             err_console.print(f"  {step.name:<7} {step.seconds:7.2f} s  {what}",
                               highlight=False)
 
-    try:
-        summary = run(st, contract, as_of_or_latest(st, as_of), steps=steps, progress=show)
-    finally:
-        st.close()
+    with open_session(ws_path, store) as s:
+        thresholds = s.contract.matching.model_copy(update={
+            k: v for k, v in (("min_name_score", min_name_score), ("min_margin", min_margin))
+            if v is not None})
+        summary = run(s.store, s.contract, s.as_of(as_of).at, steps=steps, progress=show,
+                      matching=thresholds)
     if as_json:
         print_json(summary.as_dict())
         return
@@ -85,6 +95,10 @@ def _print_run(summary: RunSummary) -> None:
     console.print(table)
     tiers = ", ".join(f"{t}: {n:,}" for t, n in summary.tiers.items())
     console.print(f"tiers  {tiers}")
+    if summary.match_reviews:
+        console.print(f"{summary.match_reviews:,} company names scored close to an account "
+                      "but were not linked: review them in the derived table match_reviews "
+                      "(docs/matching.md)")
 
 
 @guarded
@@ -105,19 +119,12 @@ def score_command(
 
       accord score --lead L0000042 --json
     """
-    ws = workspace(ws_path, store)
-    contract = ws.load_contract().contract
-    st = ws.open_store()
-    try:
-        at = as_of_or_latest(st, as_of)
+    with open_session(ws_path, store) as s:
+        at = s.as_of(as_of).at
         if lead is not None:
-            explained = explain_lead(st, contract, lead, at)
+            explained = explain_lead(s.store, s.contract, lead, at)
         else:
-            rows = top_scores(st, contract, at, limit=limit)
-    except KeyError as exc:
-        raise AccordError(str(exc)) from None
-    finally:
-        st.close()
+            rows = top_scores(s.store, s.contract, at, limit=limit)
     if lead is not None:
         if as_json:
             print_json(explained.as_dict())

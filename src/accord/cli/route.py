@@ -12,20 +12,23 @@ from accord.cli.common import (
     AsOfOpt,
     JsonOpt,
     StoreOpt,
+    ViewOpt,
     WorkspaceOpt,
-    as_of_or_latest,
     console,
     guarded,
+    open_session,
     print_json,
 )
-from accord.engine.batch import run
+from accord.engine.batch import route_all
 from accord.engine.fairness import FairnessReport, Period, fairness_report
-from accord.engine.routing import RoutingResult
-from accord.workspace import Workspace
+from accord.engine.routing import RoutingResult, check_rep
+from accord.engine.views import check_view
+from accord.errors import UnknownNameError
 
 PeriodOpt = Annotated[
     str, typer.Option("--period", help="Fairness period: month or week (UTC).",
                       case_sensitive=False)]
+PERIODS: tuple[Period, ...] = ("month", "week")
 
 
 @guarded
@@ -34,6 +37,9 @@ def route_command(
         "--fairness", help="Report each rep's share per pool and period against the weights, "
                            "and the leads skipped for capacity or leave.")] = False,
     period: PeriodOpt = "month",
+    rep: Annotated[str | None, typer.Option(
+        "--rep", help="Show only this rep's leads, skips and shares.")] = None,
+    view: ViewOpt = "derived",
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
     as_of: AsOfOpt = None,
@@ -41,10 +47,12 @@ def route_command(
 ) -> None:
     """Route the store's leads (rules in contract order) and store the assignments.
 
-    With `routing.stage` in the contract (the starter says MQL) a lead is routed when it
-    first enters that stage, so the stage history is recomputed first (as of `--as-of`,
-    default the latest fact); without it every lead is routed when created. Writes the derived
-    tables `assignments`, `routing_skips` and `routing_pools`. Capacity days follow the
+    With `routing.stage` in the contract (the starter: its handoff stage, MQL) a lead is
+    routed when it first enters that stage — in the derived view (default) the stage
+    history is recomputed first (as of `--as-of`, default the latest fact), as the live
+    engine routes; `--view actual` reads the recorded stage events instead. Without a
+    routing stage every lead is routed when created. Writes the derived tables
+    `assignments`, `routing_skips` and `routing_pools`. Capacity days follow the
     contract's `calendar.timezone`.
 
     Examples:
@@ -56,25 +64,25 @@ def route_command(
       accord route --fairness --json | jq '.fairness.skips[:5]'
     """
     period_kind = period.lower()
-    if period_kind not in ("month", "week"):
-        raise typer.BadParameter("use month or week", param_hint="--period")
-    ws = Workspace(ws_path.resolve(), store)
-    contract = ws.load_contract().contract
-    st = ws.open_store()
-    try:
-        # routing at a stage reads the stage history, so it is recomputed first
-        steps = ["route"] if contract.routing.stage is None else ["stages", "route"]
-        result = run(st, contract, as_of_or_latest(st, as_of), steps=steps).routing
-        assert result is not None
-    finally:
-        st.close()
+    if period_kind not in PERIODS:
+        raise UnknownNameError("fairness period", period, PERIODS)
+    with open_session(ws_path, store) as s:
+        if rep is not None:
+            check_rep(s.store, rep)
+        result = route_all(s.store, s.contract, s.as_of(as_of).at, view=check_view(view))
+        location, version = s.workspace.store_label, s.contract.version
     report = (fairness_report(result.assignments, result.skips, result.members,
                               period=_period(period_kind)) if fairness else None)
+    if rep is not None:
+        result = result.for_rep(rep)
+        if report is not None:
+            report = report.for_rep(rep)
     if as_json:
-        print_json(_as_dict(ws, result, report))
+        print_json(_as_dict(location, view, result, report))
         return
     console.print(f"Routed {result.assignments.num_rows:,} leads "
-                  f"(contract version {contract.version}) into {ws.store_location}")
+                  f"{f'to {rep} ' if rep else ''}(contract version {version}, {view} view) "
+                  f"into {location}")
     console.print(_rules_table(result))
     if result.skips.num_rows:
         console.print(_skips_table(result))
@@ -89,9 +97,10 @@ def _period(text: str) -> Period:
     return "week" if text == "week" else "month"
 
 
-def _as_dict(ws: Workspace, result: RoutingResult,
+def _as_dict(location: str, view: str, result: RoutingResult,
              report: FairnessReport | None) -> dict[str, Any]:
-    data: dict[str, Any] = {"store": ws.store_location, "leads": result.assignments.num_rows,
+    data: dict[str, Any] = {"store": location, "view": view,
+                            "leads": result.assignments.num_rows,
                             "by_rule": result.by_rule(), "skips": result.skips_by_reason()}
     if report is not None:
         data["fairness"] = report.to_dict()

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from accord.cli.common import JsonOpt, StoreOpt, WorkspaceOpt, console, guarded, print_json
-from accord.cli.common import workspace as open_workspace
+from accord.cli.common import (
+    JsonOpt,
+    StoreOpt,
+    ViewOpt,
+    WorkspaceOpt,
+    console,
+    guarded,
+    open_session,
+    parse_instant,
+    print_json,
+)
+from accord.engine.routing import check_rep
 from accord.engine.sla_clock import SlaBreaches, SlaOverview, sla_breaches, sla_overview
 from accord.engine.speed_to_lead import DelayStats
+from accord.engine.views import VIEW_LABELS, check_view
+
+AsOfNowOpt = Annotated[
+    datetime | None,
+    typer.Option("--as-of", "--now", parser=parse_instant, metavar="TIME",
+                 help="Read the clocks as of this time (ISO; UTC unless it has an offset); "
+                      "facts after it are ignored. Default: the latest fact in the store, so "
+                      "historical or simulated data reads as of its own end."),
+]
 
 
 def _pct(value: float | None) -> str:
@@ -27,21 +46,9 @@ def _minutes(value: float | None) -> str:
     return f"{value / 60:.1f} h"
 
 
-def _parse_now(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not an ISO date-time; use e.g. 2026-03-02T17:00 (UTC) or "
-            "2026-03-02T12:00-05:00", param_hint="--now") from None
-    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
-
-
 def _overview_tables(o: SlaOverview) -> list[Table]:
-    slas = Table(title=f"SLAs as of {o.now:%Y-%m-%d %H:%M} UTC ({o.now_source})",
-                 title_justify="left")
+    slas = Table(title=f"SLAs as of {o.now:%Y-%m-%d %H:%M} UTC ({o.now_source}; "
+                       f"{VIEW_LABELS[o.view]})", title_justify="left")
     for col in ("sla", "kind", "within", "met", "breached", "open", "within SLA",
                 "escalations"):
         slas.add_column(col, justify="left" if col in ("sla", "kind", "within") else "right")
@@ -77,7 +84,7 @@ def _overview_tables(o: SlaOverview) -> list[Table]:
 
 def _breach_tables(b: SlaBreaches) -> list[Table]:
     reps = Table(title=f"Reps by SLA breaches as of {b.now:%Y-%m-%d %H:%M} UTC "
-                       f"({b.now_source}), worst first", title_justify="left")
+                       f"({b.now_source}; {b.view} view), worst first", title_justify="left")
     for col in ("rep", "name", "time zone", "breached", "decided", "rate", "by SLA"):
         reps.add_column(col, justify="right" if col in ("breached", "decided", "rate")
                         else "left")
@@ -87,9 +94,10 @@ def _breach_tables(b: SlaBreaches) -> list[Table]:
         reps.add_row(r.rep_id, r.name or "", zone, f"{r.breached:,}", f"{r.decided:,}",
                      _pct(r.breach_rate), by or "—")
     if any(r.off_calendar for r in b.reps):
-        reps.caption = (f"* works outside the contract calendar's time zone "
-                        f"({b.calendar_timezone}), on which every clock runs: leads that "
-                        "arrive in its hours may wait for the rep's day to start")
+        reps.caption = (f"* works outside the time zone of a calendar its clocks ran on (the "
+                        f"contract's is {b.calendar_timezone}; SLAs on `calendar: owner` "
+                        "run on the rep's own): leads that arrive in that calendar's hours "
+                        "may wait for the rep's day to start")
         reps.caption_justify = "left"
     leads = Table(title=f"Breached clocks: {b.breached_total:,} ({b.unassigned_breaches:,} "
                         f"without a rep); most overdue first", title_justify="left")
@@ -109,20 +117,23 @@ def sla_command(
     breaches: Annotated[bool, typer.Option(
         "--breaches", help="Rank reps by breaches (count, then rate), worst first, and list "
                            "the most overdue breached leads.")] = False,
-    now: Annotated[str | None, typer.Option(
-        "--now", help="Read the clocks as of this ISO date-time (UTC unless it has an "
-                      "offset). Default: the latest fact in the store, so historical or "
-                      "simulated data reads as of its own end.")] = None,
+    sla: Annotated[str | None, typer.Option(
+        "--sla", help="Only this SLA (a name under `slas` in the contract).")] = None,
+    rep: Annotated[str | None, typer.Option(
+        "--rep", help="Only the clocks this rep is responsible for.")] = None,
+    view: ViewOpt = "actual",
+    as_of: AsOfNowOpt = None,
     limit: Annotated[int, typer.Option(
         help="Breached leads to list with --breaches (0 = all).", min=0)] = 20,
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """SLA compliance: per SLA met / breached / open, monthly volume, speed to lead.
+    """SLA compliance: per SLA met / breached / open (overall and per rep), monthly volume,
+    speed to lead.
 
-    Clocks use the contract's business calendar (time zone, hours, holidays); see
-    docs/sla.md for every rule.
+    Clocks use the contract's business calendar (time zone, hours, holidays), or the
+    owner's for SLAs on `calendar: owner`; see docs/sla.md for every rule.
 
     Examples:
 
@@ -130,18 +141,19 @@ def sla_command(
 
       accord sla --breaches --limit 50
 
-      accord sla --now 2026-03-02T17:00 --json
+      accord sla --as-of 2026-03-02T17:00 --json
+
+      accord sla --view derived --sla speed_to_lead
     """
-    at = _parse_now(now)
-    ws = open_workspace(ws_path, store)
-    contract = ws.load_contract().contract
-    st = ws.open_store()
-    try:
+    chosen = check_view(view)
+    with open_session(ws_path, store) as s:
+        if rep is not None:
+            check_rep(s.store, rep)
+        at = s.as_of(as_of)
         result: SlaOverview | SlaBreaches = (
-            sla_breaches(st, contract, at, limit) if breaches
-            else sla_overview(st, contract, at))
-    finally:
-        st.close()
+            sla_breaches(s.store, s.contract, at, limit, view=chosen, sla=sla, rep=rep)
+            if breaches else
+            sla_overview(s.store, s.contract, at, view=chosen, sla=sla, rep=rep))
     if as_json:
         print_json(result.as_dict())
         return

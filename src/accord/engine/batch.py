@@ -2,15 +2,16 @@
 
 Steps, in order (each replaces its derived tables whole; DESIGN principle 2):
 
-1. `match` — lead-to-account matching (`engine/matching.py`) → `lead_accounts`;
+1. `match` — lead-to-account matching (`engine/matching.py`) by the contract's
+   `matching` thresholds (overridable per run) → `lead_accounts`, `match_reviews`;
 2. `scores` — fit per ICP, best ICP, tier and engagement as of `as_of` for every lead
    (`engine/scoring.py` over `engine/lead_frame.py`) → `scores`;
 3. `stages` — the lifecycle replayed over the facts (`engine/lifecycle.py`) →
    `stage_history` and `stages`;
 4. `route` — owners by the contract's routing rules (`engine/routing.py`) →
    `assignments`, `routing_skips`, `routing_pools`;
-5. `sla` — SLA clocks as of `as_of` (`engine/sla_clock.py`) → `sla_states`,
-   `sla_escalations`.
+5. `sla` — SLA clocks as of `as_of` (`engine/sla_clock.py`, the actual view of the
+   stage moves) → `sla_states`, `sla_escalations`.
 
 Everything is vectorised: Ibis expressions run in the store's backend (scores and stages never loop
 over leads in Python); matching and SLA clocks are Arrow/NumPy; routing is the one
@@ -23,21 +24,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import ibis
 import pyarrow as pa
 
-from accord.contract.criteria import column_key, parse_criteria, referenced_names
-from accord.contract.schema import Contract
+from accord.contract.compiled import CompiledContract
+from accord.contract.criteria import column_key, referenced_names
+from accord.contract.instants import naive_utc, utc_now
+from accord.contract.schema import Matching
 from accord.engine.lead_frame import lead_profile, with_fit
 from accord.engine.lifecycle import Lifecycle, current_stages, decision_rows, stage_history
-from accord.engine.matching import match_store
+from accord.engine.matching import MatchResult, match_store
 from accord.engine.routing import Router, RoutingResult, leads_to_route, route_leads
 from accord.engine.scoring import (
     LeadScore,
-    ScoringModel,
     engagement_as_of,
     engagement_by_lead,
     field_keys,
@@ -45,11 +47,12 @@ from accord.engine.scoring import (
     fit_scores,
 )
 from accord.engine.sla_clock import SlaClocks, compute_sla_clocks
-from accord.errors import EngineError
+from accord.engine.views import View, check_view
+from accord.errors import UnknownNameError
 from accord.store.base import Store
 
-__all__ = ["STEPS", "RunSummary", "ScoreRow", "StepSummary", "explain_lead", "run", "score_table",
-           "top_scores"]
+__all__ = ["STEPS", "RunSummary", "ScoreRow", "StepSummary", "explain_lead", "route_all", "run",
+           "score_table", "top_scores"]
 
 
 @dataclass(frozen=True)
@@ -84,23 +87,32 @@ class RunSummary:
     def seconds(self) -> float:
         return sum(s.seconds for s in self.steps)
 
+    @property
+    def match_reviews(self) -> int | None:
+        """Leads whose company name scored at least `matching.review_score` but was not
+        linked (derived `match_reviews`); None when the match step did not run."""
+        for s in self.steps:
+            if s.name == "match":
+                return s.rows.get("match_reviews", 0)
+        return None
+
     def as_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of.isoformat(), "contract_version": self.contract_version,
-                "seconds": round(self.seconds, 3), "leads": self.leads,
-                "stages": self.stages, "tiers": self.tiers,
-                "steps": [s.as_dict() for s in self.steps]}
+        out: dict[str, Any] = {
+            "as_of": self.as_of.isoformat(), "contract_version": self.contract_version,
+            "seconds": round(self.seconds, 3), "leads": self.leads,
+            "stages": self.stages, "tiers": self.tiers,
+            "steps": [s.as_dict() for s in self.steps]}
+        if self.match_reviews is not None:
+            out["match_reviews"] = self.match_reviews
+        return out
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def score_table(store: Store, contract: Contract, as_of: datetime, *,
+def score_table(store: Store, contract: CompiledContract, as_of: datetime, *,
                 profile: ibis.Table | None = None) -> ibis.Table:
     """The `scores` table as an Ibis expression: lead_id, `fit_<icp>` per ICP, fit, tier,
     icp, engagement (one row per lead created at or before `as_of`). `profile` is
     `with_fit(lead_profile(...))` when the caller already has it."""
-    model = ScoringModel.from_contract(contract)
+    model = contract.scoring
     if profile is None:
         profile = with_fit(model, lead_profile(store, as_of=as_of))
     fits = [fit_column_name(icp.name) for icp in model.icps]
@@ -143,27 +155,29 @@ def _write(store: Store, name: str, data: pa.Table | ibis.Table) -> int:
 STEPS: tuple[str, ...] = ("match", "scores", "stages", "route", "sla")
 
 
-def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
+def run(store: Store, contract: CompiledContract, as_of: datetime | None = None, *,
         steps: Collection[str] | None = None,
-        progress: Callable[[StepSummary], None] | None = None) -> RunSummary:
-    """Recompute `lead_accounts`, `scores`, `stage_history`, `stages`, `assignments` and
-    `sla_states` for the whole store as of `as_of` (default: now, UTC).
+        progress: Callable[[StepSummary], None] | None = None,
+        matching: Matching | None = None, route_view: View = "derived") -> RunSummary:
+    """Recompute `lead_accounts`, `match_reviews`, `scores`, `stage_history`, `stages`,
+    `assignments` and `sla_states` for the whole store as of `as_of` (default: now, UTC).
 
     `steps` (default: all of `STEPS`, always in that order) recomputes only some; the
-    others' derived tables are left as they are. The lead profile the scores, stages and
-    routes read is computed once, by the first of them that runs."""
+    others' derived tables are left as they are; an unknown step raises
+    `UnknownNameError`. The lead profile the scores, stages and routes read is computed
+    once, by the first of them that runs. `matching` overrides the contract's matching
+    thresholds for this run (`accord run --min-name-score/--min-margin`); `route_view`
+    is the view whose stage moves say when a lead reached `routing.stage`
+    (`routing.leads_to_route`)."""
     chosen = set(STEPS) if steps is None else set(steps)
     unknown = sorted(chosen - set(STEPS))
     if unknown:
-        raise EngineError(f"unknown run step(s) {', '.join(unknown)}; steps are "
-                          f"{', '.join(STEPS)}")
-    at = as_of if as_of is not None else utc_now()
-    at = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo is not None else at
-    model = ScoringModel.from_contract(contract)
+        raise UnknownNameError("run step", unknown[0], STEPS)
+    at = naive_utc(as_of) if as_of is not None else utc_now()
+    model = contract.scoring
     lifecycle = Lifecycle.from_contract(contract)
     if "route" in chosen:  # a routing set-up the reps cannot serve fails before any write
-        Router.from_tables(contract.routing, store.table("reps"),
-                           store.table("rep_availability"), timezone=contract.calendar.timezone)
+        Router.from_tables(contract, store.table("reps"), store.table("rep_availability"))
     done: list[StepSummary] = []
     results: dict[str, Any] = {}
 
@@ -187,7 +201,9 @@ def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
         return kept["profile"]
 
     def match() -> dict[str, int]:
-        return {"lead_accounts": int(match_store(store).num_rows)}
+        found: MatchResult = match_store(store, matching or contract.matching)
+        return {"lead_accounts": found.matches.num_rows,
+                "match_reviews": found.reviews.num_rows}
 
     def scores() -> dict[str, int]:
         table = score_table(store, contract, at, profile=profile())
@@ -203,10 +219,9 @@ def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
         return rows
 
     def route() -> dict[str, int]:
-        leads = leads_to_route(store, contract.routing, profile())
+        leads = leads_to_route(store, contract, profile(), view=route_view)
         result = route_leads(leads, None, store.table("reps"),
-                             store.table("rep_availability"), contract.routing,
-                             timezone=contract.calendar.timezone)
+                             store.table("rep_availability"), contract)
         results["routing"] = result
         return {"assignments": _write(store, "assignments", result.assignments),
                 "routing_skips": _write(store, "routing_skips", result.skips),
@@ -245,13 +260,15 @@ def run(store: Store, contract: Contract, as_of: datetime | None = None, *,
                       results.get("sla"))
 
 
-def _profile_keys(contract: Contract, lifecycle: Lifecycle) -> set[str]:
-    """Lead-frame keys a run reads: ICP fields, constant MQL keys, routing conditions."""
-    keys = {k for icp in contract.icps.values() for f in icp.criteria for k in field_keys(f)}
-    keys |= lifecycle.mql_keys()
-    for rule in contract.routing.rules:
-        if rule.when is not None:
-            keys |= {column_key(r) for r in referenced_names(parse_criteria(rule.when))}
+def _profile_keys(contract: CompiledContract, lifecycle: Lifecycle) -> set[str]:
+    """Lead-frame keys a run reads: ICP fields, the handoff criteria's constant keys,
+    routing conditions (names read from the compiled criteria trees)."""
+    keys = {k for icp in contract.scoring.icps for c in icp.criteria
+            for k in field_keys(c.field)}
+    keys |= lifecycle.handoff_keys()
+    for rule in contract.routing_rules:
+        if rule.node is not None:
+            keys |= {column_key(r) for r in referenced_names(rule.node)}
     return keys | {"account_owner_rep_id"}
 
 
@@ -275,7 +292,7 @@ class ScoreRow:
                 "engagement": self.engagement}
 
 
-def top_scores(store: Store, contract: Contract, as_of: datetime, *,
+def top_scores(store: Store, contract: CompiledContract, as_of: datetime, *,
                limit: int = 20) -> tuple[ScoreRow, ...]:
     """The best-scored leads as of `as_of`: highest fit first, then engagement, then id."""
     table = score_table(store, contract, as_of)
@@ -285,18 +302,18 @@ def top_scores(store: Store, contract: Contract, as_of: datetime, *,
                           float(r["engagement"])) for r in rows)
 
 
-def explain_lead(store: Store, contract: Contract, lead_id: str,
+def explain_lead(store: Store, contract: CompiledContract, lead_id: str,
                  as_of: datetime) -> LeadScore:
     """One lead's scores as of `as_of` with every criterion's and signal's points.
 
     Reads the lead's frame row and touches from the store and explains them with the
     scoring definitions (the same ones the batch expressions compile)."""
-    model = ScoringModel.from_contract(contract)
+    model = contract.scoring
     profile = lead_profile(store, as_of=as_of)
     rows = profile.filter(profile.lead_id == lead_id).to_pyarrow().to_pylist()
     if not rows:
-        raise EngineError(f"unknown lead {lead_id!r}: no lead with that id was created by "
-                          f"{as_of.isoformat()}")
+        raise UnknownNameError("lead", lead_id, _nearby_leads(profile, lead_id),
+                               where=f"the leads created by {as_of.isoformat()}")
     fit = fit_scores(model, rows[0])
     t = store.table("touches")
     touches = (t.filter(t.lead_id == lead_id).select("occurred_at", "signal")
@@ -305,3 +322,27 @@ def explain_lead(store: Store, contract: Contract, lead_id: str,
                               as_of)
     return LeadScore(lead_id, as_of, fit.fit, fit.tier, fit.icp, detail.engagement,
                      fit.by_icp, detail)
+
+
+def _nearby_leads(leads: ibis.Table, lead_id: str, around: int = 10) -> list[str]:
+    """Lead ids next to `lead_id` in sorted order (those before it, then after): the
+    likely intended ones, without reading every id of a large store."""
+    before = (leads.filter(leads.lead_id < lead_id).order_by(ibis.desc("lead_id"))
+              .limit(around).select("lead_id").to_pyarrow().column(0).to_pylist())
+    after = (leads.filter(leads.lead_id > lead_id).order_by("lead_id")
+             .limit(around).select("lead_id").to_pyarrow().column(0).to_pylist())
+    return [*reversed(before), *after]
+
+
+def route_all(store: Store, contract: CompiledContract, as_of: datetime, *,
+              view: View = "derived") -> RoutingResult:
+    """`accord route`: route every lead as of `as_of` and write the routing tables. With
+    `routing.stage` read in the derived view the lead's stages are recomputed first (the
+    router reads the stage history); in the actual view, or with no routing stage, only
+    the route step runs."""
+    view = check_view(view)
+    derived_entries = contract.routing_stage is not None and view == "derived"
+    steps = ["stages", "route"] if derived_entries else ["route"]
+    result = run(store, contract, as_of, steps=steps, route_view=view).routing
+    assert result is not None  # the route step ran
+    return result

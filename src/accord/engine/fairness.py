@@ -85,6 +85,11 @@ class FairnessReport:
     def pools(self) -> list[str]:
         return list(dict.fromkeys(s.pool for s in self.shares))
 
+    def for_rep(self, rep_id: str) -> FairnessReport:
+        """Only `rep_id`'s shares and the skips that passed it over."""
+        return FairnessReport(self.period, tuple(s for s in self.shares if s.rep_id == rep_id),
+                              tuple(f for f in self.skips if f.rep_id == rep_id))
+
 
 def _period_start(times: pd.Series, period: Period) -> pd.Series:
     days = times.dt.floor("D")
@@ -153,15 +158,17 @@ def _shares(a: pd.DataFrame, s: pd.DataFrame, m: pd.DataFrame,
     table["deviation"] = table["assigned"] - table["expected"]
     table = table.sort_values(["pool", "period", "position"], kind="stable")
     return tuple(
-        RepShare(pool=str(r.pool), period=pd.Timestamp(r.period).date(), rep_id=str(r.rep_id),
-                 weight=float(r.weight), intended_share=round(float(r.intended_share), 6),
-                 assigned=int(r.assigned), share=round(float(r.share), 6), turns=int(r.turns),
-                 skipped_out_of_office=int(r.skipped_out_of_office),
-                 skipped_at_capacity=int(r.skipped_at_capacity),
-                 available_share=None if pd.isna(r.available_share)
-                 else round(float(r.available_share), 6),
-                 expected=round(float(r.expected), 4), deviation=round(float(r.deviation), 4))
-        for r in table.itertuples(index=False))
+        RepShare(pool=str(r["pool"]), period=pd.Timestamp(r["period"]).date(),
+                 rep_id=str(r["rep_id"]), weight=float(r["weight"]),
+                 intended_share=round(float(r["intended_share"]), 6),
+                 assigned=int(r["assigned"]), share=round(float(r["share"]), 6),
+                 turns=int(r["turns"]),
+                 skipped_out_of_office=int(r["skipped_out_of_office"]),
+                 skipped_at_capacity=int(r["skipped_at_capacity"]),
+                 available_share=None if pd.isna(r["available_share"])
+                 else round(float(r["available_share"]), 6),
+                 expected=round(float(r["expected"]), 4), deviation=round(float(r["deviation"]), 4))
+        for r in table.to_dict("records"))
 
 
 def _flows(s: pd.DataFrame, period: Period) -> tuple[SkipFlow, ...]:
@@ -174,7 +181,7 @@ def _flows(s: pd.DataFrame, period: Period) -> tuple[SkipFlow, ...]:
                               ascending=[True, True, True, True, True, False, True],
                               kind="stable")
     return tuple(
-        SkipFlow(rule=str(r.rule), pool=str(r.pool) or None,
-                 period=pd.Timestamp(r.period).date(), rep_id=str(r.rep_id),
-                 reason=str(r.reason), went_to=str(r.went_to), leads=int(r.leads))
-        for r in flows.itertuples(index=False))
+        SkipFlow(rule=str(r["rule"]), pool=str(r["pool"]) or None,
+                 period=pd.Timestamp(r["period"]).date(), rep_id=str(r["rep_id"]),
+                 reason=str(r["reason"]), went_to=str(r["went_to"]), leads=int(r["leads"]))
+        for r in flows.to_dict("records"))

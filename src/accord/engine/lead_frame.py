@@ -11,8 +11,8 @@ Keys (`contract/criteria.py`, `column_key`) and where each comes from:
   one, else the lead's own `account_id`;
 - `fit_<icp>` per ICP, `fit`, `tier`, `icp` (`engine/scoring.py`);
 - `engagement`, and per contract signal `signal_<x>` / `signal_count_<x>`, as of a time;
-- `accepted` / `rejected`: a stage event into `SAL` / into `Nurture` or `Disqualified` at
-  or before that time (`engine/lifecycle.py`).
+- `accepted` / `rejected`: a stage event into the accepted stage (SAL) / into a send-back
+  stage (Nurture, Disqualified, a lost stage) at or before that time (`engine/lifecycle.py`).
 
 Batch: `lead_profile` (facts only, time-independent) and `lead_frame` (profile + scores
 as of a time) are Ibis expressions. Live: `profile_row` builds the same keys as a dict
@@ -131,12 +131,11 @@ def lead_frame(store: Store, model: ScoringModel, lifecycle: Lifecycle, as_of: d
 
 
 def _decision_flags(store: Store, lifecycle: Lifecycle, as_of: datetime) -> ibis.Table:
-    roles = lifecycle.roles
     ev = store.table("stage_events")
     ev = ev.filter(ev.occurred_at <= ibis.literal(as_of, type="timestamp(6)"))
     never = ev.to_stage != ev.to_stage  # a column that is never true
-    accepted = ev.to_stage == roles.accepted if roles.accepted else never
-    rejected = ev.to_stage.isin(list(roles.send_back)) if roles.send_back else never
+    accepted = ev.to_stage == lifecycle.accepted if lifecycle.accepted else never
+    rejected = ev.to_stage.isin(list(lifecycle.send_back)) if lifecycle.send_back else never
     return ev.group_by("lead_id").aggregate(accepted=accepted.fill_null(False).any(),
                                             rejected=rejected.fill_null(False).any())
 

@@ -1,49 +1,54 @@
 """The lifecycle state machine (contract key `stages`), derived from facts.
 
-Stages, owners and allowed moves (`next`) come from the contract. The engine gives a few
-stages their domain role by name (DOMAIN §1: Lead → MQL → SAL → SQL → Opportunity →
-Customer, plus Nurture and Disqualified); a contract without one of them simply has no
-such step:
+Stages, owners and allowed moves (`next`) come from the compiled contract; the engine
+asks for stages by **role** (`contract/roles.py`), never by name, so a contract that calls
+its stages "Marketing Qualified Lead" or "Closed Won" behaves like the starter (DOMAIN §1:
+Lead → MQL → SAL → SQL → Opportunity → Customer, plus Nurture and Disqualified). A
+contract without a stage for a role simply has no such step:
 
-- the **first stage listed** (`Lead` in the starter contract) is where a lead starts;
-- `MQL` is entered by its `entry` criteria, never by hand;
-- `SAL` is sales accepting the lead (the criteria name `accepted`);
-- `Nurture` and `Disqualified` are where sales sends a lead back: every move into them is
-  a rejection and needs one of the contract's `rejection_reasons` (seed 004);
-- `Opportunity` is entered when an opportunity is created for the lead, `Customer` when
-  one is won. A lost opportunity has no stage of its own: the lead stays in `Opportunity`
-  until sales recycles it to `Nurture` or disqualifies it.
+- the `lead` stage (the first stage listed unless another claims the role) is where a
+  lead starts;
+- the `handoff` stage (MQL) is entered by its `entry` criteria, never by hand;
+- the `accepted` stage (SAL) is sales accepting the lead (the criteria name `accepted`);
+- the send-back stages (roles `recycled`, `disqualified`, `lost`: Nurture, Disqualified,
+  Closed Lost) are where sales sends a lead back: every move into them is a rejection and
+  needs one of the contract's `rejection_reasons` (seed 004);
+- the `opportunity` stage is entered when an opportunity is created for the lead, the
+  `won` stage (Customer, Closed Won) when one is won. A lost opportunity moves no stage by
+  itself: the lead stays in the opportunity stage until sales moves it on (to a `lost`
+  stage with a reason code, or back to Nurture).
 
 **Replay** (what the active contract says — the *derived* view, DESIGN principle 2). A
 lead's timeline is its facts in order of `(time, kind, id)`, kinds ordered creation <
 touch < sales activity < stage event < opportunity created < opportunity won. Then:
 
 1. Stage events and opportunities are *decisions*: each sets the stage it names —
-   except that stage events into `MQL`, `Opportunity` and `Customer` are not read: those
-   stages are derived from the criteria and from the opportunities (below), and stage
-   events into them are the *actual* view. Decisions are facts — a stage a person
-   actually set — so they apply even when the contract does not allow the move; such a
-   move is counted as `off_contract` (so is a move into `Nurture`/`Disqualified` without
-   a valid reason code) for the audit. The live engine refuses them before they become facts.
-2. `MQL` is derived, not read: at the lead's creation and at each touch, the `MQL` entry
-   criteria are evaluated with the lead's scores *as of that moment* (engagement, signal
-   flags and counts, `accepted`, `rejected` up to and including that touch). Between two
-   decisions (a *segment*) the first moment the criteria hold moves the lead to `MQL`,
-   when `MQL` is an allowed next stage of the stage the segment started in (the first
-   segment starts in the first stage). So a lead recycled to `Nurture` comes back as an
-   MQL at its next touch that meets the criteria; a bare `fit`-only rule is met at
-   creation.
-3. An opportunity created while the lead is already in `Opportunity` (or won while in
-   `Customer`) changes nothing and is not a transition. A stage event into the stage the
-   lead is already in changes nothing either, but is kept in the history as a move the
-   contract does not allow (`off_contract`): the live engine refuses it.
+   except that stage events into the derived stages (roles `handoff`, `opportunity`,
+   `won`) are not read: those stages are derived from the criteria and from the
+   opportunities (below), and stage events into them are the *actual* view. Decisions are
+   facts — a stage a person actually set — so they apply even when the contract does not
+   allow the move; such a move is counted as `off_contract` (so is a move into a
+   send-back stage without a valid reason code) for the audit. The live engine refuses
+   them before they become facts.
+2. The handoff is derived, not read: at the lead's creation and at each touch, the
+   handoff stage's entry criteria are evaluated with the lead's scores *as of that
+   moment* (engagement, signal flags and counts, `accepted`, `rejected` up to and
+   including that touch). Between two decisions (a *segment*) the first moment the
+   criteria hold moves the lead to the handoff stage, when that stage is an allowed next
+   stage of the stage the segment started in (the first segment starts in the `lead`
+   stage). So a lead recycled to Nurture comes back as an MQL at its next touch that meets
+   the criteria; a bare `fit`-only rule is met at creation.
+3. An opportunity created while the lead is already in the opportunity stage (or won
+   while in the won stage) changes nothing and is not a transition. A stage event into
+   the stage the lead is already in changes nothing either, but is kept in the history as
+   a move the contract does not allow (`off_contract`): the live engine refuses it.
 4. A lead's touches at the same instant are counted together: the criteria are
    evaluated once all of them are in. (Live applies them one at a time; for criteria
    that a further touch can make false, e.g. `not signal('x')`, the two agree only when
    a lead's touches have distinct times.)
 
-`accepted` / `rejected` at a moment: the lead has a stage event into `SAL` / into a
-send-back stage earlier in its timeline (ever, not only the latest).
+`accepted` / `rejected` at a moment: the lead has a stage event into the accepted stage /
+into a send-back stage earlier in its timeline (ever, not only the latest).
 
 Batch (`derive_stages`) does this with window functions over the union of the lead's
 facts — running decayed engagement per touch, the decision count as segment number, the
@@ -62,6 +67,7 @@ from typing import Any, Final
 import ibis
 import ibis.expr.types as ir
 
+from accord.contract.compiled import CompiledContract
 from accord.contract.criteria import (
     And,
     Compare,
@@ -69,37 +75,32 @@ from accord.contract.criteria import (
     Node,
     Or,
     column_key,
-    parse_criteria,
     referenced_names,
     to_ibis,
-    to_predicate,
 )
-from accord.contract.schema import Contract
+from accord.contract.roles import StageRole
 from accord.engine.scoring import ScoringModel, running_engagement
 from accord.errors import EngineError
 from accord.store.base import Store
 
 __all__ = [
-    "MQL_STAGE",
-    "OPPORTUNITY_STAGE",
     "RANK_ACTIVITY",
     "RANK_CREATED",
     "RANK_OPPORTUNITY",
     "RANK_STAGE_EVENT",
     "RANK_TOUCH",
     "RANK_WON",
-    "WON_STAGE",
     "IllegalTransitionError",
     "Lifecycle",
     "RejectionReasonError",
     "StageEvent",
-    "StageRoles",
     "StageTables",
     "could_hold",
     "current_stages",
     "decision_rows",
     "derive_stages",
     "first_entries",
+    "first_entries_in",
     "stage_history",
 ]
 
@@ -112,9 +113,6 @@ RANK_OPPORTUNITY: Final = 4
 RANK_WON: Final = 5
 
 ENGINE_ACTOR: Final = "accord"
-MQL_STAGE: Final = "MQL"
-OPPORTUNITY_STAGE: Final = "Opportunity"
-WON_STAGE: Final = "Customer"
 
 
 class IllegalTransitionError(EngineError):
@@ -148,43 +146,6 @@ class RejectionReasonError(EngineError):
 
 
 @dataclass(frozen=True)
-class StageRoles:
-    """Which contract stages play the engine's roles; None when the contract lacks one."""
-
-    initial: str
-    mql: str | None
-    accepted: str | None
-    recycle: str | None
-    disqualified: str | None
-    opportunity: str | None
-    won: str | None
-
-    @classmethod
-    def from_stages(cls, stages: Mapping[str, Any]) -> StageRoles:
-        names = list(stages)
-        if not names:
-            raise EngineError("the contract defines no stages")
-
-        def named(name: str) -> str | None:
-            return name if name in stages else None
-
-        return cls(names[0], named(MQL_STAGE), named("SAL"), named("Nurture"),
-                   named("Disqualified"), named(OPPORTUNITY_STAGE), named(WON_STAGE))
-
-    def derived(self) -> dict[str, str]:
-        """Stages the engine derives from facts (never read from stage events, never set
-        by hand), each with how it is entered."""
-        how = {self.mql: "when its entry criteria hold",
-               self.opportunity: "when an opportunity is created for the lead",
-               self.won: "when one of the lead's opportunities is won"}
-        return {stage: text for stage, text in how.items() if stage is not None}
-
-    @property
-    def send_back(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.recycle, self.disqualified) if s is not None)
-
-
-@dataclass(frozen=True)
 class StageEvent:
     """One stage transition as a `stage_events` fact row."""
 
@@ -204,47 +165,74 @@ class StageEvent:
                 "contract_version": self.contract_version}
 
 
+#: How each derived role's stage is entered (for messages refusing a move by hand).
+_DERIVED_HOW: Final[Mapping[StageRole, str]] = {
+    StageRole.HANDOFF: "when its entry criteria hold",
+    StageRole.OPPORTUNITY: "when an opportunity is created for the lead",
+    StageRole.WON: "when one of the lead's opportunities is won",
+}
+
+
 @dataclass(frozen=True)
 class Lifecycle:
-    """The contract's state machine, compiled once."""
+    """The contract's state machine as the engine replays it: the compiled contract's
+    stages asked by role once (`from_contract`)."""
 
     version: int
     stages: tuple[str, ...]
     next: Mapping[str, tuple[str, ...]]
     owners: Mapping[str, str]
-    roles: StageRoles
+    initial: str
+    handoff: str | None
+    accepted: str | None
+    opportunity: str | None
+    won: str | None
+    send_back: tuple[str, ...]
     rejection_reasons: tuple[str, ...]
-    mql_entry: Node | None
-    mql_predicate: Callable[[Mapping[str, Any]], bool] | None
+    handoff_entry: Node | None
+    handoff_predicate: Callable[[Mapping[str, Any]], bool] | None
 
     @classmethod
-    def from_contract(cls, contract: Contract) -> Lifecycle:
-        roles = StageRoles.from_stages(contract.stages)
-        entry_text = contract.stages[roles.mql].entry if roles.mql else None
-        entry = parse_criteria(entry_text) if entry_text else None
+    def from_contract(cls, contract: CompiledContract) -> Lifecycle:
+        stages = contract.stages
+        if not stages.names:
+            raise EngineError("the contract defines no stages")
         return cls(
             version=contract.version,
-            stages=tuple(contract.stages),
-            next={name: tuple(s.next) for name, s in contract.stages.items()},
-            owners={name: s.owner for name, s in contract.stages.items()},
-            roles=roles,
-            rejection_reasons=tuple(contract.rejection_reasons),
-            mql_entry=entry,
-            mql_predicate=to_predicate(entry) if entry is not None else None,
+            stages=stages.names,
+            next=stages.next,
+            owners=stages.owners,
+            initial=stages.initial,
+            handoff=stages.named(StageRole.HANDOFF),
+            accepted=stages.named(StageRole.ACCEPTED),
+            opportunity=stages.named(StageRole.OPPORTUNITY),
+            won=stages.named(StageRole.WON),
+            send_back=stages.send_back,
+            rejection_reasons=tuple(contract.source.rejection_reasons),
+            handoff_entry=contract.handoff_entry,
+            handoff_predicate=contract.handoff_predicate,
         )
+
+    def derived(self) -> dict[str, str]:
+        """Stages the engine derives from facts (never read from stage events, never set
+        by hand), each with how it is entered."""
+        how = {self.handoff: _DERIVED_HOW[StageRole.HANDOFF],
+               self.opportunity: _DERIVED_HOW[StageRole.OPPORTUNITY],
+               self.won: _DERIVED_HOW[StageRole.WON]}
+        return {stage: text for stage, text in how.items() if stage is not None}
 
     def allows(self, from_stage: str | None, to_stage: str) -> bool:
         return from_stage is not None and to_stage in self.next.get(from_stage, ())
 
-    def mql_allowed_from(self) -> tuple[str, ...]:
-        """Stages from which the criteria may move a lead to MQL."""
-        mql = self.roles.mql
-        if mql is None or self.mql_entry is None:
+    def handoff_allowed_from(self) -> tuple[str, ...]:
+        """Stages from which the criteria may move a lead into the handoff stage."""
+        handoff = self.handoff
+        if handoff is None or self.handoff_entry is None:
             return ()
-        return tuple(s for s in self.stages if mql in self.next.get(s, ()))
+        return tuple(s for s in self.stages if handoff in self.next.get(s, ()))
 
     def needs_reason(self, to_stage: str) -> bool:
-        return to_stage in self.roles.send_back
+        return to_stage in self.send_back
 
     def reason_ok(self, to_stage: str, reason: str | None) -> bool:
         return not self.needs_reason(to_stage) or reason in self.rejection_reasons
@@ -264,11 +252,11 @@ class Lifecycle:
             raise RejectionReasonError(lead_id, to_stage, reason, self.rejection_reasons,
                                        record)
 
-    def mql_keys(self) -> frozenset[str]:
-        """Lead-frame keys the MQL criteria read."""
-        if self.mql_entry is None:
+    def handoff_keys(self) -> frozenset[str]:
+        """Lead-frame keys the handoff criteria read."""
+        if self.handoff_entry is None:
             return frozenset()
-        return frozenset(column_key(r) for r in referenced_names(self.mql_entry))
+        return frozenset(column_key(r) for r in referenced_names(self.handoff_entry))
 
 
 # --- batch --------------------------------------------------------------------------------
@@ -279,7 +267,8 @@ class StageTables:
     """Derived lifecycle tables as Ibis expressions.
 
     `stages`: one row per lead — `lead_id`, `stage`, `stage_owner`, `entered_at` (when the
-    lead entered its current stage), `mql_at` (first MQL), `transitions`, `off_contract`.
+    lead entered its current stage), `handoff_at` (first entry into the handoff stage),
+    `transitions`, `off_contract`.
     `history`: every transition — `lead_id`, `seq` (1 = creation), `from_stage`,
     `to_stage`, `occurred_at`, `source` (`created`, `criteria`, `stage_event`,
     `opportunity`, `opportunity_won`), `fact_id`, `actor`, `reason`, `legal`.
@@ -307,14 +296,13 @@ def _timeline_cols(t: ibis.Table, **values: Any) -> ibis.Table:
 
 def decision_rows(store: Store, lifecycle: Lifecycle, leads: ibis.Table,
                   as_of: datetime) -> ibis.Table:
-    """Every decision of the known leads up to `as_of`: stage events (except into MQL)
-    and opportunities created / won. Columns lead_id, at, rank, fid, to_stage, source,
-    actor, reason."""
+    """Every decision of the known leads up to `as_of`: stage events (except into the
+    derived stages) and opportunities created / won. Columns lead_id, at, rank, fid,
+    to_stage, source, actor, reason."""
     at_t = ibis.literal(as_of, type="timestamp(6)")
-    roles = lifecycle.roles
     ev = store.table("stage_events")
     ev = ev.filter(ev.occurred_at <= at_t)
-    derived = list(roles.derived())
+    derived = list(lifecycle.derived())
     if derived:
         ev = ev.filter(~ev.to_stage.isin(derived))
     parts = [ev.select(lead_id=ev.lead_id, at=ev.occurred_at,
@@ -323,19 +311,19 @@ def decision_rows(store: Store, lifecycle: Lifecycle, leads: ibis.Table,
                        actor=ev.actor, reason=ev.reason)]
     opp = store.table("opportunities")
     opp = opp.filter(opp.lead_id.notnull() & (opp.created_at <= at_t))
-    if roles.opportunity is not None:
+    if lifecycle.opportunity is not None:
         parts.append(opp.select(lead_id=opp.lead_id, at=opp.created_at,
                                 rank=ibis.literal(RANK_OPPORTUNITY, type="int8"),
                                 fid=opp.opportunity_id,
-                                to_stage=ibis.literal(roles.opportunity),
+                                to_stage=ibis.literal(lifecycle.opportunity),
                                 source=ibis.literal("opportunity"),
                                 actor=opp.owner_rep_id, reason=ibis.null("string")))
-    if roles.won is not None:
+    if lifecycle.won is not None:
         won = opp.filter((opp.status == "won") & opp.closed_at.notnull()
                          & (opp.closed_at <= at_t))
         parts.append(won.select(lead_id=won.lead_id, at=won.closed_at,
                                 rank=ibis.literal(RANK_WON, type="int8"),
-                                fid=won.opportunity_id, to_stage=ibis.literal(roles.won),
+                                fid=won.opportunity_id, to_stage=ibis.literal(lifecycle.won),
                                 source=ibis.literal("opportunity_won"),
                                 actor=won.owner_rep_id, reason=ibis.null("string")))
     decisions = parts[0]
@@ -361,26 +349,25 @@ def stage_history(store: Store, lifecycle: Lifecycle, model: ScoringModel,
     """Every lead's transitions up to `as_of` (batch; `StageTables.history` columns).
 
     `profile` is one row per lead with `lead_id`, `created_at` and every constant
-    lead-frame key the MQL criteria read (lead and account fields, `fit`, `tier`, `icp`);
+    lead-frame key the handoff criteria read (lead and account fields, `fit`, `tier`, `icp`);
     see `lead_frame.lead_profile` and `lead_frame.with_fit`. `decisions`, when given, is
     `decision_rows(...)` for the same leads and time (e.g. materialized once).
     """
-    roles = lifecycle.roles
     at_t = ibis.literal(as_of, type="timestamp(6)")
     leads = profile.filter(profile.created_at <= at_t)
     if decisions is None:
         decisions = decision_rows(store, lifecycle, leads, as_of)
-    mql = _mql_transitions(store, lifecycle, model, leads, decisions, as_of)
+    handoff = _handoff_transitions(store, lifecycle, model, leads, decisions, as_of)
 
     created = leads.select(lead_id=leads.lead_id, at=leads.created_at,
                            rank=ibis.literal(RANK_CREATED, type="int8"),
                            fid=ibis.literal("", type="string"),
-                           to_stage=ibis.literal(roles.initial),
+                           to_stage=ibis.literal(lifecycle.initial),
                            source=ibis.literal("created"),
                            actor=ibis.literal(ENGINE_ACTOR), reason=ibis.null("string"))
     moves = created.union(decisions, distinct=False)
-    if mql is not None:
-        moves = moves.union(mql, distinct=False)
+    if handoff is not None:
+        moves = moves.union(handoff, distinct=False)
     order = ibis.window(group_by="lead_id", order_by=["at", "rank", "fid"])
     moves = moves.mutate(from_stage=moves.to_stage.lag().over(order))
     # An opportunity while already in Opportunity changes nothing; a stage event into the
@@ -389,9 +376,9 @@ def stage_history(store: Store, lifecycle: Lifecycle, model: ScoringModel,
                          | (moves.source == "stage_event"))
     legal = _legal_pairs(lifecycle, moves.from_stage, moves.to_stage)
     reason_ok: ir.BooleanValue = ibis.literal(True)
-    if roles.send_back:
+    if lifecycle.send_back:
         codes = list(lifecycle.rejection_reasons)
-        reason_ok = ~moves.to_stage.isin(list(roles.send_back)) | (
+        reason_ok = ~moves.to_stage.isin(list(lifecycle.send_back)) | (
             moves.reason.isin(codes).fill_null(False) if codes else ibis.literal(False))
     is_created = moves.rank == RANK_CREATED
     return moves.select(
@@ -405,13 +392,24 @@ def stage_history(store: Store, lifecycle: Lifecycle, model: ScoringModel,
         .fill_null(False))
 
 
+def first_entries_in(moves: ibis.Table, stage: str, *, until: datetime | None = None
+                     ) -> ibis.Table:
+    """lead_id, entered_at: each lead's first move into `stage` in `moves` (any table with
+    lead_id, to_stage, occurred_at: the `stage_events` facts, the derived `stage_history`,
+    or `views.stage_moves`), by `until` when given. The one definition of "a lead's first
+    entry into a stage": SLA clocks start at it, routing routes at it."""
+    wanted = moves.to_stage == stage
+    if until is not None:
+        wanted = wanted & (moves.occurred_at <= ibis.literal(until, type="timestamp(6)"))
+    moves = moves.filter(wanted)
+    return moves.group_by("lead_id").aggregate(entered_at=moves.occurred_at.min())
+
+
 def first_entries(store: Store, stage: str, *, until: datetime | None = None,
                   facts_if_missing: bool = False) -> ibis.Table:
-    """lead_id, entered_at: each lead's first entry into `stage` (by `until`, when given).
-
-    Read from the derived `stage_history` (`accord run` writes it). Without one, the
-    `stage_events` facts are read when `facts_if_missing`; otherwise `EngineError` says
-    to run the stages step first."""
+    """`first_entries_in` the derived `stage_history` (`accord run` writes it). Without
+    one, the `stage_events` facts are read when `facts_if_missing`; otherwise
+    `EngineError` says to run the stages step first."""
     try:
         moves = store.derived("stage_history")
     except KeyError:
@@ -420,26 +418,23 @@ def first_entries(store: Store, stage: str, *, until: datetime | None = None,
                 f"leads entering {stage!r} are read from the stage history, and there is "
                 "none yet; run `accord run` (or `accord run --only stages`) first") from None
         moves = store.table("stage_events")
-    wanted = moves.to_stage == stage
-    if until is not None:
-        wanted = wanted & (moves.occurred_at <= ibis.literal(until, type="timestamp(6)"))
-    moves = moves.filter(wanted)
-    return moves.group_by("lead_id").aggregate(entered_at=moves.occurred_at.min())
+    return first_entries_in(moves, stage, until=until)
 
 
 def current_stages(lifecycle: Lifecycle, history: ibis.Table) -> ibis.Table:
     """Each lead's current stage from its history (`StageTables.stages` columns): the
     stage of its last transition, with counts of transitions and off-contract moves."""
-    mql = lifecycle.roles.mql
+    handoff = lifecycle.handoff
     metrics: dict[str, ir.Value] = {
         "last_seq": history.seq.max(),
         "off_contract": ibis.ifelse(history.legal, 0, 1).cast("int64").sum(),
     }
-    if mql:
-        metrics["mql_at"] = ibis.cases((history.to_stage == mql, history.occurred_at)).min()
+    if handoff:
+        metrics["handoff_at"] = ibis.cases((history.to_stage == handoff,
+                                            history.occurred_at)).min()
     per_lead = history.group_by("lead_id").aggregate(**metrics)
-    if not mql:
-        per_lead = per_lead.mutate(mql_at=ibis.null("timestamp(6)"))
+    if not handoff:
+        per_lead = per_lead.mutate(handoff_at=ibis.null("timestamp(6)"))
     last = history.select(lead_id_last="lead_id", last_seq_last="seq", stage="to_stage",
                           entered_at="occurred_at")
     stages = per_lead.join(last, (per_lead.lead_id == last.lead_id_last)
@@ -448,7 +443,7 @@ def current_stages(lifecycle: Lifecycle, history: ibis.Table) -> ibis.Table:
         if lifecycle.owners else ibis.null("string")
     return stages.select(
         "lead_id", "stage", stage_owner=owner.cast("string"), entered_at="entered_at",
-        mql_at=stages.mql_at.cast("timestamp(6)"),
+        handoff_at=stages.handoff_at.cast("timestamp(6)"),
         transitions=(stages.last_seq - 1).cast("int64"),
         off_contract=stages.off_contract.cast("int64"))
 
@@ -513,27 +508,26 @@ def _monotone(node: Node) -> bool:
 
 def _touch_cutoffs(lifecycle: Lifecycle, candidates: ibis.Table, numbered: ibis.Table,
                    touches: ibis.Table) -> ibis.Table:
-    """Per candidate lead that has a segment MQL may follow: `anchor` (its creation) and
+    """Per candidate lead that has a segment the handoff may follow: `anchor` (its creation) and
     `cutoff`, the time after which its touches cannot matter (null: none).
 
-    Let m be the lead's last open segment. Touches after segment m lie in segments MQL
+    Let m be the lead's last open segment. Touches after segment m lie in segments the handoff
     cannot enter and come after every candidate moment, so they change nothing. Within m,
     when the criteria are monotone (`_monotone`), the first touch at which they hold with
     *lower bounds* of the running keys (engagement 0; signal flags and `accepted` /
-    `rejected` exact from first times; counts 1 once seen) bounds the MQL moment from
+    `rejected` exact from first times; counts 1 once seen) bounds the handoff moment from
     above, and touches after it change nothing either. Leads without an open segment are
-    left out: they never enter MQL.
+    left out: they never reach the handoff.
     """
-    roles = lifecycle.roles
-    allowed = list(lifecycle.mql_allowed_from())
-    entry = lifecycle.mql_entry
+    allowed = list(lifecycle.handoff_allowed_from())
+    entry = lifecycle.handoff_entry
     assert entry is not None
     opened = numbered.filter(numbered.to_stage.isin(allowed))
     last_open = opened.group_by("lead_id").aggregate(m=opened.seg.max())
     base = candidates.select("lead_id", "created_at", *[
         c for c in candidates.columns if c not in ("lead_id", "created_at")])
     leads = base.left_join(last_open, "lead_id").drop("lead_id_right")
-    initial_open = roles.initial in allowed
+    initial_open = lifecycle.initial in allowed
     m = ibis.coalesce(leads.m, 0) if initial_open else leads.m
     leads = leads.mutate(m=m.cast("int64")).filter(ibis._.m.notnull())
     ends = numbered.select(end_lead="lead_id", end_seg="seg", end_at="at")
@@ -546,7 +540,7 @@ def _touch_cutoffs(lifecycle: Lifecycle, candidates: ibis.Table, numbered: ibis.
     if not _monotone(entry):
         return leads.select("lead_id", anchor="created_at", cutoff="end_at")
 
-    keys = lifecycle.mql_keys()
+    keys = lifecycle.handoff_keys()
     signals = sorted({k.removeprefix("signal_count_") if k.startswith("signal_count_")
                       else k.removeprefix("signal_") for k in keys
                       if k.startswith("signal_")})
@@ -558,9 +552,9 @@ def _touch_cutoffs(lifecycle: Lifecycle, candidates: ibis.Table, numbered: ibis.
         leads = leads.left_join(first, "lead_id").drop("lead_id_right")
     decided_keys = keys & {"accepted", "rejected"}
     if decided_keys:
-        is_accept = numbered.to_stage == roles.accepted if roles.accepted \
+        is_accept = numbered.to_stage == lifecycle.accepted if lifecycle.accepted \
             else numbered.to_stage != numbered.to_stage
-        is_reject = numbered.to_stage.isin(list(roles.send_back)) if roles.send_back \
+        is_reject = numbered.to_stage.isin(list(lifecycle.send_back)) if lifecycle.send_back \
             else numbered.to_stage != numbered.to_stage
         flags = numbered.group_by("lead_id").aggregate(
             first_accepted=ibis.cases((is_accept, numbered.at)).min(),
@@ -590,10 +584,10 @@ def _touch_cutoffs(lifecycle: Lifecycle, candidates: ibis.Table, numbered: ibis.
     return leads.select("lead_id", anchor="created_at", cutoff=cutoff)
 
 
-def _mql_transitions(store: Store, lifecycle: Lifecycle, model: ScoringModel,
+def _handoff_transitions(store: Store, lifecycle: Lifecycle, model: ScoringModel,
                      leads: ibis.Table, decisions: ibis.Table,
                      as_of: datetime) -> ibis.Table | None:
-    """The derived MQL moves: per segment whose stage allows MQL, the first creation or
+    """The derived handoff moves: per segment whose stage allows the handoff, the first creation or
     touch at which the entry criteria hold.
 
     One window pass over the union of the candidate leads' creation, touches and
@@ -601,17 +595,16 @@ def _mql_transitions(store: Store, lifecycle: Lifecycle, model: ScoringModel,
     flags and counts, `accepted` / `rejected`, and the segment number (decisions so far).
     Leads whose constant keys already rule the criteria out (`could_hold`) are skipped.
     """
-    roles = lifecycle.roles
-    allowed_from = lifecycle.mql_allowed_from()
-    entry = lifecycle.mql_entry
-    if roles.mql is None or entry is None or not allowed_from:
+    allowed_from = lifecycle.handoff_allowed_from()
+    entry = lifecycle.handoff_entry
+    if lifecycle.handoff is None or entry is None or not allowed_from:
         return None
     at_t = ibis.literal(as_of, type="timestamp(6)")
-    keys = lifecycle.mql_keys()
+    keys = lifecycle.handoff_keys()
     constant = sorted(k for k in keys if not _is_running(k))
     missing = [k for k in constant if k not in leads.columns]
     if missing:
-        raise KeyError(f"MQL criteria need lead-frame column(s) {', '.join(missing)}")
+        raise KeyError(f"the handoff criteria need lead-frame column(s) {', '.join(missing)}")
     needs_touch_state = any(k == "engagement" or k.startswith("signal_") for k in keys)
     needs_decision_state = bool(keys & {"accepted", "rejected"})
 
@@ -626,8 +619,8 @@ def _mql_transitions(store: Store, lifecycle: Lifecycle, model: ScoringModel,
     touches = all_touches.join(cutoffs, "lead_id")
     touches = touches.filter(touches.cutoff.isnull()
                              | (touches.occurred_at <= touches.cutoff))
-    send_back = list(roles.send_back)
-    accepted = [roles.accepted] if roles.accepted else []
+    send_back = list(lifecycle.send_back)
+    accepted = [lifecycle.accepted] if lifecycle.accepted else []
     parts = [
         _timeline_cols(cutoffs, lead_id=cutoffs.lead_id, at=cutoffs.anchor,
                        rank=RANK_CREATED, fid="", is_decision=0, is_accept=0, is_reject=0,
@@ -664,13 +657,13 @@ def _mql_transitions(store: Store, lifecycle: Lifecycle, model: ScoringModel,
     first = qualifying.group_by(["lead_id", "seg"]).aggregate(at=qualifying.at.min())
 
     segments = numbered.select("lead_id", "to_stage", "seg").union(
-        candidates.select(lead_id="lead_id", to_stage=ibis.literal(roles.initial),
+        candidates.select(lead_id="lead_id", to_stage=ibis.literal(lifecycle.initial),
                           seg=ibis.literal(0, type="int64")), distinct=False)
     open_segments = segments.filter(segments.to_stage.isin(list(allowed_from)))
     moves = first.join(open_segments, ["lead_id", "seg"])
     return moves.select(lead_id=moves.lead_id, at=moves.at,
                         rank=ibis.literal(RANK_TOUCH, type="int8"),
                         fid=ibis.literal("", type="string"),
-                        to_stage=ibis.literal(roles.mql),
+                        to_stage=ibis.literal(lifecycle.handoff),
                         source=ibis.literal("criteria"), actor=ibis.literal(ENGINE_ACTOR),
                         reason=ibis.null("string"))

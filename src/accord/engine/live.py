@@ -19,44 +19,48 @@ naming the record and leaves the engine as it was:
   instant, kinds go creation < touch < activity < stage decision < opportunity created <
   opportunity closed, and ids in code-point order. This is the order batch replays facts
   in, which is what makes the two agree; a replayed event is refused the same way;
-- a signal the contract does not define, an unknown opportunity, a move by hand into
-  `MQL`, `Opportunity` or `Customer` (the criteria and the opportunities decide those), a
-  move the contract's `next` does not allow
+- a signal the contract does not define, an unknown opportunity, a move by hand into a
+  derived stage (roles `handoff`, `opportunity`, `won`: the criteria and the
+  opportunities decide those), a move the contract's `next` does not allow
   (`IllegalTransitionError`, naming the stage, the lead and the allowed next stages) and
-  a move into `Nurture` / `Disqualified` without a valid reason code
-  (`RejectionReasonError`).
+  a move into a send-back stage (roles `recycled`, `disqualified`, `lost`) without a
+  valid reason code (`RejectionReasonError`).
+
+Stages are asked of the compiled contract by role (`contract/roles.py`): `accept` moves a
+lead to the accepted stage, `recycle` (and `reject`) to the recycled stage, `disqualify`
+to the disqualified stage, whatever the contract calls them.
 
 Stage events the engine emits carry the contract version; the ones it derives (entering
-`MQL`) have actor `accord` and id `<lead_id>:MQL:<touch_id>` (`created` for creation).
-Write the event's fact and `events_emitted` to the store to keep actual and derived equal.
+the handoff stage) have actor `accord` and id `<lead_id>:<handoff stage>:<touch_id>`
+(`created` for creation). Write the event's fact and `events_emitted` to the store to
+keep actual and derived equal.
 
 The owner comes from `engine/routing.py` (given a `Router`; none otherwise): a lead is
 routed when it first enters `routing.stage`, or when created if the contract sets none.
 The SLA deadlines come from `engine/sla_clock.py` (due times of the per-lead SLAs whose
-clock is running, by the batch clocks' rules).
+clock is running, by the batch clocks' rules, on the same calendar: for `calendar: owner`
+the calendar of the rep who held the lead at the clock's start, see `owner_calendars`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, TypeAlias, assert_never
 
-from accord.contract.calendar import BusinessCalendar
-from accord.contract.schema import AcceptOrRejectSLA, Contract, FirstTouchSLA, MinTouchesSLA
+from accord.contract.compiled import CompiledContract, SlaClock
+from accord.contract.instants import naive_utc, utc_now
+from accord.contract.roles import StageRole
 from accord.engine.lead_frame import profile_row
 from accord.engine.lifecycle import (
     ENGINE_ACTOR,
-    MQL_STAGE,
-    OPPORTUNITY_STAGE,
     RANK_ACTIVITY,
     RANK_CREATED,
     RANK_OPPORTUNITY,
     RANK_STAGE_EVENT,
     RANK_TOUCH,
     RANK_WON,
-    WON_STAGE,
     Lifecycle,
     StageEvent,
 )
@@ -65,14 +69,13 @@ from accord.engine.routing import Router
 from accord.engine.scoring import (
     FitScores,
     LeadScore,
-    ScoringModel,
     engagement_as_of,
     fit_column_name,
     fit_scores,
     signal_count,
     signal_flag,
 )
-from accord.engine.sla_clock import LeadSLA, decision_stages
+from accord.engine.sla_clock import OwnerCalendars, clock_calendar, due_time, owner_calendars
 from accord.errors import EngineError
 from accord.store.base import Store
 
@@ -205,9 +208,12 @@ class Activity:
 class StageDecision:
     """A person (or system) moves a lead to a stage; its fact is the emitted stage event.
 
-    Use the constructors for the usual decisions: `accept` (to SAL), `reject` (back to
-    Nurture with a reason code), `recycle` (to Nurture, with a reason code), `disqualify`
-    (to Disqualified, with a reason code); any other allowed move with the plain class.
+    Use the constructors for the usual decisions — each finds its stage in the contract
+    by role: `accept` (to the accepted stage, SAL), `reject` (back to the recycled stage,
+    Nurture, with a reason code; or to `to_stage`), `recycle` (to the recycled stage, with
+    a reason code), `disqualify` (to the disqualified stage, with a reason code); any other
+    allowed move with the plain class. A contract without the role raises
+    `UnknownNameError` naming the roles it has.
     """
 
     event_id: str
@@ -228,23 +234,31 @@ class StageDecision:
         return f"stage event {self.event_id}"
 
     @classmethod
-    def accept(cls, event_id: str, lead_id: str, at: datetime, actor: str) -> StageDecision:
-        return cls(event_id, lead_id, "SAL", at, actor)
+    def accept(cls, contract: CompiledContract, event_id: str, lead_id: str, at: datetime,
+               actor: str) -> StageDecision:
+        return cls(event_id, lead_id,
+                   contract.stages.require(StageRole.ACCEPTED, "accepting a lead"), at, actor)
 
     @classmethod
-    def reject(cls, event_id: str, lead_id: str, at: datetime, actor: str,
-               reason: str | None, to_stage: str = "Nurture") -> StageDecision:
-        return cls(event_id, lead_id, to_stage, at, actor, reason)
+    def reject(cls, contract: CompiledContract, event_id: str, lead_id: str, at: datetime,
+               actor: str, reason: str | None, to_stage: str | None = None) -> StageDecision:
+        stage = contract.stages.stage(to_stage) if to_stage is not None else \
+            contract.stages.require(StageRole.RECYCLED, "rejecting a lead")
+        return cls(event_id, lead_id, stage, at, actor, reason)
 
     @classmethod
-    def recycle(cls, event_id: str, lead_id: str, at: datetime, actor: str,
-                reason: str | None) -> StageDecision:
-        return cls(event_id, lead_id, "Nurture", at, actor, reason)
+    def recycle(cls, contract: CompiledContract, event_id: str, lead_id: str, at: datetime,
+                actor: str, reason: str | None) -> StageDecision:
+        return cls(event_id, lead_id,
+                   contract.stages.require(StageRole.RECYCLED, "recycling a lead"), at,
+                   actor, reason)
 
     @classmethod
-    def disqualify(cls, event_id: str, lead_id: str, at: datetime, actor: str,
-                   reason: str | None) -> StageDecision:
-        return cls(event_id, lead_id, "Disqualified", at, actor, reason)
+    def disqualify(cls, contract: CompiledContract, event_id: str, lead_id: str,
+                   at: datetime, actor: str, reason: str | None) -> StageDecision:
+        return cls(event_id, lead_id,
+                   contract.stages.require(StageRole.DISQUALIFIED, "disqualifying a lead"),
+                   at, actor, reason)
 
 
 @dataclass(frozen=True)
@@ -344,15 +358,9 @@ class _Lead:
     activities: list[datetime] = field(default_factory=list)
     opportunities: dict[str, _Opportunity] = field(default_factory=dict)
     owner: str | None = None
-    sla_due: dict[str, datetime] = field(default_factory=dict)  # a cache, see _SlaReader
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _naive(t: datetime) -> datetime:
-    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo is not None else t
+    owner_at: datetime | None = None  # when the lead was routed to `owner`
+    # a cache, see _SlaReader: SLA name -> (owner whose calendar ran it, due time)
+    sla_due: dict[str, tuple[str | None, datetime]] = field(default_factory=dict)
 
 
 class Engine:
@@ -364,16 +372,20 @@ class Engine:
     (when created, without one); `account_index`
     (`engine.matching.build_account_index`) matches a new lead to its account by the
     batch's rules (its own account id, email domain, company name) — without it the
-    lead's own `account_id` is used. `Engine.from_store` builds all three from a store.
+    lead's own `account_id` is used, with the contract's `matching` thresholds;
+    `owner_calendars` (`engine.sla_clock.owner_calendars` over the reps facts) gives each
+    rep's calendar for SLAs on `calendar: owner` — without it those clocks run on the
+    contract calendar. `Engine.from_store` builds all four from a store.
     """
 
-    def __init__(self, contract: Contract, *,
+    def __init__(self, contract: CompiledContract, *,
                  accounts: Mapping[str, Mapping[str, Any]] | None = None,
-                 clock: Callable[[], datetime] = _utc_now,
+                 clock: Callable[[], datetime] = utc_now,
                  router: Router | None = None,
-                 account_index: AccountIndex | None = None) -> None:
+                 account_index: AccountIndex | None = None,
+                 owner_calendars: OwnerCalendars | None = None) -> None:
         self.contract = contract
-        self.model = ScoringModel.from_contract(contract)
+        self.model = contract.scoring
         self.lifecycle = Lifecycle.from_contract(contract)
         self.accounts: dict[str, Mapping[str, Any]] = dict(accounts or {})
         self.clock = clock
@@ -381,23 +393,24 @@ class Engine:
         self.account_index = account_index
         self._leads: dict[str, _Lead] = {}
         self._signals = {s.name for s in self.model.signals}
-        self._sla = _SlaReader.build(contract)
+        self._sla = _SlaReader(contract, contract.lead_slas, owner_calendars)
 
     @classmethod
-    def from_store(cls, store: Store, contract: Contract, *,
-                   clock: Callable[[], datetime] = _utc_now, match: bool = True,
+    def from_store(cls, store: Store, contract: CompiledContract, *,
+                   clock: Callable[[], datetime] = utc_now, match: bool = True,
                    route: bool = True) -> Engine:
-        """An engine with the store's accounts, their matching index and a router over
-        the store's reps (a fresh rotation). Leads are not loaded: replay them with
-        `store_events` when the engine should know them."""
+        """An engine with the store's accounts, their matching index, a router over
+        the store's reps (a fresh rotation) and the reps' calendars. Leads are not loaded:
+        replay them with `store_events` when the engine should know them."""
         accounts_t = store.table("accounts").to_pyarrow()
         accounts = {r["account_id"]: r for r in accounts_t.to_pylist()}
         index = build_account_index(accounts_t) if match else None
-        router = Router.from_tables(contract.routing, store.table("reps"),
-                                    store.table("rep_availability"),
-                                    timezone=contract.calendar.timezone) if route else None
+        router = Router.from_tables(contract, store.table("reps"),
+                                    store.table("rep_availability")) if route else None
+        cals = (owner_calendars(contract, store.table("reps").to_pyarrow())
+                if any(c.calendar == "owner" for c in contract.lead_slas) else None)
         return cls(contract, accounts=accounts, clock=clock, router=router,
-                   account_index=index)
+                   account_index=index, owner_calendars=cals)
 
     # -- reading -----------------------------------------------------------------------------
     @property
@@ -413,7 +426,7 @@ class Engine:
     def score(self, lead_id: str, as_of: datetime | None = None) -> LeadScore:
         """The lead's scores as of `as_of` (default: the clock) with their explanation."""
         lead = self._lead(lead_id, None)
-        at = _naive(as_of) if as_of is not None else self.clock()
+        at = naive_utc(as_of) if as_of is not None else self.clock()
         detail = engagement_as_of(self.model, lead.touches, at)
         return LeadScore(lead_id, at, lead.fit.fit, lead.fit.tier, lead.fit.icp,
                          detail.engagement, lead.fit.by_icp, detail)
@@ -421,13 +434,13 @@ class Engine:
     def decision(self, lead_id: str, as_of: datetime | None = None) -> Decision:
         """The lead's current decision, engagement as of `as_of` (default: the clock)."""
         lead = self._lead(lead_id, None)
-        at = _naive(as_of) if as_of is not None else self.clock()
+        at = naive_utc(as_of) if as_of is not None else self.clock()
         return self._decision(lead, at, ())
 
     # -- applying ----------------------------------------------------------------------------
     def handle(self, event: Event) -> Decision:
         """Validate and apply one event; raise `EngineError` (nothing applied) if refused."""
-        at = _naive(event.at)
+        at = naive_utc(event.at)
         now = self.clock()
         if at > now:
             raise FutureEventError(
@@ -463,24 +476,27 @@ class Engine:
             raise DuplicateLeadError(f"lead {event.lead_id!r} already exists")
         fields = event.fact()
         if self.account_index is not None:
-            fields["account_id"] = match_lead(fields, self.account_index).account_id
+            thresholds = self.contract.matching
+            fields["account_id"] = match_lead(
+                fields, self.account_index, min_name_score=thresholds.min_name_score,
+                min_margin=thresholds.min_margin).account_id
         account_id = fields["account_id"]
         account = self.accounts.get(account_id) if account_id else None
         profile = profile_row(fields, account)
         fit = fit_scores(self.model, profile)
         profile.update({fit_column_name(f.icp): f.fit for f in fit.by_icp})
         profile.update(fit=fit.fit, tier=fit.tier, icp=fit.icp)
-        initial = self.lifecycle.roles.initial
+        initial = self.lifecycle.initial
         lead = _Lead(event.lead_id, at, profile, fit, initial, at,
                      (at, RANK_CREATED, ""))
         lead.history.append(StageEvent(f"{event.lead_id}:created", event.lead_id, None,
                                        initial, at, ENGINE_ACTOR, None,
                                        self.lifecycle.version))
-        emitted = self._maybe_mql(lead, at, "created")
+        emitted = self._maybe_handoff(lead, at, "created")
         # nothing above raised: commit
         self._leads[event.lead_id] = lead
-        if self.contract.routing.stage is None:
-            lead.owner = self._route(lead, at)
+        if self.contract.routing_stage is None:
+            lead.owner, lead.owner_at = self._route(lead, at), at
         self._apply(lead, emitted)
         return self._decision(lead, at, tuple(emitted))
 
@@ -495,7 +511,7 @@ class Engine:
         touches = [*lead.touches, (at, event.signal)]
         counts = {**lead.counts, event.signal: lead.counts.get(event.signal, 0) + 1}
         engagement = engagement_as_of(self.model, touches, at).engagement
-        emitted = self._maybe_mql(lead, at, event.touch_id, touches, counts, engagement)
+        emitted = self._maybe_handoff(lead, at, event.touch_id, touches, counts, engagement)
         # nothing above raised: commit
         lead.touches = touches
         lead.counts = counts
@@ -506,8 +522,8 @@ class Engine:
     def _stage_decision(self, event: StageDecision, at: datetime) -> Decision:
         lead = self._lead(event.lead_id, event.record)
         key = self._check_order(lead, event, at)
-        roles = self.lifecycle.roles
-        how = roles.derived().get(event.to_stage)
+        lc = self.lifecycle
+        how = lc.derived().get(event.to_stage)
         if how is not None:
             raise EngineError(
                 f"stage event {event.event_id!r} moves lead {event.lead_id!r} to "
@@ -517,9 +533,9 @@ class Engine:
         moved = StageEvent(event.event_id, event.lead_id, lead.stage, event.to_stage, at,
                            event.actor, event.reason, self.lifecycle.version)
         lead.last_key = key
-        if event.to_stage == roles.accepted:
+        if event.to_stage == lc.accepted:
             lead.accepted = True
-        if event.to_stage in roles.send_back:
+        if event.to_stage in lc.send_back:
             lead.rejected = True
         self._apply(lead, [moved])
         return self._decision(lead, at, (moved,))
@@ -530,7 +546,7 @@ class Engine:
         if event.opportunity_id in lead.opportunities:
             raise EngineError(f"opportunity {event.opportunity_id!r} of lead "
                               f"{event.lead_id!r} already exists")
-        emitted = self._fact_move(lead, self.lifecycle.roles.opportunity, at,
+        emitted = self._fact_move(lead, self.lifecycle.opportunity, at,
                                   f"{event.opportunity_id}:created",
                                   event.owner_rep_id or ENGINE_ACTOR, event.record)
         lead.opportunities[event.opportunity_id] = _Opportunity("open", at)
@@ -550,7 +566,7 @@ class Engine:
         key = self._check_order(lead, event, at)
         emitted: list[StageEvent] = []
         if event.won:
-            emitted = self._fact_move(lead, self.lifecycle.roles.won, at,
+            emitted = self._fact_move(lead, self.lifecycle.won, at,
                                       f"{event.opportunity_id}:won", ENGINE_ACTOR,
                                       event.record)
         opp.status = "won" if event.won else "lost"
@@ -603,32 +619,34 @@ class Engine:
         row["rejected"] = lead.rejected
         return row
 
-    def _maybe_mql(self, lead: _Lead, at: datetime, trigger: str,
-                   touches: list[tuple[datetime, str]] | None = None,
-                   counts: Mapping[str, int] | None = None,
-                   engagement: float | None = None) -> list[StageEvent]:
-        """Enter MQL when the criteria hold now and MQL may follow the current stage."""
+    def _maybe_handoff(self, lead: _Lead, at: datetime, trigger: str,
+                       touches: list[tuple[datetime, str]] | None = None,
+                       counts: Mapping[str, int] | None = None,
+                       engagement: float | None = None) -> list[StageEvent]:
+        """Enter the handoff stage when its criteria hold now and it may follow the
+        current stage."""
         lc = self.lifecycle
-        mql = lc.roles.mql
-        if mql is None or lc.mql_predicate is None or lead.stage == mql \
-                or not lc.allows(lead.stage, mql):
+        handoff = lc.handoff
+        if handoff is None or lc.handoff_predicate is None or lead.stage == handoff \
+                or not lc.allows(lead.stage, handoff):
             return []
         row = self._row(lead, at, lead.touches if touches is None else touches,
                         lead.counts if counts is None else counts, engagement)
-        if not lc.mql_predicate(row):
+        if not lc.handoff_predicate(row):
             return []
-        return [StageEvent(f"{lead.lead_id}:{mql}:{trigger}", lead.lead_id, lead.stage, mql,
-                           at, ENGINE_ACTOR, None, lc.version)]
+        return [StageEvent(f"{lead.lead_id}:{handoff}:{trigger}", lead.lead_id, lead.stage,
+                           handoff, at, ENGINE_ACTOR, None, lc.version)]
 
     def _apply(self, lead: _Lead, moves: Iterable[StageEvent]) -> None:
         """Commit stage moves; the first entry into `routing.stage` routes the lead."""
-        routing_stage = self.contract.routing.stage
+        routing_stage = self.contract.routing_stage
         for move in moves:
             lead.history.append(move)
             lead.stage = move.to_stage
             lead.entered_at = move.occurred_at
             if move.to_stage == routing_stage and lead.owner is None:
                 lead.owner = self._route(lead, move.occurred_at)
+                lead.owner_at = move.occurred_at
 
     def _route(self, lead: _Lead, at: datetime) -> str | None:
         if self.router is None:
@@ -652,61 +670,71 @@ class _SlaReader:
     SLA's `start` stage; `first_touch` stops at the first sales activity at or after the
     start, `min_touches` at the n-th, `accept_or_reject` at the first move out of `start`
     into an accept stage or, with a reason code, a reject stage. A running clock's due time
-    is `start + within` on the contract calendar (`BusinessCalendar.add_business`).
+    is `start + within` on the clock's calendar (`sla_clock.clock_calendar`): the contract
+    calendar, or for `calendar: owner` the calendar of the rep the lead was routed to at or
+    before the start (`sla_clock.due_time`, the scalar twin of the batch arithmetic).
     """
 
-    contract: Contract
-    calendar: BusinessCalendar
-    slas: tuple[tuple[str, LeadSLA], ...]
+    contract: CompiledContract
+    slas: tuple[SlaClock, ...]
+    owner_calendars: OwnerCalendars | None
 
-    @classmethod
-    def build(cls, contract: Contract) -> _SlaReader:
-        slas = tuple((name, sla) for name, sla in contract.slas.items()
-                     if isinstance(sla, FirstTouchSLA | MinTouchesSLA | AcceptOrRejectSLA))
-        return cls(contract, BusinessCalendar.from_contract(contract.calendar), slas)
+    def _owner(self, lead: _Lead, clock: SlaClock, start: datetime) -> str | None:
+        """The rep whose calendar runs this clock for `lead` (None: the contract's)."""
+        if clock.calendar != "owner" or self.owner_calendars is None:
+            return None
+        if lead.owner is None or lead.owner_at is None or lead.owner_at > start:
+            return None
+        return lead.owner if self.owner_calendars.of(lead.owner) is not None else None
 
     def deadlines(self, lead: _Lead, at: datetime) -> dict[str, datetime]:
         out: dict[str, datetime] = {}
-        for name, sla in self.slas:
-            start = next((e.occurred_at for e in lead.history if e.to_stage == sla.start),
+        for clock in self.slas:
+            start = next((e.occurred_at for e in lead.history if e.to_stage == clock.start),
                          None)
-            if start is None or self._stopped(lead, sla, start, at):
+            if start is None or self._stopped(lead, clock, start, at):
                 continue
-            due = lead.sla_due.get(name)
-            if due is None:  # the start never moves (the first entry), so neither does this
-                # the calendar's scalar twin of the batch clocks' `add_business_many`
-                due = self.calendar.add_business(start, sla.within)
-                lead.sla_due[name] = due
-            out[name] = due
+            owner = self._owner(lead, clock, start)
+            cached = lead.sla_due.get(clock.name)
+            if cached is None or cached[0] != owner:  # the start never moves, nor the due
+                cal = clock_calendar(self.contract, clock, self.owner_calendars.of(owner)
+                                     if self.owner_calendars is not None else None)
+                cached = (owner, due_time(clock, cal, start))
+                lead.sla_due[clock.name] = cached
+            out[clock.name] = cached[1]
         return out
 
-    def _stopped(self, lead: _Lead, sla: LeadSLA, start: datetime, at: datetime) -> bool:
-        match sla:
-            case FirstTouchSLA() | MinTouchesSLA():
-                needed = 1 if isinstance(sla, FirstTouchSLA) else sla.min_touches
+    def _stopped(self, lead: _Lead, clock: SlaClock, start: datetime, at: datetime) -> bool:
+        match clock.kind:
+            case "first_touch" | "min_touches":
+                needed = clock.min_touches if clock.kind == "min_touches" else 1
+                assert needed is not None
                 return sum(1 for t in lead.activities if start <= t <= at) >= needed
-            case AcceptOrRejectSLA():
-                stages = decision_stages(self.contract, sla.start)
+            case "accept_or_reject":
                 return any(
-                    e.from_stage == sla.start and start <= e.occurred_at <= at
-                    and (e.to_stage in stages.accept
-                         or (e.to_stage in stages.reject and bool(e.reason)))
+                    e.from_stage == clock.start and start <= e.occurred_at <= at
+                    and (e.to_stage in clock.accept
+                         or (e.to_stage in clock.reject and bool(e.reason)))
                     for e in lead.history)
+            case "volume":
+                return True
             case _:
-                assert_never(sla)
+                assert_never(clock.kind)
 
 
-def store_events(store: Store, *, as_of: datetime | None = None,
+def store_events(store: Store, contract: CompiledContract, *, as_of: datetime | None = None,
                  lead_ids: Iterable[str] | None = None) -> list[Event]:
     """The store's facts as live events, in the order the engine applies them
     (`(time, kind, id)`; see the module docstring) — to warm an engine or replay a store.
 
-    Stage events into `MQL`, `Opportunity` and `Customer` are left out (the engine derives
-    those stages); an opportunity becomes `OpportunityCreated` and, once closed,
+    Stage events into the contract's derived stages (roles `handoff`, `opportunity`,
+    `won`) are left out (the engine derives those stages); an opportunity becomes
+    `OpportunityCreated` and, once closed,
     `OpportunityClosed`. Facts after `as_of` and
     facts of leads not in `lead_ids` (when given) are left out.
     """
     wanted = None if lead_ids is None else sorted(set(lead_ids))
+    derived = set(contract.stages.derived)
 
     def rows(name: str, time_column: str) -> list[dict[str, Any]]:
         t = store.table(name)
@@ -731,7 +759,7 @@ def store_events(store: Store, *, as_of: datetime | None = None,
         events.append(Activity(r["activity_id"], r["lead_id"], r["rep_id"], r["kind"],
                                r["occurred_at"]))
     for r in rows("stage_events", "occurred_at"):
-        if r["to_stage"] in (MQL_STAGE, OPPORTUNITY_STAGE, WON_STAGE):
+        if r["to_stage"] in derived:
             continue
         events.append(StageDecision(r["event_id"], r["lead_id"], r["to_stage"],
                                     r["occurred_at"], r["actor"], r["reason"]))

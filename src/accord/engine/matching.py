@@ -27,6 +27,13 @@ The output (`MATCH_SCHEMA`) has one row per lead: lead_id, account_id (null for 
 method, confidence (0–1) and score — the name similarity of the best account name (0–100)
 whenever the name rule ran, also when it refused, and null otherwise.
 
+**Thresholds** come from the contract (`matching:` — `min_name_score`, `min_margin`,
+`review_score`; defaults 80, 8 and 70); `accord run --min-name-score/--min-margin`
+override them for one run. **Review**: a lead the name rule refused although its best
+account scored at least `review_score` is listed for a person to decide (derived table
+`match_reviews`, `REVIEW_SCHEMA`: the candidate account, the score, the margin over the
+next account and why it was not linked), and counted in the run summary.
+
 Batch (`match_leads_to_accounts`) and live (`match_lead`) share the normalisation (the same
 Arrow kernels), the account index, the scorer and the acceptance rule, and give the same
 answer; the tests check it. The batch path loops over no rows in Python: normalisation is
@@ -52,6 +59,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
+from accord.contract.schema import Matching
 from accord.engine.free_mail import FREE_MAIL_BRAND_PATTERN, FREE_MAIL_DOMAINS
 from accord.store.base import Store
 
@@ -153,6 +161,15 @@ MATCH_SCHEMA = pa.schema([
     pa.field("method", pa.string(), nullable=False),
     pa.field("confidence", pa.float64(), nullable=False),
     pa.field("score", pa.float64()),
+])
+
+REVIEW_SCHEMA = pa.schema([
+    pa.field("lead_id", pa.string(), nullable=False),
+    pa.field("company", pa.string()),
+    pa.field("account_id", pa.string()),  # the best-scoring account; null: a shared name
+    pa.field("score", pa.float64(), nullable=False),
+    pa.field("margin", pa.float64()),  # best score minus the next account's; null: exact
+    pa.field("why", pa.string(), nullable=False),
 ])
 
 DUPLICATE_SCHEMA = pa.schema([
@@ -522,6 +539,16 @@ def _column(t: pa.Table, name: str) -> pa.Array:
 
 
 # -- batch ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MatchResult:
+    """Batch matching: `matches` (`MATCH_SCHEMA`, one row per lead in input order) and
+    `reviews` (`REVIEW_SCHEMA`: leads the name rule refused although their best account
+    scored at least `review_score`)."""
+
+    matches: pa.Table
+    reviews: pa.Table
+
+
 def match_leads_to_accounts(leads: pa.Table, accounts: pa.Table | AccountIndex, *,
                             min_name_score: float = DEFAULT_MIN_NAME_SCORE,
                             min_margin: float = DEFAULT_MIN_MARGIN,
@@ -532,7 +559,17 @@ def match_leads_to_accounts(leads: pa.Table, accounts: pa.Table | AccountIndex, 
     from it. Returns `MATCH_SCHEMA`, one row per lead in input order. See the module
     docstring for the rules. `workers` is passed to rapidfuzz (-1: every core).
     """
+    thresholds = Matching(min_name_score=min_name_score, min_margin=min_margin,
+                          review_score=min(min_name_score, Matching().review_score))
+    return match_accounts(leads, accounts, thresholds, workers=workers).matches
+
+
+def match_accounts(leads: pa.Table, accounts: pa.Table | AccountIndex,
+                   thresholds: Matching, *, workers: int = -1) -> MatchResult:
+    """`match_leads_to_accounts` with the contract's `matching` thresholds, and the leads
+    to review: refused by the name rule with a best score of at least `review_score`."""
     index = accounts if isinstance(accounts, AccountIndex) else build_account_index(accounts)
+    min_name_score, min_margin = thresholds.min_name_score, thresholds.min_margin
     n = leads.num_rows
     lead_ids = _strings(leads.column("lead_id"))
     known = _known_ids(_column(leads, "account_id"))
@@ -551,12 +588,14 @@ def match_leads_to_accounts(leads: pa.Table, accounts: pa.Table | AccountIndex, 
     by_domain = ~is_known & ~free & (domain_pos >= 0)
 
     # Company name: exact key, then fuzzy on the distinct names still open.
-    company = normalise_company_names(_column(leads, "company"))
+    raw_company = _column(leads, "company")
+    company = normalise_company_names(raw_company)
     key_has_account = _bools(pc.is_valid(index.name_accounts))
     open_rows = ~is_known & ~by_domain & _bools(pc.is_valid(company))
     exact_pos = _positions(company, index.names)
     name_pos = np.where(open_rows, exact_pos, -1)
     score = np.where(name_pos >= 0, 100.0, np.nan)
+    runner_up = np.full(n, np.nan)
     accepted = name_pos >= 0
 
     fuzzy_rows = np.flatnonzero(open_rows & (exact_pos < 0))
@@ -568,6 +607,7 @@ def match_leads_to_accounts(leads: pa.Table, accounts: pa.Table | AccountIndex, 
                          min_margin=min_margin)
         q = _positions(wanted, queries)
         score[fuzzy_rows] = best[q]
+        runner_up[fuzzy_rows] = second[q]
         name_pos[fuzzy_rows] = pos[q]
         accepted[fuzzy_rows] = ok[q]
     safe_pos = np.maximum(name_pos, 0)
@@ -595,13 +635,34 @@ def match_leads_to_accounts(leads: pa.Table, accounts: pa.Table | AccountIndex, 
                          pc.if_else(pa.array(by_domain), domain_acc,
                                     pc.if_else(pa.array(by_name), name_acc, null)))
     score_out = _score_column(np.where(is_known | by_domain, np.nan, score))
-    return pa.table({
+    matches = pa.table({
         "lead_id": lead_ids,
         "account_id": _strings(account),
         "method": pa.array([m.value for m in _METHODS], pa.string()).take(pa.array(method)),
         "confidence": pa.array(confidence, pa.float64()),
         "score": pa.array(score_out, pa.float64(), mask=np.isnan(score_out)),
     }, schema=MATCH_SCHEMA)
+
+    # Review: refused by the name rule, yet scoring at least review_score.
+    review = (method == _M_NONE) & ~np.isnan(score_out) & (score_out >= thresholds.review_score)
+    rows = pa.array(np.flatnonzero(review))
+    candidate = _strings(name_acc).take(rows) if index.size else pa.nulls(len(rows), pa.string())
+    shared = np.asarray(pc.is_null(candidate).to_numpy(zero_copy_only=False), dtype=bool)
+    best_r = score_out[review]
+    margin = _score_column(score[review] - runner_up[review])
+    why = np.where(shared, "the name belongs to several accounts",
+                   np.where(best_r < min_name_score, f"score below min_name_score "
+                                                     f"{min_name_score:g}",
+                            f"another account within min_margin {min_margin:g} points"))
+    reviews = pa.table({
+        "lead_id": lead_ids.take(rows),
+        "company": _strings(raw_company).take(rows),
+        "account_id": candidate,
+        "score": pa.array(best_r, pa.float64()),
+        "margin": pa.array(margin, pa.float64(), mask=np.isnan(margin)),
+        "why": pa.array(why.tolist(), pa.string()),
+    }, schema=REVIEW_SCHEMA)
+    return MatchResult(matches, reviews)
 
 
 # -- live ----------------------------------------------------------------------------------
@@ -713,15 +774,18 @@ def find_duplicate_leads(leads: pa.Table, *, gmail_canonical: bool = False) -> p
 
 
 # -- store ---------------------------------------------------------------------------------
-def match_store(store: Store, *, min_name_score: float = DEFAULT_MIN_NAME_SCORE,
-                min_margin: float = DEFAULT_MIN_MARGIN, workers: int = -1) -> pa.Table:
-    """Match every stored lead to an account and write derived table `lead_accounts`."""
+def match_store(store: Store, thresholds: Matching | None = None, *,
+                workers: int = -1) -> MatchResult:
+    """Match every stored lead to an account by `thresholds` (the contract's `matching`;
+    default: the documented defaults) and write the derived tables `lead_accounts` and
+    `match_reviews`."""
     leads = store.table("leads").select("lead_id", "email", "company", "account_id")
     accounts = store.table("accounts").select("account_id", "name", "domain")
-    result = match_leads_to_accounts(leads.to_pyarrow(), accounts.to_pyarrow(),
-                                     min_name_score=min_name_score, min_margin=min_margin,
-                                     workers=workers)
-    store.write_derived("lead_accounts", result)
+    result = match_accounts(leads.to_pyarrow(), accounts.to_pyarrow(),
+                            thresholds if thresholds is not None else Matching(),
+                            workers=workers)
+    store.write_derived("lead_accounts", result.matches)
+    store.write_derived("match_reviews", result.reviews)
     return result
 
 

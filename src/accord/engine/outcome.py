@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from accord.contract.schema import Contract
+from accord.contract.compiled import CompiledContract
 from accord.engine.batch import RunSummary, run
 from accord.engine.sla_clock import (
     RepBreaches,
@@ -44,7 +44,7 @@ class EngineOutcome:
                 "worst_reps": [r.as_dict() for r in self.worst_reps]}
 
 
-def run_with_outcome(store: Store, contract: Contract, as_of: datetime, *,
+def run_with_outcome(store: Store, contract: CompiledContract, as_of: datetime, *,
                      worst: int = 3) -> EngineOutcome:
     """`accord run` as of `as_of`, and its outcome from the results the run computed."""
     summary = run(store, contract, as_of)
@@ -52,5 +52,5 @@ def run_with_outcome(store: Store, contract: Contract, as_of: datetime, *,
     by_rule: dict[str, int] = {}
     for row in summary.routing.by_rule():  # rules in the order they first assigned
         by_rule[row["rule"]] = by_rule.get(row["rule"], 0) + row["leads"]
-    return EngineOutcome(summary, contract.routing.stage, by_rule, summarise(summary.sla),
+    return EngineOutcome(summary, contract.routing_stage, by_rule, summarise(summary.sla),
                          rank_reps(summary.sla)[:worst])

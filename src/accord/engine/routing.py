@@ -19,17 +19,21 @@ round-robin below, and a queue for whatever is left. Targets:
   the pool and the rule, before any lead is routed — nothing is partially applied.
 - `{queue: NAME}` — the owner is `queue:NAME`. No rule assigns → `queue:<fallback_queue>`.
 
-**When.** `routing.stage` (e.g. `MQL`): a lead is routed when it first enters that stage,
-at that moment (`leads_to_route` reads it from the stage history; a `routed_at` column
-carries it); without it, when created (`created_at`).
+**When.** `routing.stage` (the starter: its handoff stage, MQL): a lead is routed when it
+first enters that stage, at that moment (`leads_to_route` reads it from the stage history;
+a `routed_at` column carries it); without it, when created (`created_at`).
+
+**Rules** come compiled from the contract (`CompiledContract.routing_rules`: each rule's
+`when` parsed once into a tree and a live predicate); pools and the fallback queue from
+its `routing` section.
 
 **Availability.** A rep is available for a lead at its routing moment `t` (UTC) when the
 rep is active (`reps.active`, null counts as active), no out-of-office spell covers `t`
 (`rep_availability`: `starts_at <= t < ends_at`), and the rep has taken fewer leads that
 day than its capacity. Capacity is `reps.capacity_per_day`;
 a pool's `capacity_per_day` lowers it further for that pool's turns (the smaller applies).
-The count is every lead the rep was given that day by any rule. The day is the UTC day by
-default; pass `timezone` (the CLI passes `calendar.timezone`) to count the local day.
+The count is every lead the rep was given that day by any rule. The day is the local day
+of the contract calendar's `timezone` (pass `timezone` to count another zone's day).
 
 **The rotation.** Each pool has a fixed *turn order* over its members: one period holds
 `w_i` turns of member `i` (weights scaled to whole numbers, so 2:1:1 → a period of 4),
@@ -70,11 +74,14 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from accord.contract.criteria import Node, parse_criteria, to_ibis, to_predicate
+from accord.contract.compiled import CompiledContract
+from accord.contract.criteria import Node, to_ibis
 from accord.contract.schema import Pool, PoolTarget, QueueTarget, Routing
-from accord.engine.lifecycle import first_entries
-from accord.errors import EngineError
+from accord.engine.lifecycle import first_entries, first_entries_in
+from accord.engine.views import View, check_view, stage_moves
+from accord.errors import EngineError, UnknownNameError
 
 if TYPE_CHECKING:
     from accord.store.base import Store
@@ -95,6 +102,7 @@ __all__ = [
     "RoutingResult",
     "Skip",
     "absences_from_table",
+    "check_rep",
     "integer_weights",
     "leads_to_route",
     "reps_from_table",
@@ -232,6 +240,14 @@ class RoutingResult:
     def skips_by_reason(self) -> list[dict[str, Any]]:
         """Skips per rule, pool and reason."""
         return _counts(self.skips, ["rule", "pool", "reason"])
+
+    def for_rep(self, rep_id: str) -> RoutingResult:
+        """Only the leads routed to `rep_id`, the times it was passed over, and its pool
+        memberships."""
+        return RoutingResult(
+            self.assignments.filter(pc.equal(self.assignments.column("owner"), rep_id)),
+            self.skips.filter(pc.equal(self.skips.column("rep_id"), rep_id)),
+            self.members.filter(pc.equal(self.members.column("rep_id"), rep_id)))
 
 
 def _counts(table: pa.Table, keys: list[str]) -> list[dict[str, Any]]:
@@ -417,10 +433,12 @@ class Router:
     active member, unknown member) and raises `EngineError` before anything is routed.
     """
 
-    def __init__(self, routing: Routing, reps: Iterable[Rep], absences: Iterable[Absence] = (),
-                 *, timezone: str = "UTC") -> None:
-        self.routing = routing
+    def __init__(self, contract: CompiledContract, reps: Iterable[Rep],
+                 absences: Iterable[Absence] = (), *, timezone: str | None = None) -> None:
+        self.contract = contract
+        self.routing: Routing = contract.source.routing
         self.reps = list(reps)
+        timezone = timezone if timezone is not None else contract.calendar.timezone
         self.timezone = timezone
         self._zone = None if timezone == "UTC" else ZoneInfo(timezone)
         self._index = {r.rep_id: i for i, r in enumerate(self.reps)}
@@ -436,16 +454,16 @@ class Router:
         self._free_until = [_NEVER_AFTER] * len(self.reps)
         self._load_absences(absences)
         self.pools: dict[str, _PoolState] = {}
-        self._rules = self._compile_rules(routing)
+        self._rules = self._compile_rules(contract)
         self._always = sum(r.bit for r in self._rules if r.node is None)
-        self._fallback = QUEUE_PREFIX + routing.fallback_queue
+        self._fallback = QUEUE_PREFIX + self.routing.fallback_queue
 
     @classmethod
-    def from_tables(cls, routing: Routing, reps: Any, availability: Any = None, *,
-                    timezone: str = "UTC") -> Router:
+    def from_tables(cls, contract: CompiledContract, reps: Any, availability: Any = None, *,
+                    timezone: str | None = None) -> Router:
         """A router from the `reps` and `rep_availability` tables (Ibis, Arrow or pandas)."""
         absences = [] if availability is None else absences_from_table(availability)
-        return cls(routing, reps_from_table(reps), absences, timezone=timezone)
+        return cls(contract, reps_from_table(reps), absences, timezone=timezone)
 
     # -- construction ---------------------------------------------------------------------
     def _load_absences(self, absences: Iterable[Absence]) -> None:
@@ -470,16 +488,15 @@ class Router:
             self._away_ends[ri] = [e for _, e in merged]
             self._free_until[ri] = _NEVER_BEFORE  # force a first lookup
 
-    def _compile_rules(self, routing: Routing) -> list[_Rule]:
-        if len(routing.rules) > MAX_RULES:
-            raise EngineError(f"routing.rules: {len(routing.rules)} rules; at most {MAX_RULES} "
+    def _compile_rules(self, contract: CompiledContract) -> list[_Rule]:
+        specs = contract.routing_rules
+        if len(specs) > MAX_RULES:
+            raise EngineError(f"routing.rules: {len(specs)} rules; at most {MAX_RULES} "
                               "are supported")
         rules: list[_Rule] = []
-        for i, spec in enumerate(routing.rules):
-            label = spec.name or f"rules[{i}]"
-            node = parse_criteria(spec.when) if spec.when is not None else None
-            predicate = to_predicate(node) if node is not None else None
-            rule = _Rule(i, 1 << i, label, _OWNER, node, predicate, when=spec.when)
+        for spec in specs:
+            i, label = spec.index, spec.label
+            rule = _Rule(i, 1 << i, label, _OWNER, spec.node, spec.predicate, when=spec.when)
             target = spec.to
             if isinstance(target, PoolTarget):
                 rule.kind = _POOL
@@ -897,45 +914,59 @@ def _text(value: Any) -> str | None:
 # --- entry points ---------------------------------------------------------------------------
 
 
-def route_leads(leads: Any, accounts: Any, reps: Any, availability: Any, routing: Routing,
-                *, timezone: str = "UTC") -> RoutingResult:
-    """Route every lead in `leads` by the contract's `routing`, in `(routed_at or
+def route_leads(leads: Any, accounts: Any, reps: Any, availability: Any,
+                contract: CompiledContract, *, timezone: str | None = None) -> RoutingResult:
+    """Route every lead in `leads` by the contract's routing rules, in `(routed_at or
     created_at, lead_id)` order, from a fresh rotation. Tables may be Ibis (one backend),
-    Arrow or pandas.
+    Arrow or pandas. Capacity days are the contract calendar's (or `timezone`'s).
 
     Returns the assignments (one per lead), the skips and the pools' members; see
     `RoutingResult`. Bad configuration raises `EngineError` before any lead is routed.
     """
-    router = Router.from_tables(routing, reps, availability, timezone=timezone)
+    router = Router.from_tables(contract, reps, availability, timezone=timezone)
     return router.route_batch(router.prepare(leads, accounts))
 
 
-def leads_to_route(store: Store, routing: Routing, leads: ibis.Table) -> ibis.Table:
+def leads_to_route(store: Store, contract: CompiledContract, leads: ibis.Table, *,
+                   view: View = "derived") -> ibis.Table:
     """The rows of `leads` that routing decides, with their routing moment.
 
     With `routing.stage` null every lead is routed when created (`leads` as given). With a
-    stage, only leads that have entered it are routed, at their *first* entry, read from
-    the derived `stage_history` (`lifecycle.first_entries`): the column `routed_at` is
-    added. A lead that leaves the stage and comes back keeps its owner. Raises
-    `EngineError` when there is no stage history yet."""
-    if routing.stage is None:
+    stage, only leads that have entered it are routed, at their *first* entry
+    (`lifecycle.first_entries_in`): the column `routed_at` is added. A lead that leaves
+    the stage and comes back keeps its owner. The entries are read in `view`: `derived`
+    (default; the `stage_history` the engine derives — what the live engine routes at;
+    `EngineError` when there is none yet) or `actual` (the `stage_events` facts)."""
+    stage = contract.routing_stage
+    if stage is None:
         return leads
+    if check_view(view) == "actual":
+        first = first_entries_in(stage_moves(store, "actual"), stage)
+        return leads.join(first.rename(routed_at="entered_at"), "lead_id")
     try:
-        first = first_entries(store, routing.stage).rename(routed_at="entered_at")
+        first = first_entries(store, stage).rename(routed_at="entered_at")
     except EngineError as exc:
-        raise EngineError(f"routing.stage is {routing.stage!r}: {exc}") from None
+        raise EngineError(f"routing.stage is {stage!r}: {exc}") from None
     return leads.join(first, "lead_id")
 
 
-def route_store(store: Store, routing: Routing, *, timezone: str = "UTC") -> RoutingResult:
+def check_rep(store: Store, rep_id: str) -> str:
+    """`rep_id` when the reps facts know it; `UnknownNameError` listing the reps."""
+    reps = store.table("reps").select("rep_id").to_pyarrow().column(0).to_pylist()
+    if rep_id not in reps:
+        raise UnknownNameError("rep", rep_id, sorted(reps), where="the reps facts")
+    return rep_id
+
+
+def route_store(store: Store, contract: CompiledContract, *,
+                timezone: str | None = None) -> RoutingResult:
     """Route the store's leads (every lead, or those that entered `routing.stage`; see
     `leads_to_route`) and replace the derived tables `assignments`, `routing_skips` and
     `routing_pools`. Everything is computed before anything is written."""
-    leads = leads_to_route(store, routing, store.table("leads"))
+    leads = leads_to_route(store, contract, store.table("leads"))
     result = route_leads(leads, store.table("accounts"), store.table("reps"),
-                         store.table("rep_availability"), routing, timezone=timezone)
+                         store.table("rep_availability"), contract, timezone=timezone)
     store.write_derived("assignments", result.assignments)
     store.write_derived("routing_skips", result.skips)
     store.write_derived("routing_pools", result.members)
     return result
-

@@ -1,26 +1,49 @@
-"""SLA clocks (contract key `slas`): per-lead status, due time, elapsed time, escalations.
+"""SLA clocks (contract key `slas`): one clock per SLA, the one place each SLA is measured.
 
-Per-lead kinds (seed 004: "SLAs with teeth"), each started by the lead's **first** stage
-event into the SLA's `start` stage:
+Every SLA is measured here, by `compute_sla_clocks` over the compiled contract's clock
+specs (`contract.slas[name]`: `SlaClock` with its start stage resolved by role, what stops
+it, `within` and its calendar); `accord sla`, `accord kpis` (speed to lead within SLA),
+insights and org health read its result, so they cannot disagree.
+
+Per-lead kinds (seed 004: "SLAs with teeth"), each started by the lead's **first** entry
+into the clock's `start` stage (default: the handoff stage for `first_touch` and
+`accept_or_reject`, the accepted stage for `min_touches`):
 - `first_touch`: stopped by the first sales activity at or after the start.
 - `min_touches`: stopped by the `min_touches`-th sales activity at or after the start.
-- `accept_or_reject`: stopped by the first stage event out of `start` into an accept stage,
+- `accept_or_reject`: stopped by the first stage move out of `start` into an accept stage,
   or into a reject stage with a reason code. Accept stages are the `next` stages of
   `start` owned by another team (MQL → SAL); reject stages are the `next` stages kept by
-  the start stage's owner (MQL → Nurture, Disqualified). See `decision_stages`.
+  the start stage's owner (MQL → Nurture, Disqualified); see
+  `contract.compiled.decision_stages`.
+
+**Views.** Starts and accept/reject decisions are stage moves, read through
+`views.stage_moves(store, view)`: `actual` (default; the `stage_events` facts) or `derived`
+(the `stage_history` `accord run` writes). Sales activities are facts in both.
 
 Status as of `now` (facts after `now` are ignored, so the clocks can be replayed):
 `met` when stopped by the due time, `breached` when stopped after it or still running
 past it, `open` while running and not yet due. The due time is `start + within` on the
-contract calendar (business durations count working time only, see
-`engine/calendar.py`); a stop exactly at the due time is met.
+clock's calendar (business durations count working time only, see
+`contract/calendar.py`); a stop exactly at the due time is met.
 `elapsed_minutes` runs from start to stop (or `now`) on the SLA's own clock: business
 minutes when `within` is a business duration, wall-clock minutes otherwise;
-`business_minutes` is always business time. `overdue_minutes` is how far past `within`
-on the SLA's clock (0 when not past).
+`business_minutes` is always business time and `wall_minutes` always wall-clock time
+(speed-to-lead bands read it). `overdue_minutes` is how far past `within` on the SLA's
+clock (0 when not past).
 
-Responsible rep: the rep of the first activity after the start, else the actor of the
-next stage event after the start when that actor is a rep in `reps`, else none.
+**Calendars.** A clock runs on the contract calendar (`calendar: contract`, the default)
+or on its owner's (`calendar: owner`): the time zone, `work_hours` and `holidays` of the
+rep in the reps facts (`contract.owner_calendar`, each falling back to the contract's).
+The owner is the rep the lead was routed to at or before the clock's start (the derived
+`assignments`, a rep and not a queue): the rep who holds the lead when the clock starts,
+known at that moment to the live engine too, so live and batch give the same due times. A
+clock with no such owner (not routed yet, routed to a queue, no routing run) runs on the
+contract calendar. Column `calendar_owner` says whose calendar ran each clock (empty: the
+contract's). Batch groups the clocks by distinct calendar and evaluates each group in one
+NumPy pass.
+
+Responsible rep (`rep_id`): the rep of the first activity after the start, else the actor
+of the next stage move after the start when that actor is a rep in `reps`, else none.
 
 Escalation (`escalate` on a `first_touch` SLA): step k fires at `start + after_k` (same
 calendar rule) when that moment has come by `now` and the lead was not touched before it.
@@ -28,10 +51,14 @@ Each firing is an event: lead, sla, step (1-based), at, action (`notify` or
 `reassign`), notify (who: `rep`, `manager`, …) and recipient (the rep id for `rep`, the
 rep's manager for `manager`, the name as written otherwise; none for a reassignment).
 
-Volume (`kind: volume`, marketing's commitment): per month of the calendar's time zone,
-leads entering `stage` for the first time, and the acceptance share among those already
-decided (accepted / (accepted + rejected)), against `per_month` and `min_acceptance`.
-A month is `met` when both hold, `breached` when not, `open` while it is still running.
+Volume (`kind: volume`, marketing's commitment): per month of the contract calendar's time
+zone, leads entering `start` for the first time, and the acceptance share among those
+already decided (accepted / (accepted + rejected)), against `per_month` and
+`min_acceptance`. A month is `met` when both hold, `breached` when not, `open` while it is
+still running.
+
+Shares: `share_within` = met / (met + breached), overall (`summarise`) and per
+responsible rep (`shares_by_rep`); open clocks count in neither.
 
 Batch and live share one core: `clock_arrays` evaluates any number of leads with NumPy;
 `read_sla` (one lead, live) calls it with arrays of length one, so both give the same
@@ -41,8 +68,8 @@ answers by construction.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Literal, assert_never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,24 +80,40 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from accord.contract.calendar import US_PER_MINUTE, BusinessCalendar
+from accord.contract.compiled import CompiledContract, SlaClock
 from accord.contract.durations import Duration
-from accord.contract.schema import (
-    SLA,
-    AcceptOrRejectSLA,
-    Contract,
-    Escalation,
-    FirstTouchSLA,
-    MinTouchesSLA,
-    VolumeSLA,
+from accord.contract.instants import naive_utc
+from accord.contract.schema import Escalation
+from accord.engine.sla_facts import (
+    OwnerCalendars,
+    activities_from,
+    clock_calendar,
+    clock_starts,
+    decisions_out_of,
+    moves_by,
+    next_rep_actor,
+    owner_calendars,
+    routed_owners,
 )
 from accord.engine.speed_to_lead import SpeedToLead, compute_speed_to_lead
-from accord.store import Store
+from accord.engine.views import DEFAULT_VIEW, View, check_view
+from accord.errors import UnknownNameError, UsageError
+from accord.store.as_of import AsOf, AsOfSource, resolve_as_of
+from accord.store.base import Store
+
+__all__ = [
+    "ESCALATION_SCHEMA", "STATE_SCHEMA", "STATUSES", "BreachedLead", "ClockArrays",
+    "EscalationEvent", "OwnerCalendars", "RepBreaches", "RepShare", "SlaBreaches",
+    "SlaClocks", "SlaOverview", "SlaReading", "SlaSummary", "VolumeMonth", "breached_leads",
+    "clock_arrays", "clock_calendar", "compute_sla_clocks", "due_time", "escalation_times",
+    "fetch_stage_facts", "owner_calendars", "rank_reps", "read_escalations", "read_sla",
+    "shares_by_rep", "sla_breaches", "sla_overview", "sla_stops", "store_sla_clocks",
+    "summarise",
+]
 
 Status = Literal["open", "met", "breached"]
 STATUSES: tuple[Status, ...] = ("open", "met", "breached")
-LeadSLA = FirstTouchSLA | MinTouchesSLA | AcceptOrRejectSLA
-FALLBACK_ACCEPT = ("SAL",)
-FALLBACK_REJECT = ("Nurture", "Disqualified")
+NowSource = AsOfSource
 _NAT = np.datetime64("NaT", "us")
 
 STATE_SCHEMA = pa.schema([
@@ -85,6 +128,8 @@ STATE_SCHEMA = pa.schema([
     pa.field("business_minutes", pa.float64(), nullable=False),
     pa.field("overdue_minutes", pa.float64(), nullable=False),
     pa.field("rep_id", pa.string()),
+    pa.field("wall_minutes", pa.float64(), nullable=False),
+    pa.field("calendar_owner", pa.string()),
 ])
 ESCALATION_SCHEMA = pa.schema([
     pa.field("lead_id", pa.string(), nullable=False),
@@ -109,16 +154,18 @@ class ClockArrays:
     elapsed_minutes: npt.NDArray[np.float64]
     business_minutes: npt.NDArray[np.float64]
     overdue_minutes: npt.NDArray[np.float64]
+    wall_minutes: npt.NDArray[np.float64]
 
 
 def clock_arrays(within: Duration, cal: BusinessCalendar, start: npt.NDArray[np.datetime64],
                  stop: npt.NDArray[np.datetime64], now: datetime) -> ClockArrays:
-    """Evaluate SLA clocks for many leads at once (naive UTC datetime64 arrays).
+    """Evaluate SLA clocks for many leads at once (naive UTC datetime64 arrays), all on
+    the calendar `cal`.
 
     A stop after `now` has not happened yet (the clock is read as of `now`).
     """
     start = np.asarray(start, dtype="datetime64[us]")
-    now64 = np.datetime64(_naive(now), "us")
+    now64 = np.datetime64(naive_utc(now), "us")
     stop = np.asarray(stop, dtype="datetime64[us]")
     stop = np.where(np.isnat(stop) | (stop > now64), _NAT, stop)
     stopped = ~np.isnat(stop)
@@ -129,7 +176,7 @@ def clock_arrays(within: Duration, cal: BusinessCalendar, start: npt.NDArray[np.
     elapsed = business if within.business else wall
     status = np.where(stopped, np.where(stop <= due, 1, 2), np.where(now64 > due, 2, 0))
     overdue = np.maximum(elapsed - cal.length_minutes(within), 0.0)
-    return ClockArrays(due, stop, status.astype(np.int8), elapsed, business, overdue)
+    return ClockArrays(due, stop, status.astype(np.int8), elapsed, business, overdue, wall)
 
 
 @dataclass(frozen=True)
@@ -144,23 +191,38 @@ class SlaReading:
     elapsed_minutes: float
     business_minutes: float
     overdue_minutes: float
+    wall_minutes: float
 
 
-def read_sla(name: str, sla: LeadSLA, cal: BusinessCalendar, start_at: datetime,
+def _within(clock: SlaClock) -> Duration:
+    if clock.within is None:
+        raise UsageError(f"SLA {clock.name!r} ({clock.kind}) has no per-lead clock")
+    return clock.within
+
+
+def read_sla(clock: SlaClock, cal: BusinessCalendar, start_at: datetime,
              stopped_at: datetime | None, now: datetime) -> SlaReading:
     """Live path for one lead: the same core as the batch, on arrays of length one.
 
-    `stopped_at` is the event that stops this SLA (first touch, N-th touch, decision).
+    `cal` is the clock's calendar for this lead (`clock_calendar`); `stopped_at` is the
+    event that stops this SLA (first touch, N-th touch, decision).
     """
-    out = clock_arrays(sla.within, cal, np.array([_naive(start_at)], dtype="datetime64[us]"),
-                       np.array([_naive(stopped_at) if stopped_at else _NAT],
+    out = clock_arrays(_within(clock), cal,
+                       np.array([naive_utc(start_at)], dtype="datetime64[us]"),
+                       np.array([naive_utc(stopped_at) if stopped_at else _NAT],
                                 dtype="datetime64[us]"), now)
     stop = out.stopped_at[0]
-    return SlaReading(name, STATUSES[int(out.status[0])], _naive(start_at),
+    return SlaReading(clock.name, STATUSES[int(out.status[0])], naive_utc(start_at),
                       _to_datetime(out.due_at[0]),
                       None if np.isnat(stop) else _to_datetime(stop),
                       float(out.elapsed_minutes[0]), float(out.business_minutes[0]),
-                      float(out.overdue_minutes[0]))
+                      float(out.overdue_minutes[0]), float(out.wall_minutes[0]))
+
+
+def due_time(clock: SlaClock, cal: BusinessCalendar, start_at: datetime) -> datetime:
+    """When a clock started at `start_at` is due on `cal` (the live deadline): the scalar
+    twin of the batch clocks' `add_business_many`."""
+    return cal.add_business(naive_utc(start_at), _within(clock))
 
 
 def escalation_times(steps: Sequence[Escalation], cal: BusinessCalendar,
@@ -169,7 +231,7 @@ def escalation_times(steps: Sequence[Escalation], cal: BusinessCalendar,
                                                   npt.NDArray[np.datetime64]]]:
     """For each step: (indices of leads whose step fired, when). Fires when its time has
     come by `now` and the lead was not stopped before it."""
-    now64 = np.datetime64(_naive(now), "us")
+    now64 = np.datetime64(naive_utc(now), "us")
     stop = np.asarray(stop, dtype="datetime64[us]")
     out = []
     for step in steps:
@@ -178,7 +240,6 @@ def escalation_times(steps: Sequence[Escalation], cal: BusinessCalendar,
         idx = np.flatnonzero(fired)
         out.append((idx, at[idx]))
     return out
-
 
 
 @dataclass(frozen=True)
@@ -192,141 +253,124 @@ class EscalationEvent:
     notify: str | None
 
 
-def read_escalations(name: str, sla: FirstTouchSLA, cal: BusinessCalendar,
-                     start_at: datetime, stopped_at: datetime | None, now: datetime
+def read_escalations(clock: SlaClock, cal: BusinessCalendar, start_at: datetime,
+                     stopped_at: datetime | None, now: datetime
                      ) -> tuple[EscalationEvent, ...]:
     """Live path: the steps of one lead's ladder that have fired by `now` (same core as
     the batch, on arrays of length one)."""
-    stop = _naive(stopped_at) if stopped_at is not None and _naive(stopped_at) <= _naive(now) \
-        else _NAT
-    fired = escalation_times(sla.escalate, cal,
-                             np.array([_naive(start_at)], dtype="datetime64[us]"),
+    stop = naive_utc(stopped_at) if stopped_at is not None \
+        and naive_utc(stopped_at) <= naive_utc(now) else _NAT
+    fired = escalation_times(clock.escalate, cal,
+                             np.array([naive_utc(start_at)], dtype="datetime64[us]"),
                              np.array([stop], dtype="datetime64[us]"), now)
     return tuple(
-        EscalationEvent(name, k, _to_datetime(at[0]),
+        EscalationEvent(clock.name, k, _to_datetime(at[0]),
                         "reassign" if step.reassign else "notify", step.notify)
-        for k, (step, (idx, at)) in enumerate(zip(sla.escalate, fired, strict=True), start=1)
+        for k, (step, (idx, at)) in enumerate(zip(clock.escalate, fired, strict=True),
+                                              start=1)
         if len(idx))
 
-# -- which stage events decide -----------------------------------------------------------------
-@dataclass(frozen=True)
-class DecisionStages:
-    accept: tuple[str, ...]
-    reject: tuple[str, ...]
+
+# -- calendar groups ---------------------------------------------------------------------------
+def _calendar_groups(contract: CompiledContract, clock: SlaClock, owners: pa.Array,
+                     cals: OwnerCalendars | None
+                     ) -> list[tuple[BusinessCalendar, npt.NDArray[np.intp] | None]]:
+    """The clock's leads grouped by the calendar each runs on: (calendar, row indices;
+    None = every row)."""
+    if clock.calendar != "owner" or cals is None:
+        return [(contract.calendar, None)]
+    idx = cals.index(owners)
+    return [(cals.calendars[int(k)], np.flatnonzero(idx == k)) for k in np.unique(idx)]
 
 
-def decision_stages(contract: Contract, start: str) -> DecisionStages:
-    """Accept = next stages of `start` owned by another team; reject = next stages its
-    own owner keeps (a rejection needs a reason code). Falls back to SAL vs
-    Nurture/Disqualified when `start` has no `next` in the contract."""
-    stage = contract.stages.get(start)
-    if stage is None or not stage.next:
-        return DecisionStages(FALLBACK_ACCEPT, FALLBACK_REJECT)
-    owner = stage.owner
-    accept = tuple(s for s in stage.next
-                   if s in contract.stages and contract.stages[s].owner != owner)
-    reject = tuple(s for s in stage.next if s not in accept)
-    return DecisionStages(accept, reject)
+def _calendar_owner(clock: SlaClock, owners: pa.Array, cals: OwnerCalendars | None
+                    ) -> pa.Array:
+    """Per row: the rep whose calendar ran the clock, null for the contract calendar."""
+    if clock.calendar != "owner" or cals is None or len(cals.rep_ids) == 0:
+        return pa.nulls(len(owners), pa.string())
+    known = pc.fill_null(pc.is_in(owners, value_set=cals.rep_ids), False)
+    return pc.if_else(known, owners, pa.scalar(None, pa.string()))
+
+
+def _evaluate(clock: SlaClock, groups: Sequence[tuple[BusinessCalendar,
+                                                      npt.NDArray[np.intp] | None]],
+              start: npt.NDArray[np.datetime64], stop: npt.NDArray[np.datetime64],
+              now: datetime) -> ClockArrays:
+    """`clock_arrays` once per calendar group, results put back in row order."""
+    within = _within(clock)
+    if len(groups) == 1 and groups[0][1] is None:
+        return clock_arrays(within, groups[0][0], start, stop, now)
+    n = len(start)
+    due = np.full(n, _NAT)
+    stopped = np.full(n, _NAT)
+    status = np.zeros(n, dtype=np.int8)
+    elapsed, business, overdue, wall = (np.zeros(n) for _ in range(4))
+    for cal, idx in groups:
+        assert idx is not None
+        part = clock_arrays(within, cal, start[idx], stop[idx], now)
+        due[idx], stopped[idx], status[idx] = part.due_at, part.stopped_at, part.status
+        elapsed[idx], business[idx] = part.elapsed_minutes, part.business_minutes
+        overdue[idx], wall[idx] = part.overdue_minutes, part.wall_minutes
+    return ClockArrays(due, stopped, status, elapsed, business, overdue, wall)
 
 
 # -- fetching facts with Ibis -----------------------------------------------------------------
-def _starts(store: Store, stage: str, now: datetime) -> ibis.Table:
-    ev = store.table("stage_events")
-    ev = ev.filter((ev.to_stage == stage) & (ev.occurred_at <= now))
-    return ev.group_by("lead_id").aggregate(start_at=ev.occurred_at.min())
-
-
-def _activity_ranks(store: Store, starts: ibis.Table, now: datetime) -> ibis.Table:
-    act = store.table("activities")
-    j = act.join(starts, "lead_id")
-    j = j.filter((j.occurred_at >= j.start_at) & (j.occurred_at <= now))
-    rn = ibis.row_number().over(group_by=j.lead_id, order_by=[j.occurred_at, j.activity_id])
-    return j.select("lead_id", "rep_id", "occurred_at", rn=rn + 1)
-
-
-def _next_actor(store: Store, starts: ibis.Table, now: datetime) -> ibis.Table:
-    ev = store.table("stage_events")
-    reps = store.table("reps")
-    j = ev.join(starts, "lead_id")
-    j = j.filter((j.occurred_at > j.start_at) & (j.occurred_at <= now)
-                 & j.actor.isin(reps.rep_id))
-    rn = ibis.row_number().over(group_by=j.lead_id, order_by=[j.occurred_at, j.event_id])
-    j = j.select("lead_id", "actor", rn=rn)
-    return j.filter(j.rn == 0).select("lead_id", next_actor=j.actor)
-
-
-def _decisions(store: Store, starts: ibis.Table, stage: str, stages: DecisionStages,
-               now: datetime) -> ibis.Table:
-    """Per lead: first acceptance and first reasoned rejection out of `stage`."""
-    ev = store.table("stage_events")
-    j = ev.join(starts, "lead_id")
-    j = j.filter((j.from_stage == stage) & (j.occurred_at >= j.start_at)
-                 & (j.occurred_at <= now))
-    reasoned = j.reason.notnull() & (j.reason != "")
-    is_accept = j.to_stage.isin(list(stages.accept)) if stages.accept else ibis.literal(False)
-    is_reject = (j.to_stage.isin(list(stages.reject)) & reasoned) if stages.reject \
-        else ibis.literal(False)
-    return j.group_by("lead_id").aggregate(
-        accepted_at=ibis.cases((is_accept, j.occurred_at), else_=ibis.null()).min(),
-        rejected_at=ibis.cases((is_reject, j.occurred_at), else_=ibis.null()).min(),
-    )
-
-
-def fetch_stage_facts(store: Store, contract: Contract, stage: str, now: datetime, *,
-                      touches: Sequence[int] = (1,), decisions: bool = False) -> pa.Table:
-    """Per lead whose first entry into `stage` is by `now`, one Ibis query on the store's
-    backend: lead_id, start_at, rep_id (responsible rep), `touch_<n>_at` (the n-th sales
-    activity at or after the start) for each n in `touches`, and with `decisions`
-    accepted_at / rejected_at (first acceptance, first reasoned rejection out of `stage`).
-    Every SLA with the same start stage reads the same rows, so they are fetched once."""
-    starts = _starts(store, stage, now)
-    ranks = _activity_ranks(store, starts, now)
-    wanted = sorted({1, *touches})
-    r = ranks.filter(ranks.rn.isin(wanted))
-    aggs = {f"touch_{n}_at": ibis.cases((r.rn == n, r.occurred_at), else_=ibis.null()).max()
-            for n in wanted}
-    touched = r.group_by("lead_id").aggregate(
-        first_rep=ibis.cases((r.rn == 1, r.rep_id), else_=ibis.null()).max(), **aggs)
+def fetch_stage_facts(store: Store, moves: ibis.Table, stage: str, now: datetime, *,
+                      touches: Sequence[int] = (1,),
+                      decisions: tuple[Sequence[str], Sequence[str]] | None = None,
+                      owners: bool = False) -> pa.Table:
+    """Per lead whose first entry into `stage` (in `moves`, the view's stage moves up to
+    `now`) is by `now`, one Ibis query on the store's backend: lead_id, start_at, rep_id
+    (responsible rep), `touch_<n>_at` (the n-th sales activity at or after the start) for
+    each n in `touches`, with `decisions` (accept, reject stages) accepted_at /
+    rejected_at, and with `owners` owner_id (the rep routed the lead at or before the
+    start). Every SLA with the same start stage reads the same rows, so they are fetched
+    once."""
+    starts = clock_starts(moves, stage)
+    touched = activities_from(store, starts.rename(anchor_at="start_at"), now, touches)
+    aggs = [c for c in touched.columns if c.startswith("touch_")]
     q = starts.left_join(touched, "lead_id").select(
         starts, *(touched[c] for c in ["first_rep", *aggs]))
     extra = list(aggs)
-    if decisions:
-        d = _decisions(store, starts, stage, decision_stages(contract, stage), now)
+    if decisions is not None:
+        d = decisions_out_of(moves, starts, stage, *decisions)
         q = q.left_join(d, "lead_id").select(q, d.accepted_at, d.rejected_at)
         extra += ["accepted_at", "rejected_at"]
-    nxt = _next_actor(store, starts, now)
+    if owners:
+        routed = routed_owners(store, starts.rename(anchor_at="start_at"), now)
+        if routed is not None:
+            q = q.left_join(routed, "lead_id").select(q, routed.owner_id)
+        else:
+            q = q.mutate(owner_id=ibis.null("string"))
+        extra.append("owner_id")
+    nxt = next_rep_actor(store, moves, starts)
     q = q.left_join(nxt, "lead_id").select(q, nxt.next_actor)
     q = q.select("lead_id", "start_at", *extra,
                  rep_id=ibis.coalesce(q.first_rep, q.next_actor)).order_by("lead_id")
     return q.to_pyarrow()
 
 
-def sla_stops(sla: LeadSLA, stage_facts: pa.Table) -> pa.Table:
-    """lead_id, start_at, stop_at, rep_id for one SLA from its start stage's facts."""
-    match sla:
-        case FirstTouchSLA():
+def sla_stops(clock: SlaClock, stage_facts: pa.Table) -> pa.Table:
+    """lead_id, start_at, stop_at, rep_id, owner_id for one SLA from its start stage's
+    facts."""
+    match clock.kind:
+        case "first_touch":
             stop = stage_facts.column("touch_1_at")
-        case MinTouchesSLA():
-            stop = stage_facts.column(f"touch_{sla.min_touches}_at")
-        case AcceptOrRejectSLA():
-            stop = pc.min_element_wise(stage_facts.column("accepted_at"),
-                                       stage_facts.column("rejected_at"), skip_nulls=True)
+        case "min_touches":
+            stop = stage_facts.column(f"touch_{clock.min_touches}_at")
+        case "accept_or_reject":
+            acc = stage_facts.column("accepted_at")
+            rej = stage_facts.column("rejected_at")
+            stop = pc.min_element_wise(acc, rej, skip_nulls=True)
+        case "volume":
+            raise UsageError(f"SLA {clock.name!r} is a volume SLA: no per-lead clock")
         case _:
-            assert_never(sla)
+            assert_never(clock.kind)
+    owners = stage_facts.column("owner_id") if "owner_id" in stage_facts.column_names \
+        else pa.nulls(stage_facts.num_rows, pa.string())
     return pa.table({"lead_id": stage_facts.column("lead_id"),
                      "start_at": stage_facts.column("start_at"), "stop_at": stop,
-                     "rep_id": stage_facts.column("rep_id")})
-
-
-def fetch_sla_facts(store: Store, contract: Contract, sla: LeadSLA, now: datetime
-                    ) -> pa.Table:
-    """Per lead with a start by `now`: lead_id, start_at, stop_at (null while running) and
-    rep_id (responsible rep)."""
-    facts = fetch_stage_facts(
-        store, contract, sla.start, now,
-        touches=(sla.min_touches,) if isinstance(sla, MinTouchesSLA) else (1,),
-        decisions=isinstance(sla, AcceptOrRejectSLA))
-    return sla_stops(sla, facts)
+                     "rep_id": stage_facts.column("rep_id"), "owner_id": owners})
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -348,64 +392,83 @@ class VolumeMonth:
 
 @dataclass(frozen=True)
 class SlaClocks:
-    """Everything the clocks say as of `now`."""
+    """Everything the clocks say as of `now`, read in `view`."""
 
     now: datetime
-    slas: Mapping[str, SLA]
+    slas: Mapping[str, SlaClock]
     states: pa.Table  # STATE_SCHEMA: one row per (per-lead SLA, lead)
     escalations: pa.Table  # ESCALATION_SCHEMA
     volume: tuple[VolumeMonth, ...]
     rep_names: Mapping[str, str] = field(default_factory=dict)
     rep_timezones: Mapping[str, str | None] = field(default_factory=dict)
-    calendar_timezone: str | None = None  # the contract calendar's, which the clocks use
+    calendar_timezone: str | None = None  # the contract calendar's
+    view: View = DEFAULT_VIEW
+    now_source: NowSource = "given"
+    # the time zone of each rep's own calendar (`calendar: owner` clocks)
+    owner_timezones: Mapping[str, str] = field(default_factory=dict)
+
+    def only(self, sla: str | None = None, rep: str | None = None) -> SlaClocks:
+        """These clocks narrowed to one SLA (`sla`, an SLA name of the contract) and/or one
+        responsible rep (`rep`); volume months only for that SLA (none for a rep)."""
+        states, escalations, volume = self.states, self.escalations, self.volume
+        slas = self.slas
+        if sla is not None:
+            if sla not in self.slas:
+                raise UnknownNameError("SLA", sla, self.slas)
+            slas = {sla: self.slas[sla]}
+            states = states.filter(pc.equal(states.column("sla"), sla))
+            escalations = escalations.filter(pc.equal(escalations.column("sla"), sla))
+            volume = tuple(m for m in volume if m.sla == sla)
+        if rep is not None:
+            states = states.filter(pc.fill_null(pc.equal(states.column("rep_id"), rep), False))
+            escalations = escalations.filter(
+                pc.fill_null(pc.equal(escalations.column("rep_id"), rep), False))
+            volume = ()
+        return replace(self, slas=slas, states=states, escalations=escalations, volume=volume)
 
 
-def latest_fact_time(store: Store) -> datetime | None:
-    """The latest timestamp among leads, touches, activities, stage events and
-    opportunities: a sensible `now` for replaying a store of historical or simulated facts.
-    """
-    found: list[datetime] = []
-    for table, col in (("leads", "created_at"), ("touches", "occurred_at"),
-                       ("activities", "occurred_at"), ("stage_events", "occurred_at"),
-                       ("opportunities", "created_at"), ("opportunities", "closed_at")):
-        value = store.table(table)[col].max().execute()
-        if value is not None and value == value:  # skip None and NaT
-            found.append(_naive(_to_datetime(np.datetime64(value, "us"))))
-    return max(found) if found else None
-
-
-def compute_sla_clocks(store: Store, contract: Contract, now: datetime | None = None
-                       ) -> SlaClocks:
-    """Batch: every per-lead SLA clock, escalation event and volume month as of `now`
-    (default: the latest fact time, else the current time)."""
-    if now is None:
-        now = latest_fact_time(store) or datetime.now(UTC).replace(tzinfo=None)
-    now = _naive(now)
-    cal = BusinessCalendar.from_contract(contract.calendar)
-    reps = store.table("reps").select("rep_id", "name", "manager_id", "timezone").to_pyarrow()
+def compute_sla_clocks(store: Store, contract: CompiledContract,
+                       now: datetime | AsOf | None = None, *,
+                       view: View = DEFAULT_VIEW) -> SlaClocks:
+    """Batch: every per-lead SLA clock, escalation event and volume month as of `now` (an
+    `AsOf` keeps its source; a datetime is "given"; default: `store.as_of.resolve_as_of`,
+    the latest fact time, else the current time), with stage moves read in `view`. The
+    one measurement of every SLA."""
+    view = check_view(view)
+    as_of = now if isinstance(now, AsOf) else resolve_as_of(store, now)
+    now = as_of.at
+    moves = moves_by(store, view, now)
+    reps = store.table("reps").to_pyarrow()
     rep_ids = reps.column("rep_id").to_pylist()
     managers = dict(zip(rep_ids, reps.column("manager_id").to_pylist(), strict=True))
-    by_stage: dict[str, list[SLA]] = {}
-    for sla in contract.slas.values():
-        by_stage.setdefault(sla.stage if isinstance(sla, VolumeSLA) else sla.start,
-                            []).append(sla)
-    stage_facts = {
-        stage: fetch_stage_facts(
-            store, contract, stage, now,
-            touches=[s.min_touches for s in slas if isinstance(s, MinTouchesSLA)],
-            decisions=any(isinstance(s, AcceptOrRejectSLA | VolumeSLA) for s in slas))
-        for stage, slas in by_stage.items()}
+    on_owner = any(c.calendar == "owner" for c in contract.lead_slas)
+    cals = owner_calendars(contract, reps) if on_owner else None
+    by_stage: dict[str, list[SlaClock]] = {}
+    for clock in contract.slas.values():
+        by_stage.setdefault(clock.start, []).append(clock)
+    stage_facts: dict[str, pa.Table] = {}
+    for stage, clocks in by_stage.items():
+        deciding = next((c for c in clocks if c.kind in ("accept_or_reject", "volume")), None)
+        stage_facts[stage] = fetch_stage_facts(
+            store, moves, stage, now,
+            touches=[c.min_touches for c in clocks if c.min_touches is not None],
+            decisions=(deciding.accept, deciding.reject) if deciding is not None else None,
+            owners=any(c.calendar == "owner" for c in clocks))
     states: list[pa.Table] = []
     escalations: list[pa.Table] = []
     volume: list[VolumeMonth] = []
-    for name, sla in contract.slas.items():
-        if isinstance(sla, VolumeSLA):
-            volume.extend(_volume_months(name, sla, cal, stage_facts[sla.stage], now))
+    for clock in contract.slas.values():
+        if not clock.per_lead:
+            volume.extend(_volume_months(clock, contract.calendar, stage_facts[clock.start],
+                                         now))
             continue
-        facts = sla_stops(sla, stage_facts[sla.start])
-        states.append(_state_table(name, sla, cal, facts, now))
-        if isinstance(sla, FirstTouchSLA) and sla.escalate:
-            escalations.append(_escalation_table(name, sla, cal, facts, now, managers))
+        facts = sla_stops(clock, stage_facts[clock.start])
+        owners = facts.column("owner_id").combine_chunks()
+        groups = _calendar_groups(contract, clock, owners, cals)
+        states.append(_state_table(clock, groups, facts, now,
+                                   _calendar_owner(clock, owners, cals)))
+        if clock.escalate:
+            escalations.append(_escalation_table(clock, groups, facts, now, managers))
     return SlaClocks(
         now, dict(contract.slas),
         pa.concat_tables(states) if states else STATE_SCHEMA.empty_table(),
@@ -413,9 +476,9 @@ def compute_sla_clocks(store: Store, contract: Contract, now: datetime | None = 
         tuple(volume),
         dict(zip(rep_ids, reps.column("name").to_pylist(), strict=True)),
         dict(zip(rep_ids, reps.column("timezone").to_pylist(), strict=True)),
-        contract.calendar.timezone,
+        contract.calendar.timezone, view, as_of.source,
+        {r: c.timezone for r, c in cals.by_rep.items()} if cals is not None else {},
     )
-
 
 
 def store_sla_clocks(store: Store, clocks: SlaClocks) -> None:
@@ -424,16 +487,18 @@ def store_sla_clocks(store: Store, clocks: SlaClocks) -> None:
     store.write_derived("sla_states", clocks.states)
     store.write_derived("sla_escalations", clocks.escalations)
 
-def _state_table(name: str, sla: LeadSLA, cal: BusinessCalendar, facts: pa.Table,
-                 now: datetime) -> pa.Table:
+
+def _state_table(clock: SlaClock, groups: Sequence[tuple[BusinessCalendar,
+                                                         npt.NDArray[np.intp] | None]],
+                 facts: pa.Table, now: datetime, calendar_owner: pa.Array) -> pa.Table:
     start = _ts(facts.column("start_at"))
-    out = clock_arrays(sla.within, cal, start, _ts(facts.column("stop_at")), now)
+    out = _evaluate(clock, groups, start, _ts(facts.column("stop_at")), now)
     n = facts.num_rows
     status = pa.DictionaryArray.from_arrays(pa.array(out.status, pa.int8()),
                                             pa.array(STATUSES)).cast(pa.string())
     return pa.table({
-        "sla": pa.array([name] * n, pa.string()),
-        "kind": pa.array([sla.kind] * n, pa.string()),
+        "sla": pa.array([clock.name] * n, pa.string()),
+        "kind": pa.array([clock.kind] * n, pa.string()),
         "lead_id": facts.column("lead_id"),
         "start_at": pa.array(start, pa.timestamp("us")),
         "due_at": pa.array(out.due_at, pa.timestamp("us")),
@@ -444,18 +509,28 @@ def _state_table(name: str, sla: LeadSLA, cal: BusinessCalendar, facts: pa.Table
         "business_minutes": pa.array(out.business_minutes),
         "overdue_minutes": pa.array(out.overdue_minutes),
         "rep_id": facts.column("rep_id"),
+        "wall_minutes": pa.array(out.wall_minutes),
+        "calendar_owner": calendar_owner,
     }, schema=STATE_SCHEMA)
 
 
-def _escalation_table(name: str, sla: FirstTouchSLA, cal: BusinessCalendar, facts: pa.Table,
-                      now: datetime, managers: Mapping[str, str | None]) -> pa.Table:
+def _escalation_table(clock: SlaClock, groups: Sequence[tuple[BusinessCalendar,
+                                                              npt.NDArray[np.intp] | None]],
+                      facts: pa.Table, now: datetime, managers: Mapping[str, str | None]
+                      ) -> pa.Table:
     start = _ts(facts.column("start_at"))
     stop = _ts(facts.column("stop_at"))
     lead_ids = facts.column("lead_id").combine_chunks()
     reps = facts.column("rep_id").combine_chunks()
+    fired: list[list[tuple[npt.NDArray[np.intp], npt.NDArray[np.datetime64]]]] = []
+    for cal, idx in groups:
+        rows = np.arange(len(start)) if idx is None else idx
+        part = escalation_times(clock.escalate, cal, start[rows], stop[rows], now)
+        fired.append([(rows[i], at) for i, at in part])
     parts: list[pa.Table] = []
-    fired = escalation_times(sla.escalate, cal, start, stop, now)
-    for k, (step, (idx, at)) in enumerate(zip(sla.escalate, fired, strict=True), start=1):
+    for k, step in enumerate(clock.escalate, start=1):
+        idx = np.concatenate([f[k - 1][0] for f in fired]).astype(np.int64)
+        at = np.concatenate([f[k - 1][1] for f in fired])
         take = pa.array(idx, pa.int64())
         rep = reps.take(take)
         n = len(idx)
@@ -466,7 +541,7 @@ def _escalation_table(name: str, sla: FirstTouchSLA, cal: BusinessCalendar, fact
             recipient = _recipients(step.notify, rep, managers)
         parts.append(pa.table({
             "lead_id": lead_ids.take(take),
-            "sla": pa.array([name] * n, pa.string()),
+            "sla": pa.array([clock.name] * n, pa.string()),
             "step": pa.array(np.full(n, k, dtype=np.int64)),
             "at": pa.array(at, pa.timestamp("us")),
             "action": pa.array([action] * n, pa.string()),
@@ -490,10 +565,11 @@ def _recipients(notify: str | None, rep: pa.Array, managers: Mapping[str, str | 
     return pa.array([notify] * len(rep), pa.string())
 
 
-def _volume_months(name: str, sla: VolumeSLA, cal: BusinessCalendar, t: pa.Table,
+def _volume_months(clock: SlaClock, cal: BusinessCalendar, t: pa.Table,
                    now: datetime) -> list[VolumeMonth]:
     if t.num_rows == 0:
         return []
+    assert clock.per_month is not None
     start = _ts(t.column("start_at"))
     acc, rej = _ts(t.column("accepted_at")), _ts(t.column("rejected_at"))
     accepted = ~np.isnat(acc) & (np.isnat(rej) | (acc <= rej))
@@ -509,12 +585,13 @@ def _volume_months(name: str, sla: VolumeSLA, cal: BusinessCalendar, t: pa.Table
     for i, m in enumerate(months):
         decided = int(n_acc[i] + n_rej[i])
         share = n_acc[i] / decided if decided else None
-        ok = entered[i] >= sla.per_month and (
-            sla.min_acceptance is None or (share is not None and share >= sla.min_acceptance))
+        ok = entered[i] >= clock.per_month and (
+            clock.min_acceptance is None
+            or (share is not None and share >= clock.min_acceptance))
         status: Status = "open" if m == now_month else ("met" if ok else "breached")
-        out.append(VolumeMonth(name, str(m), int(entered[i]), int(n_acc[i]), int(n_rej[i]),
-                               None if share is None else float(share), sla.per_month,
-                               sla.min_acceptance, status))
+        out.append(VolumeMonth(clock.name, str(m), int(entered[i]), int(n_acc[i]),
+                               int(n_rej[i]), None if share is None else float(share),
+                               clock.per_month, clock.min_acceptance, status))
     return out
 
 
@@ -541,6 +618,21 @@ class SlaSummary:
 
 
 @dataclass(frozen=True)
+class RepShare:
+    """One responsible rep's clocks of one SLA (`rep_id` None: clocks without a rep)."""
+
+    rep_id: str | None
+    met: int
+    breached: int
+    open: int
+    share_within: float | None  # met / (met + breached); None when both are 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"rep_id": self.rep_id, "met": self.met, "breached": self.breached,
+                "open": self.open, "share_within": self.share_within}
+
+
+@dataclass(frozen=True)
 class RepBreaches:
     rep_id: str
     name: str | None
@@ -549,10 +641,10 @@ class RepBreaches:
     breach_rate: float
     by_sla: Mapping[str, int]
     timezone: str | None = None  # the rep's own (`reps.timezone`)
-    # True when the rep works in another time zone than the contract calendar the clocks
-    # run on: its working day sits elsewhere in the calendar's, so leads arriving in the
-    # calendar's hours may wait for its day to start — a coverage question as much as the
-    # rep's speed.
+    # True when the rep works in another time zone than a calendar its clocks ran on (the
+    # contract's, for SLAs on `calendar: contract`): its working day sits elsewhere in
+    # that calendar's, so leads arriving in the calendar's hours may wait for its day to
+    # start — a coverage question as much as the rep's speed.
     off_calendar: bool = False
 
     def as_dict(self) -> dict[str, object]:
@@ -562,20 +654,47 @@ class RepBreaches:
                 "off_calendar": self.off_calendar}
 
 
+def _share(met: int, breached: int) -> float | None:
+    return met / (met + breached) if met + breached else None
+
+
 def summarise(clocks: SlaClocks) -> tuple[SlaSummary, ...]:
     """Per per-lead SLA: met, breached, open and the share within SLA."""
     out: list[SlaSummary] = []
     sla_col = clocks.states.column("sla").to_numpy(zero_copy_only=False)
     status = clocks.states.column("status").to_numpy(zero_copy_only=False)
-    for name, sla in clocks.slas.items():
-        if isinstance(sla, VolumeSLA):
+    for name, clock in clocks.slas.items():
+        if not clock.per_lead:
             continue
         mine = status[sla_col == name]
         met, breached = int((mine == "met").sum()), int((mine == "breached").sum())
-        out.append(SlaSummary(name, sla.kind, str(sla.within), len(mine), met, breached,
-                              int((mine == "open").sum()),
-                              met / (met + breached) if met + breached else None))
+        out.append(SlaSummary(name, clock.kind, str(clock.within), len(mine), met, breached,
+                              int((mine == "open").sum()), _share(met, breached)))
     return tuple(out)
+
+
+def shares_by_rep(clocks: SlaClocks) -> dict[str, tuple[RepShare, ...]]:
+    """Per per-lead SLA: each responsible rep's met / breached / open clocks and share
+    within (met / (met + breached)), by rep id with clocks without a rep last. The
+    per-rep figures `accord sla` and `accord kpis` both report."""
+    t = clocks.states.select(["sla", "rep_id", "status"])
+    counts: dict[tuple[str, str | None], dict[str, int]] = {}
+    for status in STATUSES:
+        flag = pc.equal(t.column("status"), status).cast(pa.int64())
+        per = (t.append_column(status, flag).group_by(["sla", "rep_id"])
+               .aggregate([(status, "sum")]))
+        for row in per.to_pylist():
+            counts.setdefault((row["sla"], row["rep_id"]), {})[status] = row[f"{status}_sum"]
+    out: dict[str, tuple[RepShare, ...]] = {}
+    for name, clock in clocks.slas.items():
+        if not clock.per_lead:
+            continue
+        rows = [RepShare(rep, c.get("met", 0), c.get("breached", 0), c.get("open", 0),
+                         _share(c.get("met", 0), c.get("breached", 0)))
+                for (sla, rep), c in counts.items() if sla == name]
+        rows.sort(key=lambda r: (r.rep_id is None, r.rep_id or ""))
+        out[name] = tuple(rows)
+    return out
 
 
 def rank_reps(clocks: SlaClocks) -> tuple[RepBreaches, ...]:
@@ -592,13 +711,19 @@ def rank_reps(clocks: SlaClocks) -> tuple[RepBreaches, ...]:
     for row in per.to_pylist():
         by_rep.setdefault(row["rep_id"], {})[row["sla"]] = (row["is_breached_sum"],
                                                              row["is_breached_count"])
+    ran_on = t.group_by(["rep_id", "calendar_owner"]).aggregate([]).to_pylist()
+    zones: dict[str, set[str | None]] = {}
+    for row in ran_on:
+        owner = row["calendar_owner"]
+        zone = clocks.calendar_timezone if owner is None else clocks.owner_timezones.get(owner)
+        zones.setdefault(row["rep_id"], set()).add(zone)
     out = []
     for rep, slas in by_rep.items():
         breached = sum(b for b, _ in slas.values())
         decided = sum(n for _, n in slas.values())
         zone = clocks.rep_timezones.get(rep)
-        off = (zone is not None and clocks.calendar_timezone is not None
-               and not _same_zone(zone, clocks.calendar_timezone))
+        off = zone is not None and any(
+            z is not None and not _same_zone(zone, z) for z in zones.get(rep, ()))
         out.append(RepBreaches(rep, clocks.rep_names.get(rep), decided, breached,
                                breached / decided, {s: b for s, (b, _) in sorted(slas.items())},
                                zone, off))
@@ -627,25 +752,12 @@ def breached_leads(clocks: SlaClocks, limit: int | None = None) -> pa.Table:
     return t.slice(0, limit) if limit else t
 
 
-# -- the two views the CLI shows ----------------------------------------------------------------
-NowSource = Literal["given", "latest fact", "current time"]
-
-
-def resolve_now(store: Store, now: datetime | None) -> tuple[datetime, NowSource]:
-    """`now` as naive UTC and where it came from: given, else the latest fact time (so a
-    store of historical or simulated facts reads as of its own end), else the clock."""
-    if now is not None:
-        return _naive(now), "given"
-    latest = latest_fact_time(store)
-    if latest is not None:
-        return latest, "latest fact"
-    return datetime.now(UTC).replace(tzinfo=None), "current time"
-
-
+# -- the two reports the CLI shows --------------------------------------------------------------
 @dataclass(frozen=True)
 class SlaOverview:
-    """Per SLA: met / breached / open and share within; volume months; escalations fired
-    per SLA and step; speed to lead split into systems and human delay."""
+    """Per SLA: met / breached / open and share within, overall and per responsible rep;
+    volume months; escalations fired per SLA and step; speed to lead split into systems
+    and human delay. `view` says which stage moves the clocks read."""
 
     now: datetime
     now_source: NowSource
@@ -653,10 +765,15 @@ class SlaOverview:
     volume: tuple[VolumeMonth, ...]
     escalations: Mapping[str, Mapping[int, int]]
     speed_to_lead: SpeedToLead
+    view: View = DEFAULT_VIEW
+    by_rep: Mapping[str, tuple[RepShare, ...]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {"now": self.now.isoformat(), "now_source": self.now_source,
-                "slas": [s.as_dict() for s in self.slas],
+                "view": self.view,
+                "slas": [{**s.as_dict(),
+                          "by_rep": [r.as_dict() for r in self.by_rep.get(s.sla, ())]}
+                         for s in self.slas],
                 "volume": [m.as_dict() for m in self.volume],
                 "escalations": {k: {str(step): n for step, n in v.items()}
                                 for k, v in self.escalations.items()},
@@ -693,9 +810,11 @@ class SlaBreaches:
     unassigned_breaches: int  # breached clocks without a responsible rep
     leads: tuple[BreachedLead, ...]
     calendar_timezone: str | None = None
+    view: View = DEFAULT_VIEW
 
     def as_dict(self) -> dict[str, object]:
         return {"now": self.now.isoformat(), "now_source": self.now_source,
+                "view": self.view,
                 "reps": [r.as_dict() for r in self.reps],
                 "breached_total": self.breached_total,
                 "unassigned_breaches": self.unassigned_breaches,
@@ -703,39 +822,47 @@ class SlaBreaches:
                 "breached_leads": [b.as_dict() for b in self.leads]}
 
 
-def sla_overview(store: Store, contract: Contract, now: datetime | None = None) -> SlaOverview:
-    """The default `accord sla` view as of `now` (see `resolve_now`)."""
-    at, source = resolve_now(store, now)
-    clocks = compute_sla_clocks(store, contract, at)
+def sla_overview(store: Store, contract: CompiledContract,
+                 now: datetime | AsOf | None = None, *,
+                 view: View = DEFAULT_VIEW, sla: str | None = None,
+                 rep: str | None = None) -> SlaOverview:
+    """The default `accord sla` report as of `now` (default: `store.as_of`), stage moves
+    read in `view`; `sla` / `rep` narrow it to one SLA / one responsible rep (speed to lead
+    then counts that rep's first touches)."""
+    if sla is not None:
+        contract.sla(sla)
+    clocks = compute_sla_clocks(store, contract, now, view=view).only(sla, rep)
     esc = clocks.escalations.group_by(["sla", "step"]).aggregate([("lead_id", "count")])
     escalations: dict[str, dict[int, int]] = {}
     for row in esc.sort_by([("sla", "ascending"), ("step", "ascending")]).to_pylist():
         escalations.setdefault(row["sla"], {})[row["step"]] = row["lead_id_count"]
-    return SlaOverview(at, source, summarise(clocks), clocks.volume, escalations,
-                       compute_speed_to_lead(store, contract, at))
+    return SlaOverview(clocks.now, clocks.now_source, summarise(clocks), clocks.volume,
+                       escalations,
+                       compute_speed_to_lead(store, contract, clocks.now, view=clocks.view,
+                                             rep=rep),
+                       clocks.view, shares_by_rep(clocks))
 
 
-def sla_breaches(store: Store, contract: Contract, now: datetime | None = None,
-                 limit: int | None = 20) -> SlaBreaches:
-    """The `accord sla --breaches` view: reps worst first and the `limit` most overdue
-    breached clocks (all when `limit` is None or 0)."""
-    at, source = resolve_now(store, now)
-    clocks = compute_sla_clocks(store, contract, at)
+def sla_breaches(store: Store, contract: CompiledContract,
+                 now: datetime | AsOf | None = None, limit: int | None = 20, *,
+                 view: View = DEFAULT_VIEW, sla: str | None = None,
+                 rep: str | None = None) -> SlaBreaches:
+    """The `accord sla --breaches` report: reps worst first and the `limit` most overdue
+    breached clocks (all when `limit` is None or 0); `sla` / `rep` narrow it."""
+    if sla is not None:
+        contract.sla(sla)
+    clocks = compute_sla_clocks(store, contract, now, view=view).only(sla, rep)
     breached = breached_leads(clocks)
     unassigned = breached.column("rep_id").null_count
     rows = breached.slice(0, limit).to_pylist() if limit else breached.to_pylist()
     leads = tuple(BreachedLead(r["sla"], r["lead_id"], r["rep_id"], r["start_at"], r["due_at"],
                                r["stopped_at"], r["elapsed_minutes"], r["overdue_minutes"])
                   for r in rows)
-    return SlaBreaches(at, source, rank_reps(clocks), breached.num_rows, unassigned, leads,
-                       clocks.calendar_timezone)
+    return SlaBreaches(clocks.now, clocks.now_source, rank_reps(clocks), breached.num_rows,
+                       unassigned, leads, clocks.calendar_timezone, clocks.view)
 
 
 # -- small helpers ----------------------------------------------------------------------------
-def _naive(t: datetime) -> datetime:
-    return t if t.tzinfo is None else t.astimezone(UTC).replace(tzinfo=None)
-
-
 def _to_datetime(value: np.datetime64) -> datetime:
     us = int(value.astype("datetime64[us]").astype(np.int64))
     return datetime(1970, 1, 1) + np.timedelta64(us, "us").item()

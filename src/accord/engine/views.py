@@ -34,7 +34,7 @@ def check_view(view: str) -> View:
     """`view` when it is one of VIEWS; `UnknownNameError` otherwise."""
     if view not in VIEWS:
         raise UnknownNameError("view", view, VIEWS)
-    return view  # type: ignore[return-value]
+    return view
 
 
 def stage_moves(store: Store, view: View) -> ibis.Table:
