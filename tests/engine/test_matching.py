@@ -19,7 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz, process
 
+from accord.contract.schema import Matching
 from accord.engine.matching import (
+    DEFAULT_MIN_MARGIN,
+    DEFAULT_MIN_NAME_SCORE,
     MATCH_SCHEMA,
     AccountIndex,
     Match,
@@ -29,6 +32,7 @@ from accord.engine.matching import (
     find_duplicate_leads,
     find_store_duplicate_leads,
     is_free_mail,
+    match_accounts,
     match_lead,
     match_leads_to_accounts,
     match_store,
@@ -448,3 +452,92 @@ def test_long_name_columns_normalise_like_short_ones() -> None:
     long = names * 2_000  # 12,000 rows
     expected = normalise_company_names(names).to_pylist() * 2_000
     assert normalise_company_names(long).to_pylist() == expected
+
+
+# -- thresholds from the contract, and names to review ----------------------------------------
+REVIEW_ACCOUNTS = pa.table({"account_id": ["A1", "A2", "A3"],
+                            "name": ["Acme GmbH", "Acne Ltd", "Initech"],
+                            "domain": ["acme.de", "acne.co.uk", "initech.com"]})
+REVIEW_LEADS = pa.table({
+    "lead_id": ["R1", "R2", "R3", "R4"],
+    "email": ["a@gmail.com", "b@gmail.com", "c@gmail.com", "d@gmail.com"],
+    # R1 `acmne`: one deletion from `acme` and from `acne`: 1 − 1/9 = 88.89 against both,
+    #    margin 0 < 8 → refused, and 88.89 ≥ review_score 70 → to review;
+    # R2 `initek` against `initech`: common subsequence `inite` (5), indel distance
+    #    6 + 7 − 2 × 5 = 3 → 1 − 3/13 = 76.92: below min_name_score 80, above 70 → review;
+    #    the best other account, `acne`, shares `ne`: 6 + 4 − 4 = 6 → 1 − 6/10 = 40, so the
+    #    margin is 36.92;
+    # R3 `acme`: equal to A1's name → linked (score 100), nothing to review;
+    # R4 `zebra`: scores far below 70 against every name → not linked, not reviewed.
+    "company": ["Acmne", "Initek", "ACME Inc.", "Zebra"],
+    "account_id": pa.array([None] * 4, pa.string()),
+})
+
+
+def test_names_close_to_an_account_but_not_linked_are_listed_for_review() -> None:
+    result = match_accounts(REVIEW_LEADS, REVIEW_ACCOUNTS, Matching())
+    assert result.matches.column("account_id").to_pylist() == [None, None, "A1", None]
+    assert result.reviews.to_pylist() == [
+        {"lead_id": "R1", "company": "Acmne", "account_id": "A1", "score": 88.89,
+         "margin": 0.0, "why": "another account within min_margin 8 points"},
+        {"lead_id": "R2", "company": "Initek", "account_id": "A3", "score": 76.92,
+         "margin": 36.92, "why": "score below min_name_score 80"},
+    ]
+
+
+def test_contract_thresholds_decide_and_a_run_may_override_them(store: Store) -> None:
+    from accord.contract.compiled import compile_text
+    from accord.engine.batch import run
+    from accord.workspace import starter_contract_text
+
+    store.write_facts({
+        "accounts": pa.Table.from_pylist(REVIEW_ACCOUNTS.to_pylist(),
+                                         schema=FACT_TABLES["accounts"].arrow_schema()),
+        "leads": pa.Table.from_pylist(
+            [{**r, "channel": "web", "created_at": datetime(2025, 1, 6)}
+             for r in REVIEW_LEADS.to_pylist()], schema=FACT_TABLES["leads"].arrow_schema()),
+    })
+    # matching.min_name_score 75 in the contract links R2 (76.92 ≥ 75)
+    loose = compile_text(starter_contract_text()
+                         + "\nmatching: {min_name_score: 75, review_score: 70}\n")
+    summary = run(store, loose, datetime(2025, 2, 1), steps=["match"])
+    linked = {r["lead_id"]: r["account_id"]
+              for r in store.derived("lead_accounts").to_pyarrow().to_pylist()}
+    assert (linked["R2"], summary.match_reviews) == ("A3", 1)  # only R1 left to review
+    # the starter's 80 refuses it again; a run with --min-margin 0 links R1 (ties go to the
+    # first key in sorted order: `acme`)
+    starter = compile_text(starter_contract_text())
+    summary = run(store, starter, datetime(2025, 2, 1), steps=["match"],
+                  matching=starter.matching.model_copy(update={"min_margin": 0.0}))
+    linked = {r["lead_id"]: r["account_id"]
+              for r in store.derived("lead_accounts").to_pyarrow().to_pylist()}
+    assert (linked["R1"], linked["R2"], summary.match_reviews) == ("A1", None, 1)
+    reviews = store.derived("match_reviews").to_pyarrow().to_pylist()
+    assert [(r["lead_id"], r["why"]) for r in reviews] == [
+        ("R2", "score below min_name_score 80")]
+    assert summary.as_dict()["match_reviews"] == 1
+
+
+def test_doc_contract_section_is_the_default_and_its_command_runs(tmp_path: Path) -> None:
+    """docs/matching.md's `matching:` block compiles to the documented defaults, and its
+    `accord run` line runs on a workspace."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from accord.cli import app
+    from accord.contract.compiled import compile_text
+    from accord.workspace import init_workspace, starter_contract_text
+
+    doc = DOC.read_text("utf-8")
+    block = re.search(r"```yaml\n(matching:.*?)```", doc, flags=re.S)
+    assert block is not None
+    m = compile_text(starter_contract_text() + "\n" + block.group(1)).matching
+    assert (m.min_name_score, m.min_margin, m.review_score) == (80, 8, 70) == (
+        DEFAULT_MIN_NAME_SCORE, DEFAULT_MIN_MARGIN, Matching().review_score)
+    init_workspace(tmp_path)
+    lines = re.findall(r"(?m)^accord run .*$", doc)
+    assert lines
+    for line in lines:
+        result = CliRunner().invoke(app, [*line.split()[1:], "-w", str(tmp_path)])
+        assert result.exit_code == 0, (line, result.output)
