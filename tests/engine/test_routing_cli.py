@@ -74,6 +74,20 @@ def test_route_json_counts_by_rule_and_writes_assignments(tmp_path: Path) -> Non
     assert sorted(owners) == ["s1", "s1", "s2", "s2"]
 
 
+def test_route_for_one_rep_and_unknown_names(tmp_path: Path) -> None:
+    root = _workspace(tmp_path, SDRS)
+    out = runner.invoke(app, ["route", "-w", str(root), "--rep", "s2", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    # turns s1 s2 s1 s2: s2 got two of the four leads
+    assert (data["leads"], data["view"]) == (2, "derived")
+    for args, named in ((["--rep", "s9"], "s1"), (["--view", "planned"], "actual"),
+                        (["--period", "year"], "week")):
+        bad = runner.invoke(app, ["route", "-w", str(root), *args])
+        assert bad.exit_code == 2, bad.output
+        assert args[1] in bad.output and named in bad.output
+
+
 def test_route_fairness_json_and_table(tmp_path: Path) -> None:
     root = _workspace(tmp_path, SDRS)
     out = runner.invoke(app, ["route", "-w", str(root), "--fairness", "--period", "week",

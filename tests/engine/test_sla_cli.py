@@ -97,6 +97,27 @@ def test_overview_json(ws: tuple[Path, str]) -> None:
     human = out["speed_to_lead"]["human_delay"]
     assert (human["measured"], human["p50"], human["bands"]["60+"]["count"]) == (2, 120, 2)
     assert out["volume"][0]["month"] == "2025-01"
+    # the view read, and each SLA per responsible rep (r1 met A, r2 breached B)
+    assert out["view"] == "actual"
+    assert stl["by_rep"] == [
+        {"rep_id": "r1", "met": 1, "breached": 0, "open": 0, "share_within": 1.0},
+        {"rep_id": "r2", "met": 0, "breached": 1, "open": 0, "share_within": 0.0}]
+
+
+def test_one_sla_one_rep_and_unknown_names(ws: tuple[Path, str]) -> None:
+    root, url = ws
+    out = json.loads(invoke("-w", str(root), "--store", url, "--sla", "speed_to_lead",
+                            "--rep", "r2", "--json").output)
+    assert [(s["sla"], s["met"], s["breached"]) for s in out["slas"]] == [
+        ("speed_to_lead", 0, 1)]
+    for args, named in ((["--sla", "speed"], "speed_to_lead"), (["--rep", "r9"], "r1"),
+                        (["--view", "planned"], "derived")):
+        bad = runner.invoke(app, ["sla", "-w", str(root), "--store", url, *args])
+        assert bad.exit_code == 2, bad.output
+        assert args[1] in bad.output and named in bad.output
+    # the derived view needs `accord run`'s stage history
+    bad = runner.invoke(app, ["sla", "-w", str(root), "--store", url, "--view", "derived"])
+    assert bad.exit_code == 2 and "accord run" in bad.output
 
 
 def test_breaches_json_ranks_reps_and_lists_leads(ws: tuple[Path, str]) -> None:

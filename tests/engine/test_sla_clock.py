@@ -27,6 +27,7 @@ from accord.engine.sla_clock import (
     rank_reps,
     read_escalations,
     read_sla,
+    shares_by_rep,
     store_sla_clocks,
     summarise,
 )
@@ -390,3 +391,78 @@ def test_clock_arrays_handle_many_leads_without_a_loop() -> None:
     # met; untouched past due → breached; touch after now → not stopped yet, breached
     assert out.status.tolist() == [1, 2, 2]
     assert np.isnat(out.stopped_at[2])
+
+
+# -- per rep, wall-clock minutes, views ----------------------------------------------------------
+def test_shares_by_rep_count_each_responsible_reps_clocks(clocks: SlaClocks) -> None:
+    by_rep = shares_by_rep(clocks)
+    # speed_to_lead: r1 met L1, L7 and breached L3 → 2 / 3; r2 breached L2, L5, L9 → 0;
+    # no rep: L8 breached, L4 open (its touch comes after now) → 0 / 1; open counts nowhere
+    assert [(r.rep_id, r.met, r.breached, r.open, r.share_within)
+            for r in by_rep["speed_to_lead"]] == [
+        ("r1", 2, 1, 0, pytest.approx(2 / 3)), ("r2", 0, 3, 0, 0.0), (None, 0, 1, 1, 0.0)]
+    # follow_up: r1 met L1; r2 breached L8; L9 without a rep breached
+    assert [(r.rep_id, r.met, r.breached) for r in by_rep["follow_up"]] == [
+        ("r1", 1, 0), ("r2", 0, 1), (None, 0, 1)]
+    # the overall share is the same count over every rep
+    overall = {s.sla: s for s in summarise(clocks)}["speed_to_lead"]
+    assert (overall.met, overall.breached) == (
+        sum(r.met for r in by_rep["speed_to_lead"]),
+        sum(r.breached for r in by_rep["speed_to_lead"]))
+
+
+def test_wall_minutes_run_start_to_stop_or_now(clocks: SlaClocks) -> None:
+    s = states_by_lead(clocks, "speed_to_lead")
+    # L1: Fri 17:30 → Mon 10:15 = 2 days 16 h 45 = 3,885 wall minutes (105 business)
+    assert (s["L1"]["wall_minutes"], s["L1"]["elapsed_minutes"]) == (3885, 105)
+    # L4: still running: Tue 09:30 → now 10:00 = 30
+    assert s["L4"]["wall_minutes"] == 30
+
+
+def _history_from(f: Facts, moved: dict[str, datetime]) -> pa.Table:
+    """A derived `stage_history` with the scenario's stage events, MQL moves of the leads
+    in `moved` at the time given there."""
+    rows = []
+    for lead in sorted({e["lead_id"] for e in f.rows["stage_events"]}):
+        events = [e for e in f.rows["stage_events"] if e["lead_id"] == lead]
+        for e in events:
+            at = moved.get(lead, e["occurred_at"]) if e["to_stage"] == "MQL" else \
+                e["occurred_at"]
+            rows.append({"lead_id": lead, "from_stage": e["from_stage"],
+                         "to_stage": e["to_stage"], "occurred_at": at, "source": "stage_event",
+                         "fact_id": e["event_id"], "actor": e["actor"], "reason": e["reason"],
+                         "legal": True})
+    rows.sort(key=lambda r: (r["lead_id"], r["occurred_at"]))
+    for i, r in enumerate(rows):
+        r["seq"] = 1 + sum(1 for x in rows[:i] if x["lead_id"] == r["lead_id"])
+    return pa.Table.from_pylist(rows)
+
+
+def test_the_derived_view_reads_the_engines_stage_history(store: Store) -> None:
+    from accord.errors import UsageError
+
+    f = scenario()
+    f.write(store)
+    with pytest.raises(UsageError, match="run `accord run` first"):
+        compute_sla_clocks(store, contract(), NOW, view="derived")
+    # the engine put L1's MQL at Mon 01-13 09:00 (the CRM recorded Fri 17:30): due Mon
+    # 11:00, touched 10:15 → 75 business minutes, met; the other leads are as recorded
+    store.write_derived("stage_history", _history_from(f, {"L1": ny(2025, 1, 13, 9, 0)}))
+    derived = compute_sla_clocks(store, contract(), NOW, view="derived")
+    actual = compute_sla_clocks(store, contract(), NOW)
+    d, a = states_by_lead(derived, "speed_to_lead"), states_by_lead(actual, "speed_to_lead")
+    assert (d["L1"]["start_at"], d["L1"]["due_at"], d["L1"]["elapsed_minutes"]) == (
+        ny(2025, 1, 13, 9, 0), ny(2025, 1, 13, 11, 0), 75)
+    assert a["L1"]["start_at"] == ny(2025, 1, 10, 17, 30)
+    assert {k: v["status"] for k, v in d.items() if k != "L1"} == {
+        k: v["status"] for k, v in a.items() if k != "L1"}
+    assert (derived.view, actual.view) == ("derived", "actual")
+
+
+def test_narrowing_to_an_unknown_sla_names_the_known_ones(clocks: SlaClocks) -> None:
+    from accord.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match=r"unknown SLA 'speed'.*known: speed_to_lead"):
+        clocks.only(sla="speed")
+    narrowed = clocks.only(sla="follow_up", rep="r1")
+    assert narrowed.states.column("lead_id").to_pylist() == ["L1"]
