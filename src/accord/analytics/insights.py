@@ -45,10 +45,10 @@ import pyarrow.compute as pc
 from scipy import stats
 
 from accord.analytics.funnel import lead_depth, role_depth
+from accord.analytics.kpis.compute import speed_to_lead_clocks
 from accord.analytics.kpis.period import Period
 from accord.contract.compiled import CompiledContract
 from accord.contract.roles import StageRole
-from accord.engine.sla_clock import compute_sla_clocks
 from accord.engine.views import DEFAULT_VIEW, VIEW_LABELS, View, check_view, stage_moves
 from accord.errors import UnknownNameError
 from accord.store import Store
@@ -320,9 +320,9 @@ def speed_to_lead_effect(store: Store, contract: CompiledContract, *,
     by: dict[str, tuple[int, int]] = {}
     if sla is not None and qualified_depth is not None:
         at = resolve_as_of(store, as_of).at
-        states = compute_sla_clocks(store, contract, at, view=view).states
-        states = states.filter(pc.and_(pc.equal(states.column("sla"), sla.name),
-                                       pc.is_valid(states.column("stopped_at"))))
+        states = speed_to_lead_clocks(store, contract, at, view)
+        assert states is not None  # the contract has a speed-to-lead SLA
+        states = states.filter(pc.is_valid(states.column("stopped_at")))
         minutes = np.asarray(states.column("wall_minutes").to_numpy(zero_copy_only=False),
                              dtype=float)
         depth = {r["lead_id"]: r["depth"] for r in lead_depth(store, contract, view)
@@ -437,11 +437,9 @@ def closed_loop_insights(store: Store, contract: CompiledContract, *, fdr: float
     notes: list[str] = []
     if contract.speed_to_lead is None:
         notes.append("speed to lead has no value: the contract has no first_touch SLA")
-    for role in (StageRole.QUALIFIED, StageRole.HANDOFF):
-        if contract.stages.named(role) is None:
-            notes.append(f"the contract has no stage with `role: {role.value}`: "
-                         + ("speed to lead is not banded" if role == StageRole.QUALIFIED
-                            else "no handoff rejections"))
+    if contract.stages.named(StageRole.QUALIFIED) is None:
+        notes.append("speed to lead is not banded: the contract has no stage with "
+                     "`role: qualified`")
     return ClosedLoopInsights(view, at, report,
                               speed_to_lead_effect(store, contract, as_of=at, view=view),
                               patterns, top_rejection_reasons(patterns), tuple(notes))

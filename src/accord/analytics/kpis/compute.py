@@ -10,9 +10,11 @@ means exactly what the period's row means, for that month.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, cast
 
 import ibis.expr.types as ir
@@ -134,7 +136,10 @@ def speed_to_lead_clocks(store: Store, contract: CompiledContract, as_of: dateti
     sla = contract.speed_to_lead
     if sla is None:
         return None
-    states = compute_sla_clocks(store, contract, as_of, view=view).states
+    # The same clock function `accord sla` runs, asked for this one SLA only (each SLA's
+    # clock is computed on its own; the others would be thrown away).
+    only = dataclasses.replace(contract, slas=MappingProxyType({sla.name: sla}))
+    states = compute_sla_clocks(store, only, as_of, view=view).states
     states = states.filter(pc.equal(states.column("sla"), sla.name))
     leads = store.table("leads").select("lead_id", "created_at").to_pyarrow()
     leads = leads.rename_columns(["lead_id", "lead_created_at"]).cast(

@@ -172,7 +172,7 @@ def _rejection_by_reason(ctx: KpiContext) -> ir.Table:
 
 # --- speed-to-lead: the one SLA clock (contract.speed_to_lead) ------------------------------
 
-def _clock(ctx: KpiContext) -> pd.DataFrame:
+def _counted_clocks(ctx: KpiContext) -> pd.DataFrame:
     """The speed-to-lead clocks this context counts, one row per clock: group, status and
     business minutes (NaN while running).
 
@@ -219,7 +219,7 @@ def _clock(ctx: KpiContext) -> pd.DataFrame:
 
 def _speed_quantile(q: float) -> PerLead:
     def per_lead(ctx: KpiContext) -> dict[str, dict[str, Any]]:
-        g = _clock(ctx).groupby("group")["minutes"]
+        g = _counted_clocks(ctx).groupby("group")["minutes"]
         stat = g.quantile(q)  # linear interpolation: the continuous percentile
         counts = g.count()
         return {str(k): {"value": None if pd.isna(stat[k]) else float(stat[k]),
@@ -229,7 +229,7 @@ def _speed_quantile(q: float) -> PerLead:
 
 def _speed_within(ctx: KpiContext) -> dict[str, dict[str, Any]]:
     """met ÷ (met + breached) per group; open clocks are left out (`accord sla`'s share)."""
-    frame = _clock(ctx)
+    frame = _counted_clocks(ctx)
     status = frame["status"]
     per = pd.DataFrame({"group": frame["group"], "met": status == "met",
                         "decided": status.isin(["met", "breached"])}).groupby("group").sum()
