@@ -442,6 +442,7 @@ def test_cli_feedback_json_snippet_and_errors(company: Store, tmp_path: Path) ->
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["outcome"] == "opportunity" and data["by"] == "channel" and data["l2"] == 100
+    assert data["view"] == "actual" and data["view_label"].startswith("actual view")
     assert {a["score"] for a in data["auc"]} == {"fit", "engagement", "fit + engagement"}
     res = runner.invoke(root, [*base, "--snippet", "--l2", "100"])
     assert res.exit_code == 0 and set(yaml.safe_load(res.stdout)) == {"icps", "signals"}

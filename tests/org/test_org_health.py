@@ -212,7 +212,7 @@ def test_health_command_reads_the_workspace_store_and_contract(tmp_path: Path) -
     assert data["structural"] is True
     assert (data["as_of"], data["start"]) == ("2026-04-01T00:00:00", "2026-01-01T00:00:00")
     assert (data["slowest"]["from_stage"], data["slowest"]["to_stage"]) == ("MQL", "SAL")
-    assert data["view"] == "actual"
+    assert data["view"] == "actual" and data["view_label"].startswith("actual view")
     # Without --as-of: the one "now", the latest fact (l6's MQL on Mar 28, 09:00).
     r = CliRunner().invoke(app, ["org", "health", "-w", str(ws.root), "--json"])
     assert r.exit_code == 0, r.output

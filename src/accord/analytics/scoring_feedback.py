@@ -118,7 +118,7 @@ from accord.engine.scoring import (
     fit_columns,
     running_engagement,
 )
-from accord.engine.views import DEFAULT_VIEW, View, check_view
+from accord.engine.views import DEFAULT_VIEW, VIEW_LABELS, View, check_view
 from accord.errors import AccordError, UnknownNameError
 from accord.store.as_of import resolve_as_of
 from accord.store.base import Store
@@ -298,6 +298,7 @@ class ScoringFeedback:
     groups: tuple[AucByValue, ...]
     model: LogisticFit
     snippet: str
+    view: View = DEFAULT_VIEW  # where the outcome's stage moves were read
 
     def score(self, name: str) -> ScoreAuc:
         for s in self.scores:
@@ -323,6 +324,7 @@ class ScoringFeedback:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "view": self.view, "view_label": VIEW_LABELS[self.view],
             "outcome": self.outcome, "period": self.period.as_dict(), "seed": self.seed,
             "horizon_days": self.horizon_days, "holdout_share": self.holdout_share,
             "l2": self.l2, "l2_cv": [{"l2": p, "auc": a} for p, a in self.l2_cv],
@@ -842,7 +844,7 @@ def scoring_feedback(store: Store, contract: CompiledContract,
         tier_bands=_tier_bands(_as_text(table, "tier"), y, contract),
         score_bands=_bands(current_total, y),
         proposed_bands=_bands(new_total[held], y[held], predicted[held]),
-        by=by, groups=tuple(groups), model=logistic, snippet="")
+        by=by, groups=tuple(groups), model=logistic, snippet="", view=view)
     return replace(result, snippet=render_snippet(contract, points, tuple(tiers),
                                                   _headline(result)))
 

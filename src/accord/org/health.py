@@ -34,7 +34,7 @@ import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict
 
 from accord.contract.compiled import CompiledContract
-from accord.engine.views import DEFAULT_VIEW, View, stage_moves, stages_as_of
+from accord.engine.views import DEFAULT_VIEW, VIEW_LABELS, View, stage_moves, stages_as_of
 from accord.org.advice import Cited, Restructuring
 from accord.org.advisor import advise, pct
 from accord.org.catalogue import Source, load_catalogue
@@ -119,6 +119,7 @@ class StructureHealth(_Frozen):
     start: datetime
     end: datetime
     view: View
+    view_label: str
     signs: tuple[HealthSign, ...]
     structural: bool
     verdict: Cited
@@ -161,7 +162,7 @@ def structure_health(
     if profile is not None:
         restructuring = _with_baselines(advise(profile, as_of.date()).restructuring, signs)
     return StructureHealth(
-        as_of=as_of, start=start, end=end, view=view, signs=signs,
+        as_of=as_of, start=start, end=end, view=view, view_label=VIEW_LABELS[view], signs=signs,
         structural=diagnostic.structural, verdict=_verdict(signs), handoffs=steps,
         slowest=slowest, unowned=unowned, restructuring=restructuring,
     )
