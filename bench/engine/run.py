@@ -17,9 +17,10 @@
    decisions, opportunities — a refused event counts too: it is validated then rejected).
 
 The machine may be shared: the load average is recorded and CPU time is given beside wall
-time. Writes results.json beside this file; RESULTS.md quotes it.
+time. Writes results.json beside this file (or to `--results`); RESULTS.md quotes it.
 
     python bench/engine/run.py [--leads 1000000] [--seed 7] [--work /tmp/accord-engine-bench]
+        [--warm 20000] [--measured 5000] [--results bench/engine/results.json]
 """
 
 from __future__ import annotations
@@ -38,23 +39,16 @@ from typing import Any
 
 import duckdb
 
-from accord.contract.loader import check_contract_text
-from accord.contract.schema import Contract
+from accord.contract.compiled import CompiledContract, starter_contract
 from accord.engine.live import Engine, LeadCreated, store_events
 from accord.errors import EngineError
 from accord.ingest.fact_folder import import_fact_folder
 from accord.sim import simulate
 from accord.store import open_store
-from accord.workspace import init_workspace, starter_contract_text
+from accord.workspace import init_workspace
 
 HERE = Path(__file__).resolve().parent
 AS_OF = datetime(2026, 1, 1)  # after the simulated year: every fact counts
-
-
-def contract() -> Contract:
-    c, issues = check_contract_text(starter_contract_text())
-    assert c is not None, issues
-    return c
 
 
 def load() -> float:
@@ -109,12 +103,13 @@ def time_run(work: Path, only: str | None = None) -> dict[str, Any]:
             "stages": summary["stages"], "tiers": summary["tiers"]}
 
 
-def floor_sql(c: Contract) -> str:
+def floor_sql(contract: CompiledContract) -> str:
     """One query: Σ points · 0.5^(age/half-life) per lead, hand-raises once."""
     at = f"TIMESTAMP '{AS_OF.isoformat(sep=' ')}'"
     per_touch, once = [], []
-    for name, s in c.signals.items():
-        if s.intent == "hand_raise":
+    for s in contract.scoring.signals:
+        name = s.name
+        if s.once:
             once.append((name, s.points, s.half_life_days))
         elif s.half_life_days is None:
             per_touch.append(f"WHEN '{name}' THEN {s.points}.0")
@@ -132,9 +127,9 @@ def floor_sql(c: Contract) -> str:
             f" AS engagement FROM touches WHERE occurred_at <= {at} GROUP BY lead_id")
 
 
-def time_floor(work: Path, c: Contract) -> dict[str, Any]:
+def time_floor(work: Path, contract: CompiledContract) -> dict[str, Any]:
     con = duckdb.connect(str(work / "store.duckdb"), read_only=True)
-    sql = floor_sql(c)
+    sql = floor_sql(contract)
     walls, cpus = [], []
     for _ in range(3):
         c0, w0 = time.process_time(), time.perf_counter()
@@ -152,16 +147,16 @@ def time_floor(work: Path, c: Contract) -> dict[str, Any]:
             "max_abs_diff_vs_scores": float(diff[1] or 0.0), "sql": sql}
 
 
-def time_live(work: Path, c: Contract, warm: int = 20_000, measured: int = 5_000
+def time_live(work: Path, contract: CompiledContract, warm: int = 20_000, measured: int = 5_000
               ) -> dict[str, Any]:
     store = open_store(work / "store.duckdb")
     t = time.perf_counter()
-    engine = Engine.from_store(store, c, clock=lambda: AS_OF)
+    engine = Engine.from_store(store, contract, clock=lambda: AS_OF)
     build = time.perf_counter() - t
     leads = store.table("leads").order_by("created_at").limit(warm + measured)
     ids = leads.lead_id.to_pyarrow().to_pylist()
-    warm_events = store_events(store, as_of=AS_OF, lead_ids=ids[:warm])
-    timed_events = store_events(store, as_of=AS_OF, lead_ids=ids[warm:])
+    warm_events = store_events(store, contract, as_of=AS_OF, lead_ids=ids[:warm])
+    timed_events = store_events(store, contract, as_of=AS_OF, lead_ids=ids[warm:])
     store.close()
     refused = 0
     t = time.perf_counter()
@@ -211,9 +206,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work", type=Path, default=Path("/tmp/accord-engine-bench"))
     parser.add_argument("--runs", type=int, default=1, help="accord run repetitions")
+    parser.add_argument("--warm", type=int, default=20_000, help="leads replayed to warm")
+    parser.add_argument("--measured", type=int, default=5_000, help="leads timed live")
+    parser.add_argument("--results", type=Path, default=HERE / "results.json",
+                        help="where to write the results (default: beside this file)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    c = contract()
+    contract = starter_contract()
     result: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python", "bench/engine/run.py", *sys.argv[1:]]),
@@ -227,7 +226,7 @@ def main() -> None:
     for _ in range(args.runs):
         runs.append(time_run(args.work))
         print(json.dumps(runs[-1]), flush=True)
-        floor = time_floor(args.work, c)
+        floor = time_floor(args.work, contract)
         runs[-1]["floor"] = {k: v for k, v in floor.items() if k != "sql"}
         runs[-1]["ratio_to_floor"] = round(runs[-1]["wall_seconds"] / floor["wall_seconds"], 1)
         print(json.dumps(runs[-1]["floor"]), flush=True)
@@ -241,9 +240,9 @@ def main() -> None:
         parts.append(part)
         print(json.dumps(part), flush=True)
     result["parts"] = parts
-    result["live"] = time_live(args.work, c)
+    result["live"] = time_live(args.work, contract, args.warm, args.measured)
     print(json.dumps(result["live"]), flush=True)
-    (HERE / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    args.results.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -16,9 +16,10 @@ which the first `--leads` leads are matched against all accounts; the simulator'
    (`best_two_names([name], ...)`, as the live path calls it), timed on a sample of names
    and extrapolated to the distinct names of step 3.
 
-Writes results.json and RESULTS.md beside this file.
+Writes results.json and RESULTS.md beside this file (or in the folder `--results`).
 
     python bench/matching/run.py [--leads 100000] [--accounts 20000] [--seed 7]
+        [--results bench/matching]
 """
 
 from __future__ import annotations
@@ -118,7 +119,9 @@ def main() -> int:
     hidden = leads.select(["lead_id", "company"])
     company = matching.normalise_company_names(hidden.column("company"))
     exact = pc.is_in(company, value_set=index.names)
-    fuzzy_names = pc.unique(company.filter(pc.invert(pc.fill_null(exact, True))))
+    # the names the fuzzy step scores: present (a blank company is not scored) and not exact
+    fuzzy_names = pc.unique(company.filter(
+        pc.and_(pc.is_valid(company), pc.invert(pc.fill_null(exact, True)))))
     names_only, wall, cpu = timed(lambda: matching.match_leads_to_accounts(hidden, index))
     r["names_only"] = {"wall_s": wall, "cpu_s": cpu, "methods": method_counts(names_only),
                        "distinct_fuzzy_names": len(fuzzy_names),
@@ -168,6 +171,7 @@ def main() -> int:
                     "load_before": load_before[0], "load_after": os.getloadavg()[0],
                     "commit": git_commit(),
                     "run_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "results.json").write_text(json.dumps(r, indent=2) + "\n", "utf-8")
     (args.results / "RESULTS.md").write_text(render(r, args), "utf-8")
     print(json.dumps(r, indent=2))

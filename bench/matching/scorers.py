@@ -4,9 +4,10 @@ For each candidate (one rapidfuzz scorer, or the higher of two): CPU seconds for
 `name_scores` of `--queries` noisy names against `--accounts` account names (the shape of
 the batch fuzzy step, one thread), and precision / recall of the name rule with it on the
 stress set of `stress.py` (a smaller one, as the token-set and partial scorers are slow)
-at the default thresholds. Writes scorers.json.
+at the default thresholds. Writes scorers.json beside this file (or to `--results`).
 
     python bench/matching/scorers.py [--accounts 3000] [--leads 3000] [--queries 1000]
+        [--results bench/matching/scorers.json]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def main() -> int:
     ap.add_argument("--leads", type=int, default=3000)
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--results", type=Path, default=HERE / "scorers.json")
     args = ap.parse_args()
     accounts, leads, truth = fixture(args.accounts, args.leads, 0.3, args.seed)
     names = matching.normalise_company_names(accounts.column("name")).to_pylist()
@@ -60,8 +62,9 @@ def main() -> int:
                   f"recall {q['recall']:.4f}")
     finally:
         matching.NAME_SCORERS = original
-    (HERE / "scorers.json").write_text(json.dumps({"args": vars(args), "rows": rows},
-                                                  indent=2) + "\n", "utf-8")
+    recorded = {k: v for k, v in vars(args).items() if k != "results"}
+    args.results.write_text(json.dumps({"args": recorded, "rows": rows}, indent=2) + "\n",
+                            "utf-8")
     return 0
 
 

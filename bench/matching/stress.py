@@ -15,9 +15,11 @@ chosen from it. Here:
   punctuation and legal forms.
 
 For a grid of `min_name_score` × `min_margin`, prints precision (correct / made) and recall
-(correct / leads of a known account) and writes `stress.json` beside this file.
+(correct / leads of a known account) and writes `stress.json` beside this file (or to
+`--results`).
 
     python bench/matching/stress.py [--accounts 20000] [--leads 20000] [--seed 5]
+        [--results bench/matching/stress.json]
 """
 
 from __future__ import annotations
@@ -173,13 +175,14 @@ def main() -> int:
     ap.add_argument("--leads", type=int, default=20_000)
     ap.add_argument("--unknown", type=float, default=0.3)
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--results", type=Path, default=HERE / "stress.json")
     args = ap.parse_args()
     accounts, leads, truth = fixture(args.accounts, args.leads, args.unknown, args.seed)
     rows = sweep(accounts, leads, truth, (75.0, 80.0, 82.0, 85.0, 88.0, 90.0, 93.0, 96.0),
                  (0.0, 2.0, 4.0, 6.0, 8.0, 10.0))
     out = {"accounts": args.accounts, "leads": args.leads, "unknown": args.unknown,
            "seed": args.seed, "grid": rows}
-    (HERE / "stress.json").write_text(json.dumps(out, indent=2) + "\n", "utf-8")
+    args.results.write_text(json.dumps(out, indent=2) + "\n", "utf-8")
     print("min_score margin precision recall strangers_matched")
     for r in rows:
         print(f"{r['min_name_score']:>9} {r['min_margin']:>6} {r['precision']:.4f}    "

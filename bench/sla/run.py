@@ -1,21 +1,23 @@
 """Benchmark: the batch SLA clocks on 1,000,000 leads (DuckDB store), and the live path.
 
-Builds a synthetic store with NumPy (seeded): every lead becomes an MQL at a random moment
-of 2025; most are touched by one of 60 reps after a log-normal delay; most are accepted
-(SAL) or rejected with a reason a few hours later; SAL leads get a Poisson number of
-follow-up touches over two weeks. Then times, each alone:
+Builds a synthetic store with NumPy (seeded), stage names asked of the compiled starter
+contract by role: every lead enters the handoff stage (MQL) at a random moment of 2025;
+most are touched by one of 60 reps after a log-normal delay; most are accepted (SAL) or
+sent back to the recycled stage (Nurture) with a reason a few hours later; accepted leads
+get a Poisson number of follow-up touches over two weeks. Then times, each alone:
 
 - the calendar: `add_business_many` and `business_minutes_between_many` on 1M moments,
   against the scalar methods on a sample (per-lead cost × 1M);
 - the NumPy core `clock_arrays` on 1M leads;
-- `compute_sla_clocks` end to end (Ibis queries on DuckDB + NumPy) for the starter
-  contract's four SLAs, and `compute_speed_to_lead`;
+- `compute_sla_clocks` end to end (Ibis queries on DuckDB + NumPy; the `actual` view) for
+  the starter contract's four SLAs, and `compute_speed_to_lead`;
 - `read_sla` (one lead, the live path), median of 2,000 calls.
 
 Wall and CPU time are both reported: the machine is shared, so CPU time is the steadier
-figure. Rewrites RESULTS.md and results.json beside this file.
+figure. Rewrites RESULTS.md and results.json beside this file (or in `--out`).
 
     python bench/sla/run.py [--leads 1000000] [--seed 7] [--store /tmp/accord-sla-bench.duckdb]
+        [--out bench/sla]
 """
 
 from __future__ import annotations
@@ -35,10 +37,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import yaml
 
-from accord.contract.schema import Contract, FirstTouchSLA
-from accord.contract.calendar import BusinessCalendar
+from accord.contract.compiled import CompiledContract, starter_contract
+from accord.contract.roles import StageRole
 from accord.engine.sla_clock import (
     clock_arrays,
     compute_sla_clocks,
@@ -46,10 +47,10 @@ from accord.engine.sla_clock import (
     read_sla,
     summarise,
 )
+from accord.engine.sla_facts import moves_by
 from accord.engine.speed_to_lead import compute_speed_to_lead
-from accord.store import open_store
 from accord.facts import FACT_TABLES
-from accord.workspace import starter_contract_text
+from accord.store import open_store
 
 HERE = Path(__file__).resolve().parent
 US_MIN = 60_000_000
@@ -63,7 +64,12 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     return out, time.perf_counter() - w0, time.process_time() - c0
 
 
-def synthetic_facts(n: int, seed: int) -> dict[str, pa.Table]:
+def synthetic_facts(n: int, seed: int, contract: CompiledContract) -> dict[str, pa.Table]:
+    stages = contract.stages
+    lead_stage = stages.require(StageRole.LEAD, "the synthetic leads")
+    handoff = stages.require(StageRole.HANDOFF, "the synthetic leads")
+    accepted = stages.require(StageRole.ACCEPTED, "the synthetic leads")
+    recycled = stages.require(StageRole.RECYCLED, "the synthetic leads")
     rng = np.random.default_rng(seed)
     lead = np.array([f"L{i:07d}" for i in range(n)], dtype=object)
     created = YEAR_START + (rng.random(n) * YEAR_US).astype(np.int64)
@@ -76,18 +82,20 @@ def synthetic_facts(n: int, seed: int) -> dict[str, pa.Table]:
     decided = rng.random(n) < 0.9
     decide_at = first + (rng.lognormal(np.log(180.0), 1.0, n) * US_MIN).astype(np.int64)
     accept = rng.random(n) < 0.7
-    # stage events: Lead → MQL for all; MQL → SAL or Nurture (with a reason) for decided
+    # stage events: lead → handoff (Lead → MQL) for all; handoff → accepted or recycled
+    # (SAL or Nurture, with a reason) for decided
     d = np.flatnonzero(decided)
     ev_lead = np.concatenate([lead, lead[d]])
-    ev_from = np.concatenate([np.full(n, "Lead", dtype=object), np.full(len(d), "MQL",
-                                                                       dtype=object)])
-    ev_to = np.concatenate([np.full(n, "MQL", dtype=object),
-                            np.where(accept[d], "SAL", "Nurture").astype(object)])
+    ev_from = np.concatenate([np.full(n, lead_stage, dtype=object),
+                              np.full(len(d), handoff, dtype=object)])
+    ev_to = np.concatenate([np.full(n, handoff, dtype=object),
+                            np.where(accept[d], accepted, recycled).astype(object)])
     ev_at = np.concatenate([mql, decide_at[d]])
     ev_actor = np.concatenate([np.full(n, "marketing_automation", dtype=object),
                                reps[rep_of[d]]])
     ev_reason = np.concatenate([np.full(n, None, dtype=object),
-                                np.where(accept[d], None, "timing").astype(object)])
+                                np.where(accept[d], np.array(None, dtype=object),
+                                         "timing").astype(object)])
     # activities: first touch, then follow-ups for SAL leads
     t = np.flatnonzero(touched)
     sal = np.flatnonzero(decided & accept)
@@ -139,16 +147,21 @@ def main() -> int:
     ap.add_argument("--leads", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--store", type=Path, default=Path("/tmp/accord-sla-bench.duckdb"))
-    ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    ap.add_argument("--out", type=Path, default=HERE,
+                    help="folder for RESULTS.md and results.json (default: beside this file)")
     args = ap.parse_args()
-    contract = Contract.model_validate(yaml.safe_load(starter_contract_text()))
-    cal = BusinessCalendar.from_contract(contract.calendar)
-    sla = contract.slas["speed_to_lead"]
-    assert isinstance(sla, FirstTouchSLA)
+    contract = starter_contract()
+    cal = contract.calendar
+    sla = contract.speed_to_lead
+    assert sla is not None and sla.within is not None
+    within = sla.within
+    decide = next(c for c in contract.slas.values() if c.kind == "accept_or_reject")
+    follow = next(c for c in contract.slas.values() if c.kind == "min_touches")
+    assert follow.min_touches is not None
     load_before = os.getloadavg()
     results: dict[str, Any] = {"leads": args.leads, "seed": args.seed}
 
-    facts, wall, cpu = timed(lambda: synthetic_facts(args.leads, args.seed))
+    facts, wall, cpu = timed(lambda: synthetic_facts(args.leads, args.seed, contract))
     results["generate"] = (wall, cpu)
     if args.store.exists():
         args.store.unlink()
@@ -161,25 +174,28 @@ def main() -> int:
     # the calendar, vectorised vs scalar
     ev = facts["stage_events"]
     starts = ev.column("occurred_at").to_numpy()[: args.leads].astype("datetime64[us]")
-    due, wall, cpu = timed(lambda: cal.add_business_many(starts, sla.within))
+    due, wall, cpu = timed(lambda: cal.add_business_many(starts, within))
     results["add_business_many"] = (wall, cpu)
     _, wall, cpu = timed(lambda: cal.business_minutes_between_many(starts, due))
     results["business_minutes_between_many"] = (wall, cpu)
     sample = [s.item() for s in starts[:20_000]]
-    _, wall, cpu = timed(lambda: [cal.add_business(s, sla.within) for s in sample])
+    _, wall, cpu = timed(lambda: [cal.add_business(s, within) for s in sample])
     results["scalar_add_business_per_lead_us"] = cpu / len(sample) * 1e6
     # the NumPy core on 1M leads (stops: the first-touch moments where present)
     stops = np.where(np.random.default_rng(1).random(len(starts)) < 0.9,
                      starts + np.timedelta64(90, "m"), np.datetime64("NaT"))
     now = datetime(2026, 1, 1)
-    _, wall, cpu = timed(lambda: clock_arrays(sla.within, cal, starts, stops, now))
+    _, wall, cpu = timed(lambda: clock_arrays(within, cal, starts, stops, now))
     results["clock_arrays"] = (wall, cpu)
 
     # the two queries inside compute_sla_clocks, alone (the rest is NumPy and Arrow)
-    _, wall, cpu = timed(lambda: fetch_stage_facts(store, contract, "MQL", now, touches=[1],
-                                                   decisions=True))
+    moves = moves_by(store, "actual", now)
+    _, wall, cpu = timed(lambda: fetch_stage_facts(store, moves, decide.start, now,
+                                                   touches=[1],
+                                                   decisions=(decide.accept, decide.reject)))
     results["fetch_mql"] = (wall, cpu)
-    _, wall, cpu = timed(lambda: fetch_stage_facts(store, contract, "SAL", now, touches=[5]))
+    _, wall, cpu = timed(lambda: fetch_stage_facts(store, moves, follow.start, now,
+                                                   touches=[follow.min_touches or 1]))
     results["fetch_sal"] = (wall, cpu)
     # end to end from the store
     clocks, wall, cpu = timed(lambda: compute_sla_clocks(store, contract, now))
@@ -196,7 +212,7 @@ def main() -> int:
     for i in range(2_000):
         s = sample[i]
         t0 = time.perf_counter()
-        read_sla("speed_to_lead", sla, cal, s, None, now)
+        read_sla(sla, cal, s, None, now)
         lat.append(time.perf_counter() - t0)
     results["read_sla_median_us"] = statistics.median(lat) * 1e6
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -204,8 +220,9 @@ def main() -> int:
     results["machine"] = f"{os.cpu_count()} CPUs, {platform.machine()}, Python " \
                          f"{platform.python_version()}"
     results["ran_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    (HERE / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    args.results.write_text(render(results))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (args.out / "RESULTS.md").write_text(render(results))
     sys.stdout.write(render(results))
     return 0
 
