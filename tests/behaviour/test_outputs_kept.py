@@ -38,12 +38,52 @@ COMMANDS: dict[str, list[str]] = {
     "attribution": ["attribution"],
 }
 
-#: Keys the refactor adds (a figure now names the view it read, per-rep SLA shares, …):
-#: (output, path pattern) -> why.
-ADDED: dict[tuple[str, str], str] = {}
+_VIEW = "every figure names the view it read (actual or derived)"
+_FUNNEL_ROLES = "the funnel says which role each of its stages plays"
+_REVIEWS = "matching thresholds are contract keys; names to review are counted"
+_BASIS = "cohort/period is now the KPIs' basis (`--basis`); `--view` names actual/derived"
+
+#: Keys the refactor adds: (output, path pattern) -> why.
+ADDED: dict[tuple[str, str], str] = {
+    **{(out, rf"{pre}{key}"): _VIEW
+       for out, pre in (("demo", r"funnel\."), ("funnel", ""), ("funnel_by_channel", ""),
+                        ("insights", ""))
+       for key in ("view", "view_label")},
+    **{(out, rf"{pre}roles"): _FUNNEL_ROLES
+       for out, pre in (("demo", r"funnel\."), ("funnel", ""), ("funnel_by_channel", ""))},
+    **{(out, rf"{pre}{key}"): _REVIEWS
+       for out, pre in (("demo", r"engine\.run\."), ("run", ""))
+       for key in ("match_reviews", r"steps\[\d+\]\.rows\.match_reviews")},
+    **{(out, key): _BASIS for out in ("kpis", "kpis_by_channel")
+       for key in ("basis", "basis_label")},
+    **{(out, "as_of"): "the one 'now' each figure was read as of"
+       for out in ("kpis", "kpis_by_channel", "insights")},
+    ("sla", "view"): _VIEW,
+    ("sla", r"speed_to_lead\.view"): _VIEW,
+    ("sla_breaches", "view"): _VIEW,
+    ("sla", r"slas\[\d+\]\.by_rep"): "each SLA's share per responsible rep, which `accord "
+                                       "kpis --by rep` matches exactly",
+    ("insights", r"insights\[\d+\]\.(from|to)_role"): "findings name the roles they compare",
+    ("insights", "notes"): "insights say when a role they need is missing",
+    ("insights", "top_rejection_reasons"): "the top rejection reasons are computed in the "
+                                           "library, not the command line",
+}
 
 #: Values the refactor changes on purpose: (output, path pattern) -> why.
-CHANGED: dict[tuple[str, str], str] = {}
+CHANGED: dict[tuple[str, str], str] = {
+    **{(out, key): _BASIS for out in ("kpis", "kpis_by_channel")
+       for key in ("view", "view_label", "notes")},
+    **{(out, r"definitions\.mql_to_won"): "the won stage is named as the contract names it"
+       for out in ("kpis", "kpis_by_channel")},
+    **{(out, r"definitions\.speed_to_lead_(median_minutes|within_sla)"):
+       "the speed-to-lead KPIs read the SLA clock; within-SLA leaves open clocks out, as "
+       "`accord sla` does (it counted untouched leads as outside)"
+       for out in ("kpis", "kpis_by_channel")},
+}
+
+#: The funnel's last stage was labelled "Won"; it now carries the contract's name for the
+#: won role ("Customer" in the starter), as `accord run` always did.
+FUNNEL_RENAMED = {'"Won"': '"Customer"', '->Won"': '->Customer"'}
 
 
 def _differences(old: Any, new: Any, path: str = "") -> list[tuple[str, str]]:
@@ -101,7 +141,11 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["demo", *COMMANDS])
 def test_output_is_kept_but_for_the_listed_changes(name: str, outputs: dict[str, Any]) -> None:
-    golden = json.loads((GOLDEN / f"{name}.json").read_text())
+    text = (GOLDEN / f"{name}.json").read_text()
+    if name in ("demo", "funnel", "funnel_by_channel"):
+        for old, new in FUNNEL_RENAMED.items():
+            text = text.replace(old, new)
+    golden = json.loads(text)
     unexpected = [(p, w) for p, w in _differences(golden, outputs[name])
                   if not _allowed(name, p, w)]
     assert not unexpected, f"{name}: unexpected differences (first 20): {unexpected[:20]}"
