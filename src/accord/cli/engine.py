@@ -12,6 +12,7 @@ from accord.cli.common import (
     AsOfOpt,
     JsonOpt,
     StoreOpt,
+    ViewOpt,
     WorkspaceOpt,
     console,
     err_console,
@@ -28,6 +29,7 @@ from accord.engine.batch import (
     top_scores,
 )
 from accord.engine.scoring import LeadScore
+from accord.engine.views import check_view
 
 ScoreOpt = Annotated[float | None, typer.Option(
     "--min-name-score", min=0, max=100,
@@ -106,6 +108,10 @@ def score_command(
     lead: Annotated[str | None, typer.Option("--lead", help="Explain this lead's score.")]
     = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many top leads.")] = 20,
+    stage: Annotated[str | None, typer.Option(
+        "--stage", help="Only leads in this stage of the contract (as named in accord.yaml), "
+                        "in the --view.")] = None,
+    view: ViewOpt = "actual",
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
     as_of: AsOfOpt = None,
@@ -118,13 +124,16 @@ def score_command(
       accord score --limit 10
 
       accord score --lead L0000042 --json
+
+      accord score --stage MQL --limit 10 --view derived
     """
     with open_session(ws_path, store) as s:
         at = s.as_of(as_of).at
         if lead is not None:
             explained = explain_lead(s.store, s.contract, lead, at)
         else:
-            rows = top_scores(s.store, s.contract, at, limit=limit)
+            rows = top_scores(s.store, s.contract, at, limit=limit, stage=stage,
+                              view=check_view(view))
     if lead is not None:
         if as_json:
             print_json(explained.as_dict())

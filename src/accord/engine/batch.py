@@ -47,7 +47,7 @@ from accord.engine.scoring import (
     fit_scores,
 )
 from accord.engine.sla_clock import SlaClocks, compute_sla_clocks
-from accord.engine.views import View, check_view
+from accord.engine.views import DEFAULT_VIEW, View, check_view, stages_as_of
 from accord.errors import UnknownNameError
 from accord.store.base import Store
 
@@ -293,9 +293,20 @@ class ScoreRow:
 
 
 def top_scores(store: Store, contract: CompiledContract, as_of: datetime, *,
-               limit: int = 20) -> tuple[ScoreRow, ...]:
-    """The best-scored leads as of `as_of`: highest fit first, then engagement, then id."""
+               limit: int = 20, stage: str | None = None,
+               view: View = DEFAULT_VIEW) -> tuple[ScoreRow, ...]:
+    """The best-scored leads as of `as_of`: highest fit first, then engagement, then id.
+
+    `stage`: only leads in that stage of the contract at `as_of` in the named view (a lead
+    with no stage move yet is in the contract's first stage)."""
     table = score_table(store, contract, as_of)
+    if stage is not None:
+        contract.stages.stage(stage)  # UnknownNameError naming the contract's stages
+        current = stages_as_of(store, check_view(view), as_of).select(
+            cur_lead="lead_id", cur_stage="stage")
+        j = table.left_join(current, table.lead_id == current.cur_lead)
+        in_stage = ibis.coalesce(j.cur_stage, ibis.literal(contract.stages.initial)) == stage
+        table = j.filter(in_stage).select(*table.columns)
     rows = (table.order_by([ibis.desc("fit"), ibis.desc("engagement"), "lead_id"])
             .limit(limit).to_pyarrow().to_pylist())
     return tuple(ScoreRow(r["lead_id"], int(r["fit"]), r["tier"], r["icp"],
