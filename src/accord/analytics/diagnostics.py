@@ -15,12 +15,14 @@ Definitions (the seed gives the thresholds; the measuring choices are ours):
   pipeline; a lead is stalled when that move is more than `stall_days` old. The stage
   with the most stalled leads is named; tripped when its stalled leads are **at least**
   a third of the pipeline.
-- *leads never touched*: leads whose first entry into the handoff stage (role `handoff`)
-  falls in the window and at least `grace_days` before `as_of`, with no sales activity
-  before `as_of`. Tripped at **at least** a third.
-A share with an empty denominator is None and never trips; a contract without a handoff
-stage gives the third sign no value, with a note. Stage moves come from a named view
-(`engine/views.py`; actual by default).
+- *leads never touched*: read from the speed-to-lead SLA's clock (`engine/sla_clock.py`,
+  the one `accord sla` and `accord kpis` read): leads whose clock started (first entry
+  into its start stage, the handoff by default) in the window and at least `grace_days`
+  before `as_of`, and that no sales activity had stopped by `as_of`. Tripped at **at
+  least** a third.
+A share with an empty denominator is None and never trips; a contract without a
+speed-to-lead (`first_touch`) SLA gives the third sign no value, with a note. Stage
+moves come from a named view (`engine/views.py`; actual by default).
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from accord.contract.compiled import CompiledContract
-from accord.contract.roles import StageRole
-from accord.engine.views import DEFAULT_VIEW, View, check_view, stage_moves, stages_as_of
+from accord.engine.sla_clock import compute_sla_clocks
+from accord.engine.views import DEFAULT_VIEW, View, check_view, stages_as_of
 from accord.store import Store
 
 STRUCTURAL_SHARE = Fraction(1, 3)  # seed 000: "a third" of reps / pipeline / leads
@@ -106,23 +110,23 @@ def pipeline_stalled_by_stage(
 
 
 def leads_never_touched(
-    store: Store, handoff_stage: str, start: datetime, end: datetime, as_of: datetime, *,
-    grace_days: int = GRACE_DAYS, view: View = DEFAULT_VIEW,
-) -> ir.Table:
-    """One row: `untouched` leads handed off in the window, out of `total` handed off."""
-    moves = stage_moves(store, view)
-    handed = (
-        moves.filter(moves.to_stage == handoff_stage)
-        .group_by("lead_id")
-        .aggregate(at=moves.occurred_at.min())
-    )
+    store: Store, contract: CompiledContract, start: datetime, end: datetime,
+    as_of: datetime, *, grace_days: int = GRACE_DAYS, view: View = DEFAULT_VIEW,
+) -> tuple[int, int] | None:
+    """(untouched, handed off): speed-to-lead clocks started in the window and at least
+    `grace_days` before `as_of`, and of those the ones no touch stopped by `as_of`. None
+    without a speed-to-lead SLA."""
+    sla = contract.speed_to_lead
+    if sla is None:
+        return None
+    states = compute_sla_clocks(store, contract, as_of, view=view, slas=(sla.name,)).states
     cutoff = min(end, as_of - timedelta(days=grace_days))
-    handed = handed.filter((handed.at >= start) & (handed.at < cutoff))
-    act = store.table("activities")
-    worked = act.filter(act.occurred_at < as_of).select(worked_lead=act.lead_id).distinct()
-    joined = handed.left_join(worked, handed.lead_id == worked.worked_lead)
-    untouched = joined.worked_lead.isnull()
-    return joined.aggregate(untouched=untouched.ifelse(1, 0).sum(), total=joined.count())
+    started = states.column("start_at")
+    handed = pc.and_(pc.greater_equal(started, pa.scalar(start, pa.timestamp("us"))),
+                     pc.less(started, pa.scalar(cutoff, pa.timestamp("us"))))
+    untouched = pc.and_(handed, pc.is_null(states.column("stopped_at")))
+    return (int(pc.sum(untouched.cast(pa.int64())).as_py() or 0),
+            int(pc.sum(handed.cast(pa.int64())).as_py() or 0))
 
 
 def structural_diagnostic(
@@ -148,17 +152,15 @@ def structural_diagnostic(
                    stage=worst["stage"] if worst and worst["stalled"] else None)
     stalled = _trip(stalled, strictly=False)
 
-    handoff = contract.stages.named(StageRole.HANDOFF)
-    if handoff is None:
+    counted = leads_never_touched(store, contract, start, end, as_of,
+                                  grace_days=grace_days, view=view)
+    if counted is None:
         touched = Sign("leads_untouched", 0, 0, False)
-        notes.append("leads_untouched has no value: the contract has no stage with "
-                     "`role: handoff`")
+        notes.append("leads_untouched has no value: the contract has no speed-to-lead "
+                     "(`kind: first_touch`) SLA whose clock it reads")
     else:
-        t = _one_row(leads_never_touched(store, handoff, start, end, as_of,
-                                         grace_days=grace_days, view=view))
-        touched = Sign("leads_untouched", int(t["untouched"] or 0), int(t["total"] or 0),
-                       False)
-        touched = _trip(touched, strictly=False)
+        touched = _trip(Sign("leads_untouched", counted[0], counted[1], False),
+                        strictly=False)
     return StructuralDiagnostic(start, end, reps, stalled, touched, tuple(notes))
 
 

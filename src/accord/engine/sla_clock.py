@@ -429,22 +429,26 @@ class SlaClocks:
 
 def compute_sla_clocks(store: Store, contract: CompiledContract,
                        now: datetime | AsOf | None = None, *,
-                       view: View = DEFAULT_VIEW) -> SlaClocks:
+                       view: View = DEFAULT_VIEW,
+                       slas: Sequence[str] | None = None) -> SlaClocks:
     """Batch: every per-lead SLA clock, escalation event and volume month as of `now` (an
     `AsOf` keeps its source; a datetime is "given"; default: `store.as_of.resolve_as_of`,
     the latest fact time, else the current time), with stage moves read in `view`. The
-    one measurement of every SLA."""
+    one measurement of every SLA. `slas`: only these SLAs (each SLA's clock is computed
+    on its own, so asking for one gives exactly its rows of the full run)."""
     view = check_view(view)
+    chosen = {name: contract.sla(name) for name in slas} if slas is not None \
+        else dict(contract.slas)
     as_of = now if isinstance(now, AsOf) else resolve_as_of(store, now)
     now = as_of.at
     moves = moves_by(store, view, now)
     reps = store.table("reps").to_pyarrow()
     rep_ids = reps.column("rep_id").to_pylist()
     managers = dict(zip(rep_ids, reps.column("manager_id").to_pylist(), strict=True))
-    on_owner = any(c.calendar == "owner" for c in contract.lead_slas)
+    on_owner = any(c.calendar == "owner" for c in chosen.values() if c.per_lead)
     cals = owner_calendars(contract, reps) if on_owner else None
     by_stage: dict[str, list[SlaClock]] = {}
-    for clock in contract.slas.values():
+    for clock in chosen.values():
         by_stage.setdefault(clock.start, []).append(clock)
     stage_facts: dict[str, pa.Table] = {}
     for stage, clocks in by_stage.items():
@@ -457,7 +461,7 @@ def compute_sla_clocks(store: Store, contract: CompiledContract,
     states: list[pa.Table] = []
     escalations: list[pa.Table] = []
     volume: list[VolumeMonth] = []
-    for clock in contract.slas.values():
+    for clock in chosen.values():
         if not clock.per_lead:
             volume.extend(_volume_months(clock, contract.calendar, stage_facts[clock.start],
                                          now))
@@ -470,7 +474,7 @@ def compute_sla_clocks(store: Store, contract: CompiledContract,
         if clock.escalate:
             escalations.append(_escalation_table(clock, groups, facts, now, managers))
     return SlaClocks(
-        now, dict(contract.slas),
+        now, chosen,
         pa.concat_tables(states) if states else STATE_SCHEMA.empty_table(),
         pa.concat_tables(escalations) if escalations else ESCALATION_SCHEMA.empty_table(),
         tuple(volume),

@@ -10,16 +10,13 @@ means exactly what the period's row means, for that month.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any, cast
 
 import ibis.expr.types as ir
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from accord.analytics.kpis.context import (
     BASES,
@@ -136,11 +133,8 @@ def speed_to_lead_clocks(store: Store, contract: CompiledContract, as_of: dateti
     sla = contract.speed_to_lead
     if sla is None:
         return None
-    # The same clock function `accord sla` runs, asked for this one SLA only (each SLA's
-    # clock is computed on its own; the others would be thrown away).
-    only = dataclasses.replace(contract, slas=MappingProxyType({sla.name: sla}))
-    states = compute_sla_clocks(store, only, as_of, view=view).states
-    states = states.filter(pc.equal(states.column("sla"), sla.name))
+    # The same clock function `accord sla` runs, asked for this one SLA only.
+    states = compute_sla_clocks(store, contract, as_of, view=view, slas=(sla.name,)).states
     leads = store.table("leads").select("lead_id", "created_at").to_pyarrow()
     leads = leads.rename_columns(["lead_id", "lead_created_at"]).cast(
         pa.schema([("lead_id", pa.string()), ("lead_created_at", pa.timestamp("us"))]))
