@@ -14,10 +14,9 @@ from typing import Any, Literal
 
 from accord.contract.compiled import CompiledContract, compile_contract
 from accord.contract.issues import ContractIssue
-from accord.contract.loader import CONTRACT_FILE, check_contract_text
+from accord.contract.loader import check_contract_text, contract_file
 from accord.contract.roles import default_role
 from accord.contract.schema import VolumeSLA
-from accord.errors import WorkspaceError
 
 #: Where a stage's role came from: written in the contract (`role:`), taken from the
 #: stage's well-known name, or the first stage listed taking `lead`.
@@ -143,11 +142,7 @@ def validate_file(file: str | Path) -> Validation:
     """Check a contract file (or a workspace folder's `accord.yaml`): every issue at once
     (`loader.check_contract_text`) and, when it is valid, what it resolved (`describe`).
     `WorkspaceError` when there is no file."""
-    path = Path(file)
-    if path.is_dir():
-        path = path / CONTRACT_FILE
-    if not path.exists():
-        raise WorkspaceError(f"no contract at {path}; `accord init` writes one")
+    path = contract_file(file)
     text = path.read_text(encoding="utf-8")
     contract, issues = check_contract_text(text, str(path))
     description = None

@@ -71,13 +71,20 @@ def check_contract_text(text: str, file: str = CONTRACT_FILE) -> tuple[Contract 
     return (contract if not errors else None), issues
 
 
-def load_contract(path: str | Path) -> LoadedContract:
-    """Read and validate a contract file; raise ContractError listing every problem."""
+def contract_file(path: str | Path) -> Path:
+    """The contract file `path` names: the file itself, or a workspace folder's
+    `accord.yaml`; `WorkspaceError` when there is none."""
     p = Path(path)
     if p.is_dir():
         p = p / CONTRACT_FILE
     if not p.exists():
         raise WorkspaceError(f"no contract at {p}; run `accord init` to write a starter one")
+    return p
+
+
+def load_contract(path: str | Path) -> LoadedContract:
+    """Read and validate a contract file; raise ContractError listing every problem."""
+    p = contract_file(path)
     text = p.read_text(encoding="utf-8")
     contract, issues = check_contract_text(text, str(p))
     if contract is None:
