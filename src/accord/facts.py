@@ -199,3 +199,70 @@ FACT_TABLES: dict[str, FactTable] = {
     for t in (ACCOUNTS, LEADS, TOUCHES, ACTIVITIES, STAGE_EVENTS, OPPORTUNITIES, REPS,
               REP_AVAILABILITY, CAMPAIGNS, SPEND)
 }
+
+
+# --- service tables -------------------------------------------------------------------------
+# Written by the live intake (`accord.engine.intake`, `accord serve`), never imported: the
+# events received (the id is the idempotency key), the decision log (the actual view of
+# every decision the service acted on), the audit log of writes and the API tokens (only
+# hashes). Each id column is the table's PRIMARY KEY, so a repeated id is refused by the
+# store itself. Documented in docs/api.md.
+
+RECEIVED_EVENTS = _t(
+    "received_events", "event_id", "Events accepted by the live intake, one row per event id.",
+    ("event_id", "string", True, "The event id given by the sender (idempotency key)."),
+    ("kind", "string", True, "Event kind, e.g. `touch`, `accept`."),
+    ("lead_id", "string", True, "Lead the event is about."),
+    ("body_sha256", "string", True, "SHA-256 of the body's canonical JSON."),
+    ("answer", "string", True, "The decision answered, as JSON (returned again on replay)."),
+    ("contract_version", "int", True, "Contract version that decided."),
+    ("received_at", "timestamp", True, "When the intake stored it (UTC)."),
+    ("actor", "string", True, "Who sent it (the token's name)."),
+)
+
+DECISIONS = _t(
+    "decisions", "decision_id", "The decision log: each score, stage, owner and SLA deadline "
+    "decided by an event.",
+    ("decision_id", "string", True, "`<event_id>:<n>`."),
+    ("event_id", "string", True, "Event that caused it."),
+    ("lead_id", "string", True, "Lead decided about."),
+    ("kind", "string", True, "`score`, `stage`, `owner` or `sla_deadline`."),
+    ("name", "string", False, "SLA name for `sla_deadline`."),
+    ("value", "string", False, "Score JSON, stage name, rep id or ISO due time."),
+    ("decided_at", "timestamp", True, "The event's time (UTC)."),
+    ("contract_version", "int", True, "Contract version that decided."),
+    ("recorded_at", "timestamp", True, "When it was stored (UTC)."),
+)
+
+AUDIT_LOG = _t(
+    "audit_log", "audit_id", "Every write through the API: who, with which role, when.",
+    ("audit_id", "string", True, "`<event_id>` of the write."),
+    ("event_id", "string", True, "Event written."),
+    ("token_name", "string", True, "Name of the token used."),
+    ("role", "string", True, "Its role."),
+    ("written_at", "timestamp", True, "When (UTC)."),
+)
+
+API_TOKENS = _t(
+    "api_tokens", "token_id", "API tokens: only a salted scrypt hash of each is kept.",
+    ("token_id", "string", True, "Public id (the token's prefix before the dot)."),
+    ("name", "string", True, "Name given at creation."),
+    ("role", "string", True, "`viewer`, `marketing`, `sales`, `revops` or `admin`."),
+    ("salt", "string", True, "Per-token salt (hex)."),
+    ("hash", "string", True, "scrypt hash of the secret (hex)."),
+    ("created_at", "timestamp", True, "When created (UTC)."),
+    ("revoked_at", "timestamp", False, "When revoked (UTC), if it was."),
+)
+
+SERVICE_TABLES: dict[str, FactTable] = {
+    t.name: t for t in (RECEIVED_EVENTS, DECISIONS, AUDIT_LOG, API_TOKENS)
+}
+
+SQL_TYPES: dict[str, str] = {
+    "string": "TEXT",
+    "int": "BIGINT",
+    "float": "DOUBLE PRECISION",
+    "bool": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+}

@@ -19,12 +19,16 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
-from accord.errors import ImportFactsError, NotComputedError, UnknownNameError
-from accord.facts import FACT_TABLES, IBIS_TYPES, FactTable
+from accord.errors import ImportFactsError, NotComputedError, StoreError, UnknownNameError
+from accord.facts import FACT_TABLES, IBIS_TYPES, SERVICE_TABLES, SQL_TYPES, FactTable
 
 META_TABLE = "accord_meta"
 DERIVED_PREFIX = "derived_"
 STORE_FORMAT = "1"
+
+
+class DuplicateKeyError(StoreError):
+    """A row whose primary key is already stored (a service table's unique constraint)."""
 
 
 @dataclass(frozen=True)
@@ -124,18 +128,76 @@ class Store(ABC):
         Each Arrow table must already have the canonical schema (see `facts.py`); the
         importer makes sure of that. Exact duplicate rows inside a batch collapse to one.
         """
+        with self.transaction() as cur:
+            return self.write_facts_in(cur, batch)
+
+    def write_facts_in(self, cur: Any, batch: Mapping[str, pa.Table]) -> WriteResult:
+        """`write_facts` inside a transaction the caller holds (`with store.transaction()
+        as cur`), so facts and other rows commit or roll back together."""
         offered = {name: t.num_rows for name, t in batch.items()}
         added: dict[str, int] = {}
-        with self.transaction() as cur:
-            for name, data in batch.items():
-                fact = FACT_TABLES[name]
-                staged = f"accord_staged_{name}"
-                self._stage(cur, staged, fact, data)
-                self._check_batch_conflicts(cur, staged, fact)
-                self._check_store_conflicts(cur, staged, fact)
-                added[name] = self._insert_new(cur, staged, fact)
-                self._drop_staged(cur, staged)
+        for name, data in batch.items():
+            fact = FACT_TABLES[name]
+            staged = f"accord_staged_{name}"
+            self._stage(cur, staged, fact, data)
+            self._check_batch_conflicts(cur, staged, fact)
+            self._check_store_conflicts(cur, staged, fact)
+            added[name] = self._insert_new(cur, staged, fact)
+            self._drop_staged(cur, staged)
         return WriteResult(offered, added)
+
+    # -- service tables (live intake, API) -------------------------------------------------
+    def ensure_service_tables(self) -> None:
+        """Create the service tables (`facts.SERVICE_TABLES`) if missing, each with its id
+        column as PRIMARY KEY: a repeated id is refused by the store, never by a check."""
+        existing = set(self.con.list_tables())
+        missing = [t for name, t in SERVICE_TABLES.items() if name not in existing]
+        if not missing:
+            return
+        with self.transaction() as cur:
+            for t in missing:
+                cols = ", ".join(
+                    f"{c.name} {SQL_TYPES[c.type]}{' NOT NULL' if c.required else ''}"
+                    f"{' PRIMARY KEY' if c.name == t.id_column else ''}" for c in t.columns)
+                self._exec(cur, f"CREATE TABLE IF NOT EXISTS {t.name} ({cols})")
+
+    def service_table(self, name: str) -> ibis.Table:
+        """The Ibis table for service table `name` (e.g. `decisions`)."""
+        if name not in SERVICE_TABLES:
+            raise UnknownNameError("service table", name, SERVICE_TABLES)
+        return self.con.table(name)
+
+    def insert_rows(self, cur: Any, name: str, rows: list[Mapping[str, Any]]) -> None:
+        """Insert rows into service table `name` inside the caller's transaction; a
+        primary key already stored raises `DuplicateKeyError` (the transaction is then
+        to be rolled back)."""
+        table = SERVICE_TABLES[name]
+        cols = table.column_names
+        sql = (f"INSERT INTO {name} ({', '.join(cols)}) "
+               f"VALUES ({', '.join(['%s'] * len(cols))})")
+        for row in rows:
+            try:
+                self._exec(cur, sql, tuple(row.get(c) for c in cols))
+            except Exception as exc:
+                if self._is_duplicate_key(exc):
+                    raise DuplicateKeyError(
+                        f"{name}: {table.id_column} {row.get(table.id_column)!r} is already "
+                        "stored") from exc
+                raise
+
+    def query(self, cur: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run a parameterised query (`%s` placeholders) inside the caller's transaction."""
+        return self._query(cur, sql, params)
+
+    def execute(self, cur: Any, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """Run a parameterised statement (`%s` placeholders) in the caller's transaction."""
+        self._exec(cur, sql, params)
+
+    def _is_duplicate_key(self, exc: Exception) -> bool:
+        """Whether `exc` is the backend's unique-constraint violation."""
+        name = type(exc).__name__
+        return name in ("ConstraintException", "UniqueViolation") or \
+            "duplicate key" in str(exc).lower()
 
     def _check_batch_conflicts(self, cur: Any, staged: str, fact: FactTable) -> None:
         idc = fact.id_column
