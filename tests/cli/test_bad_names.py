@@ -83,6 +83,7 @@ CASES: tuple[Case, ...] = (
     Case("scoring feedback", "--by", ("channel", "industry")),
     Case("scoring feedback", "--view", ("actual", "derived")),
     Case("org health", "--view", ("actual", "derived")),
+    Case("token create", "--role", ("viewer", "sales", "admin"), extra=("--name", "bot")),
     # the simulator and the org advisor take no workspace
     Case("simulate", "--format", ("parquet", "csv"), extra=("--out", "{tmp}/sim"),
          workspace=False),

@@ -10,6 +10,7 @@ import typer
 from accord.cli import contract as contract_cli
 from accord.cli import org as org_cli
 from accord.cli import scoring as scoring_cli
+from accord.cli import token as token_cli
 from accord.cli import workspace as workspace_cli
 from accord.cli.attribution import attribution_command
 from accord.cli.common import report_error
@@ -17,6 +18,7 @@ from accord.cli.engine import run_command, score_command
 from accord.cli.insights import insights_command
 from accord.cli.kpis import effectiveness_command, kpis_command
 from accord.cli.route import route_command
+from accord.cli.serve import serve_command
 from accord.cli.simulate import simulate_command
 from accord.cli.sla import sla_command
 from accord.errors import AccordError
@@ -46,6 +48,8 @@ app.command("insights")(insights_command)
 app.command("effectiveness")(effectiveness_command)
 app.add_typer(scoring_cli.app, name="scoring")
 app.add_typer(org_cli.app, name="org")
+app.command("serve")(serve_command)
+app.add_typer(token_cli.app, name="token")
 
 
 #: Exit code of an unexpected error (a bug in accord, not a user mistake): EX_SOFTWARE.

@@ -1,0 +1,246 @@
+"""The HTTP API of `accord serve` (issue 13, first slice). Thin: parse, one library call, JSON.
+
+`create_app(workspace_root, store_url=None)` opens the workspace's store and compiled
+contract once (the app's lifespan) and serves:
+
+- `POST /v1/events` — body `{"id": ..., "kind": ..., <the kind's fields>}`; the decision
+  JSON from `engine.intake.EventIntake.submit` (with `contract_version`): 200 for a new
+  event and for a replayed one (`"replayed": true` then), 409 when the id was received
+  with another body, 422 naming the field for a bad body or a move the contract refuses,
+  400 for a body that is not a JSON object.
+- `GET /v1/leads/{lead_id}` — its decision log (404 naming an unknown lead).
+- `GET /v1/kpis?view=&by=&period=&basis=` — `analytics.kpis.compute_kpis`, the JSON of
+  `accord kpis --json`; `GET /v1/sla` (`accord sla --json`), `GET /v1/funnel`
+  (`accord funnel --json`), `GET /v1/contract` (`contract.describe`).
+
+Every request needs `Authorization: Bearer <token>` (`api/tokens.py`): 401 without a token
+or with a bad one, 403 naming the roles an event kind needs. Each accepted write leaves
+an `audit_log` row (token name, role, time, event id) in the event's own transaction.
+Store access is serialised by one lock (DuckDB has one writer; one process serves).
+Errors are JSON `{"error": message}`; accord's own errors never become a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from accord.analytics.funnel import compute_funnel
+from accord.analytics.kpis import BASIS_CHOICES, compute_kpis
+from accord.api.tokens import WRITE_ROLES, TokenCheck, TokenInfo
+from accord.contract.describe import describe
+from accord.contract.instants import naive_utc, utc_now
+from accord.engine.intake import EVENT_KINDS, EventConflictError, EventIntake
+from accord.engine.routing import check_rep
+from accord.engine.sla_clock import sla_breaches, sla_overview
+from accord.engine.views import check_view
+from accord.errors import (
+    AccordError,
+    EngineError,
+    NotComputedError,
+    StoreError,
+    UnknownNameError,
+    UsageError,
+)
+from accord.store.as_of import resolve_as_of
+from accord.workspace import Session, Workspace
+
+T = TypeVar("T")
+
+#: Largest request body accepted (bytes).
+MAX_BODY = 64 * 1024
+
+
+class ApiError(Exception):
+    """An HTTP answer other than 200, with its message."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None
+                 ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+def _status(exc: AccordError) -> int:
+    if isinstance(exc, EventConflictError):
+        return 409
+    if isinstance(exc, UsageError | EngineError | NotComputedError):
+        return 422
+    if isinstance(exc, StoreError):
+        return 503
+    return 400
+
+
+def _plain(data: Any) -> Any:
+    """JSON types exactly as `accord … --json` prints them (`default=str`)."""
+    return json.loads(json.dumps(data, default=str))
+
+
+class _Service:
+    """What the app holds for its lifetime: the session, the intake, the token check."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.store = session.store
+        self.contract = session.contract
+        self.lock = threading.RLock()
+        self.intake = EventIntake(self.store, self.contract)
+        self.tokens = TokenCheck(self.store)
+
+    def call(self, work: Callable[[], T]) -> T:
+        with self.lock:
+            return work()
+
+    def who(self, request: Request) -> TokenInfo:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if not header:
+            raise ApiError(401, "authentication required: send Authorization: Bearer <token>",
+                           {"WWW-Authenticate": "Bearer"})
+        info = self.call(lambda: self.tokens.identify(token.strip())) \
+            if scheme.lower() == "bearer" else None
+        if info is None:
+            raise ApiError(401, "invalid or revoked token", {"WWW-Authenticate": "Bearer"})
+        return info
+
+    def as_of(self, given: str | None) -> datetime:
+        if given is None:
+            return resolve_as_of(self.store, None).at
+        try:
+            return naive_utc(datetime.fromisoformat(given.strip()))
+        except ValueError:
+            raise UsageError(f"as_of: {given!r} is not an ISO date or date-time") from None
+
+
+def create_app(workspace_root: str | Path, store_url: str | None = None) -> FastAPI:
+    """The API over the workspace at `workspace_root` (its accord.yaml and store, or
+    `store_url`); see the module docstring."""
+    workspace = Workspace(Path(workspace_root).resolve(), store_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with workspace.session() as session:
+            app.state.service = _Service(session)
+            yield
+
+    app = FastAPI(title="accord", version="1",
+                  summary="The marketing–sales agreement, served live.", lifespan=lifespan)
+
+    def service(request: Request) -> _Service:
+        svc: _Service = request.app.state.service
+        return svc
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(AccordError)
+    async def accord_error(request: Request, exc: AccordError) -> JSONResponse:
+        return JSONResponse({"error": " ".join(str(exc).split())}, status_code=_status(exc))
+
+    @contextmanager
+    def reading(request: Request) -> Iterator[_Service]:
+        svc = service(request)
+        svc.who(request)
+        yield svc
+
+    @app.post("/v1/events")
+    async def post_event(request: Request) -> JSONResponse:
+        svc = service(request)
+        who = svc.who(request)
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            raise ApiError(413, f"request body over {MAX_BODY} bytes")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, f"body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "body must be a JSON object with 'id' and 'kind'")
+        event_id = body.pop("id", None)
+        if not isinstance(event_id, str) or not event_id:
+            raise ApiError(422, "field 'id': an event needs a non-empty string id")
+        kind = body.get("kind")
+        if kind not in EVENT_KINDS:
+            raise ApiError(422, f"field 'kind' is {kind!r}; expected one of "
+                                f"{', '.join(EVENT_KINDS)}")
+        allowed = WRITE_ROLES[kind]
+        if who.role not in allowed:
+            raise ApiError(403, f"role {who.role!r} may not send {kind!r} events; needs "
+                                f"role {' or '.join(allowed)}")
+
+        def audit(cur: Any, eid: str) -> None:
+            svc.store.insert_rows(cur, "audit_log", [{
+                "audit_id": eid, "event_id": eid, "token_name": who.name, "role": who.role,
+                "written_at": naive_utc(utc_now())}])
+
+        result = svc.call(lambda: svc.intake.submit(event_id, body, actor=who.name,
+                                                    on_write=audit))
+        return JSONResponse({**result.answer, "replayed": result.replayed})
+
+    @app.get("/v1/leads/{lead_id}")
+    def get_lead(lead_id: str, request: Request) -> JSONResponse:
+        with reading(request) as svc:
+            def work() -> dict[str, Any]:
+                decisions = svc.intake.lead_decisions(lead_id)
+                known = lead_id in svc.intake.engine.lead_ids
+                if not decisions and not known:
+                    raise ApiError(404, f"unknown lead {lead_id!r}")
+                current = svc.intake.engine.decision(lead_id).as_dict() if known else None
+                return {"lead_id": lead_id, "current": current, "decisions": [
+                    {"event_id": d["event_id"], "kind": d["kind"], "name": d["name"],
+                     "value": d["value"], "decided_at": d["decided_at"],
+                     "contract_version": d["contract_version"]} for d in decisions]}
+            return JSONResponse(_plain(svc.call(work)))
+
+    @app.get("/v1/kpis")
+    def get_kpis(request: Request, view: str = "actual", by: str | None = None,
+                 period: str | None = None, basis: str = "cohort",
+                 as_of: str | None = None) -> JSONResponse:
+        with reading(request) as svc:
+            if basis not in BASIS_CHOICES:
+                raise UnknownNameError("basis", basis, BASIS_CHOICES, where="basis")
+            report = svc.call(lambda: compute_kpis(
+                svc.store, svc.contract, period=period, by=by, basis=basis,
+                view=check_view(view), as_of=svc.as_of(as_of)))
+            return JSONResponse(_plain(report.as_dict()))
+
+    @app.get("/v1/sla")
+    def get_sla(request: Request, view: str = "actual", sla: str | None = None,
+                rep: str | None = None, breaches: bool = False, limit: int = 20,
+                as_of: str | None = None) -> JSONResponse:
+        with reading(request) as svc:
+            def work() -> Any:
+                at = resolve_as_of(svc.store, svc.as_of(as_of) if as_of else None)
+                chosen = check_view(view)
+                if rep is not None:
+                    check_rep(svc.store, rep)
+                if breaches:
+                    return sla_breaches(svc.store, svc.contract, at, limit, view=chosen,
+                                        sla=sla, rep=rep).as_dict()
+                return sla_overview(svc.store, svc.contract, at, view=chosen, sla=sla,
+                                    rep=rep).as_dict()
+            return JSONResponse(_plain(svc.call(work)))
+
+    @app.get("/v1/funnel")
+    def get_funnel(request: Request, view: str = "actual", by: str | None = None
+                   ) -> JSONResponse:
+        with reading(request) as svc:
+            funnel = svc.call(lambda: compute_funnel(svc.store, svc.contract, by=by,
+                                                     view=check_view(view)))
+            return JSONResponse(_plain(funnel.as_dict()))
+
+    @app.get("/v1/contract")
+    def get_contract(request: Request) -> JSONResponse:
+        with reading(request) as svc:
+            return JSONResponse(_plain(describe(svc.contract).as_dict()))
+
+    return app
