@@ -225,3 +225,30 @@ def test_the_batch_run_over_the_same_facts_agrees_with_the_decision_log(
     # L1 accepted at 12:00 NY: follow_up runs 10 calendar days from then
     assert logged_due[("L1", "follow_up")] == "2025-01-16T17:00:00"
     assert {k: dues[k] for k in logged_due} == logged_due
+
+
+def test_the_store_refuses_an_id_another_writer_stored_first(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two intakes on one store; the second reads before the first writes (the race a
+    check-then-insert would lose): the PRIMARY KEY refuses its row and it answers the first
+    writer's decision as a replay, or a conflict for another body."""
+    a = intake(store)
+    b = EventIntake(store, CONTRACT, clock=lambda: NOW)
+    first = a.submit("e1", LEAD_L1, actor="crm")
+    before = counts(store)
+    real = b.received
+    calls: list[str] = []
+
+    def first_read_misses(event_id: str) -> Any:
+        calls.append(event_id)
+        return None if len(calls) == 1 else real(event_id)
+
+    monkeypatch.setattr(b, "received", first_read_misses)
+    again = b.submit("e1", LEAD_L1, actor="other")
+    assert calls == ["e1", "e1"]  # missed, then read again after the refused insert
+    assert (again.replayed, again.answer) == (True, first.answer)
+    assert counts(store) == before
+    assert b.engine.lead_ids == ("L1",)  # rebuilt from the store: knows L1 once
+    with pytest.raises(EventConflictError, match="'e1'"):
+        b.submit("e1", {**LEAD_L1, "title": "Intern"}, actor="other")
+    assert counts(store) == before
