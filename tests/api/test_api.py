@@ -89,7 +89,8 @@ def test_role_matrix_for_posting_events(served: Served) -> None:
     assert len(rows) == 2 * 5 * 5 + sum(len(a) for a in ALLOWED.values())
 
 
-def test_replay_and_conflict_over_http(served: Served) -> None:
+def test_replay_and_conflict_over_http(served_on: Served) -> None:
+    served = served_on
     with served.client() as c:
         h = served.auth("admin")
         first = c.post("/v1/events", json=lead("L1"), headers=h)
@@ -156,7 +157,9 @@ def test_bad_read_parameters_are_4xx_naming_them(served: Served) -> None:
         h = served.auth("viewer")
         for path, named in (("/v1/kpis?view=sideways", "sideways"),
                             ("/v1/kpis?basis=weekly", "weekly"),
-                            ("/v1/sla?rep=NOBODY", "NOBODY")):
+                            ("/v1/sla?rep=NOBODY", "NOBODY"),
+                            ("/v1/sla?limit=many", "'limit'"),
+                            ("/v1/funnel?by=shoe_size", "shoe_size")):
             r = c.get(path, headers=h)
             assert 400 <= r.status_code < 500 and named in r.json()["error"], (path, r.text)
 
