@@ -119,7 +119,8 @@ def leads_never_touched(
     sla = contract.speed_to_lead
     if sla is None:
         return None
-    states = compute_sla_clocks(store, contract, as_of, view=view, slas=(sla.name,)).states
+    states = compute_sla_clocks(store, contract, as_of, view=view, slas=(sla.name,),
+                                escalations=False).states
     cutoff = min(end, as_of - timedelta(days=grace_days))
     started = states.column("start_at")
     handed = pc.and_(pc.greater_equal(started, pa.scalar(start, pa.timestamp("us"))),

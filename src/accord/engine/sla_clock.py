@@ -430,12 +430,15 @@ class SlaClocks:
 def compute_sla_clocks(store: Store, contract: CompiledContract,
                        now: datetime | AsOf | None = None, *,
                        view: View = DEFAULT_VIEW,
-                       slas: Sequence[str] | None = None) -> SlaClocks:
+                       slas: Sequence[str] | None = None,
+                       escalations: bool = True) -> SlaClocks:
     """Batch: every per-lead SLA clock, escalation event and volume month as of `now` (an
     `AsOf` keeps its source; a datetime is "given"; default: `store.as_of.resolve_as_of`,
     the latest fact time, else the current time), with stage moves read in `view`. The
     one measurement of every SLA. `slas`: only these SLAs (each SLA's clock is computed
-    on its own, so asking for one gives exactly its rows of the full run)."""
+    on its own, so asking for one gives exactly its rows of the full run);
+    `escalations=False`: the clock states without the escalation ladders (for readers
+    such as the KPIs that need no escalation events)."""
     view = check_view(view)
     chosen = {name: contract.sla(name) for name in slas} if slas is not None \
         else dict(contract.slas)
@@ -459,7 +462,7 @@ def compute_sla_clocks(store: Store, contract: CompiledContract,
             decisions=(deciding.accept, deciding.reject) if deciding is not None else None,
             owners=any(c.calendar == "owner" for c in clocks))
     states: list[pa.Table] = []
-    escalations: list[pa.Table] = []
+    ladders: list[pa.Table] = []
     volume: list[VolumeMonth] = []
     for clock in chosen.values():
         if not clock.per_lead:
@@ -471,12 +474,12 @@ def compute_sla_clocks(store: Store, contract: CompiledContract,
         groups = _calendar_groups(contract, clock, owners, cals)
         states.append(_state_table(clock, groups, facts, now,
                                    _calendar_owner(clock, owners, cals)))
-        if clock.escalate:
-            escalations.append(_escalation_table(clock, groups, facts, now, managers))
+        if clock.escalate and escalations:
+            ladders.append(_escalation_table(clock, groups, facts, now, managers))
     return SlaClocks(
         now, chosen,
         pa.concat_tables(states) if states else STATE_SCHEMA.empty_table(),
-        pa.concat_tables(escalations) if escalations else ESCALATION_SCHEMA.empty_table(),
+        pa.concat_tables(ladders) if ladders else ESCALATION_SCHEMA.empty_table(),
         tuple(volume),
         dict(zip(rep_ids, reps.column("name").to_pylist(), strict=True)),
         dict(zip(rep_ids, reps.column("timezone").to_pylist(), strict=True)),

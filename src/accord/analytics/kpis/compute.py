@@ -134,7 +134,8 @@ def speed_to_lead_clocks(store: Store, contract: CompiledContract, as_of: dateti
     if sla is None:
         return None
     # The same clock function `accord sla` runs, asked for this one SLA only.
-    states = compute_sla_clocks(store, contract, as_of, view=view, slas=(sla.name,)).states
+    states = compute_sla_clocks(store, contract, as_of, view=view, slas=(sla.name,),
+                                escalations=False).states
     leads = store.table("leads").select("lead_id", "created_at").to_pyarrow()
     leads = leads.rename_columns(["lead_id", "lead_created_at"]).cast(
         pa.schema([("lead_id", pa.string()), ("lead_created_at", pa.timestamp("us"))]))

@@ -36,7 +36,9 @@ from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from accord.analytics.kpis.context import Base, KpiContext, count_if
 from accord.analytics.kpis.dimensions import (
@@ -207,9 +209,13 @@ def _counted_clocks(ctx: KpiContext) -> pd.DataFrame:
     elif ctx.by is None or ctx.by == "month":
         group = pd.Series(ALL_LABEL, index=df.index, dtype=object)
     else:
-        groups = ctx.lead_groups.select("lead_id", "group").to_pyarrow().to_pandas()
-        mapping = dict(zip(groups["lead_id"], groups["group"], strict=True))
-        group = df["lead_id"].map(mapping).fillna(NONE_LABEL).astype(object)
+        # the clocks' lead ids joined to the leads' groups (Arrow, not a Python dict)
+        groups = ctx.lead_groups.select("lead_id", "group").to_pyarrow()
+        ids = pa.table({"lead_id": pa.array(df["lead_id"].to_numpy(), pa.string()),
+                        "row": pa.array(np.arange(len(df)))})
+        joined = ids.join(groups, "lead_id", join_type="left outer").sort_by("row")
+        group = pd.Series(joined.column("group").to_pandas().to_numpy(), index=df.index,
+                          dtype=object).fillna(NONE_LABEL)
     minutes = df["business_minutes"].astype(float).where(df["stopped_at"].notna())
     frame = pd.DataFrame({"group": group.astype(str), "status": df["status"].astype(str),
                           "minutes": minutes})
