@@ -254,8 +254,30 @@ API_TOKENS = _t(
     ("revoked_at", "timestamp", False, "When revoked (UTC), if it was."),
 )
 
+CONTRACT_PROPOSALS = _t(
+    "contract_proposals", "version", "Proposed contract versions (issue 13, item 5): a "
+    "version number names one text.",
+    ("version", "int", True, "The contract's `version` (PRIMARY KEY)."),
+    ("text", "string", True, "The contract text as proposed."),
+    ("sha256", "string", True, "SHA-256 of the text."),
+    ("effective", "date", True, "The contract's `effective` date."),
+    ("proposed_by", "string", True, "Who proposed it."),
+    ("proposed_at", "timestamp", True, "When (UTC)."),
+)
+
+CONTRACT_SIGNATURES = _t(
+    "contract_signatures", "signature_id", "Signatures of contract versions: one per "
+    "version and side.",
+    ("signature_id", "string", True, "`<version>:<side>` (PRIMARY KEY: a side signs once)."),
+    ("version", "int", True, "Version signed."),
+    ("side", "string", True, "`marketing` or `sales` (the contract's owners keys)."),
+    ("signer", "string", True, "Who signed."),
+    ("signed_at", "timestamp", True, "When (UTC)."),
+)
+
 SERVICE_TABLES: dict[str, FactTable] = {
-    t.name: t for t in (RECEIVED_EVENTS, DECISIONS, AUDIT_LOG, API_TOKENS)
+    t.name: t for t in (RECEIVED_EVENTS, DECISIONS, AUDIT_LOG, API_TOKENS,
+                        CONTRACT_PROPOSALS, CONTRACT_SIGNATURES)
 }
 
 SQL_TYPES: dict[str, str] = {
