@@ -32,7 +32,7 @@ NAME_OPTIONS = frozenset({
     "--lead", "--rep", "--sla", "--stage", "--kpi", "--by", "--dimension", "--view", "--basis",
     "--model", "--measure", "--outcome", "--only", "--period-kind", "--funding",
     "--current-sales", "--current-marketing", "--has", "--motion", "--format", "--role",
-    "--pool", "--rule", "--step", "--channel", "--segment", "--icp", "--tier",
+    "--pool", "--rule", "--step", "--channel", "--segment", "--icp", "--tier", "--side",
 })
 
 LEAD, REP = "<a lead id>", "<a rep id>"  # allowed names read from the store
@@ -84,6 +84,7 @@ CASES: tuple[Case, ...] = (
     Case("scoring feedback", "--view", ("actual", "derived")),
     Case("org health", "--view", ("actual", "derived")),
     Case("token create", "--role", ("viewer", "sales", "admin"), extra=("--name", "bot")),
+    Case("contract sign", "--side", ("marketing", "sales"), extra=("1", "--name", "Dana")),
     # the simulator and the org advisor take no workspace
     Case("simulate", "--format", ("parquet", "csv"), extra=("--out", "{tmp}/sim"),
          workspace=False),

@@ -10,12 +10,24 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.common import JsonOpt, console, err_console, guarded, print_json
+from accord.cli.common import (
+    JsonOpt,
+    StoreOpt,
+    WorkspaceOpt,
+    console,
+    err_console,
+    guarded,
+    open_session,
+    print_json,
+)
 from accord.contract.compiled import load_compiled
 from accord.contract.describe import ContractDescription, describe, validate_file
 from accord.contract.loader import CONTRACT_FILE
 from accord.contract.schema import Contract
-from accord.errors import ContractError
+from accord.errors import ContractError, UsageError
+from accord.store.contract_versions import history
+from accord.store.contract_versions import propose as propose_version
+from accord.store.contract_versions import sign as sign_version
 
 app = typer.Typer(help="Check and describe the contract (accord.yaml).", no_args_is_help=True)
 
@@ -129,3 +141,117 @@ def schema() -> None:
     data = Contract.model_json_schema(by_alias=True)
     data["title"] = "accord contract (accord.yaml)"
     print(json.dumps(data, indent=2))
+
+
+# --- signed versions (issue 13, item 5; seed 002) ----------------------------------------
+
+
+@app.command("propose")
+@guarded
+def propose_command(
+    file: Annotated[Path, typer.Argument(help="The proposed contract file.")],
+    proposer: Annotated[str, typer.Option("--proposer", help="Who proposes it.")] = "cli",
+    ws_path: WorkspaceOpt = Path("."),
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate a new contract version, store it as a proposal and print what it changes
+    against the version active now (the workspace contract when none was ever signed). It
+    decides nothing until both the marketing and the sales owner have signed it, and then
+    only from its `effective` date. The same version number with another text is refused.
+
+    Examples:
+
+      accord contract propose next/accord.yaml
+
+      accord contract propose next/accord.yaml --json | jq '.changes[].key'
+    """
+    text = _read_text(file)
+    with open_session(ws_path, store, contract=False) as s:
+        result = propose_version(s.store, text, proposed_by=proposer, file=str(file),
+                                 workspace=s.contract)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    v = result.version
+    state = "stored" if result.stored else "already proposed with this text"
+    console.print(f"contract version {v.version} (effective {v.effective}) {state}; "
+                  f"changes against version {result.against}:", highlight=False)
+    for change in result.changes:
+        console.print(f"  {escape(str(change))}", highlight=False, soft_wrap=True)
+    if not result.changes:
+        console.print("  (no changes)", highlight=False)
+    console.print(f"next: accord contract sign {v.version} --side marketing|sales --name NAME",
+                  highlight=False)
+
+
+def _read_text(file: Path) -> str:
+    target = file / CONTRACT_FILE if file.is_dir() else file
+    try:
+        return target.read_text("utf-8")
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot read the proposed contract: {exc.strerror}") \
+            from None
+
+
+@app.command("sign")
+@guarded
+def sign_command(
+    version: Annotated[int, typer.Argument(help="The proposed version number.")],
+    side: Annotated[str, typer.Option("--side", help="`marketing` or `sales`.")],
+    name: Annotated[str, typer.Option("--name", help="Who signs, e.g. the VP's name.")],
+    ws_path: WorkspaceOpt = Path("."),
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sign a proposed version for one side (the contract's owners `marketing` and
+    `sales`). Once both have signed, the version decides from its effective date. A side
+    signs a version once.
+
+    Examples:
+
+      accord contract sign 2 --side marketing --name "Dana Lee"
+    """
+    with open_session(ws_path, store, contract=None) as s:
+        sig = sign_version(s.store, version, side=side, signer=name)
+        data = history(s.store)
+    row = next(r for r in data["versions"] if r["version"] == version)
+    if as_json:
+        print_json({"version": version, "side": sig.side, "signer": sig.signer,
+                    "signed_at": sig.signed_at.isoformat(), "signed": row["signed"],
+                    "active": data["active"]})
+        return
+    console.print(f"contract version {version} signed for {sig.side} by {escape(sig.signer)}; "
+                  + ("both sides signed: it decides from " + row["effective"]
+                     if row["signed"] else "waiting for the other side"), highlight=False)
+
+
+@app.command("history")
+@guarded
+def history_command(
+    ws_path: WorkspaceOpt = Path("."),
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every proposed version: effective date, who signed for marketing and sales and
+    when, and which version decides now.
+
+    Examples:
+
+      accord contract history --json | jq '.active'
+    """
+    with open_session(ws_path, store, contract=None) as s:
+        data = history(s.store)
+    if as_json:
+        print_json(data)
+        return
+    table = Table(title=f"Contract versions (active now: {data['active'] or 'workspace file'})",
+                  title_justify="left")
+    for col in ("version", "effective", "marketing", "sales", "signed", "active"):
+        table.add_column(col)
+    for r in data["versions"]:
+        cells = [f"{escape(g['signer'])} {g['signed_at'][:16]}" if g else "—"
+                 for g in (r["signatures"]["marketing"], r["signatures"]["sales"])]
+        table.add_row(str(r["version"]), r["effective"], *cells,
+                      "yes" if r["signed"] else "no", "✓" if r["active"] else "")
+    console.print(table)
