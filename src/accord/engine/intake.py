@@ -23,6 +23,15 @@ event id and the event's time). A write that fails after the engine applied the 
 rebuilds the engine from the store, so memory never runs ahead of the store. Submits are
 serialised by a lock (DuckDB has one writer).
 
+Contract versions (issue 13, item 5): each event is decided by the contract version active
+at the event's time (`accord.contract.versions.active_version`: signed by both the
+marketing and the sales owner, effective at or before the event), and by the workspace's
+accord.yaml when no signed version is effective then (so a workspace that never proposed
+a version decides as before). The answer's `contract_version` and each decision log row
+name the version that decided. The versions are re-read when a proposal or signature is
+added to the store; an engine is kept per deciding version and rebuilt from the store when
+another version's events were stored since.
+
 Event ids double as fact ids: a touch's `touch_id`, an activity's `activity_id` and a
 stage decision's `event_id` are the event id; opportunities carry their own id.
 """
@@ -67,6 +76,7 @@ from accord.engine.live import (
 from accord.errors import EngineError, StoreError, UsageError
 from accord.facts import FACT_TABLES
 from accord.store.base import DuplicateKeyError, Store
+from accord.store.contract_versions import VersionBook, load_book
 
 __all__ = ["EVENT_KINDS", "EventConflictError", "EventIntake", "IntakeResult", "body_hash"]
 
@@ -207,14 +217,49 @@ class EventIntake:
         self._lock = threading.Lock()
         store.ensure_service_tables()
         self.skipped_on_start = 0
+        self._book_key: tuple[int, int] | None = None
+        self.book = VersionBook((), ())
+        self._refresh_versions()
         self.engine = self._build()
+        self._engines: dict[str, Engine] = {"workspace": self.engine}
 
-    def _build(self) -> Engine:
+    def _refresh_versions(self) -> None:
+        """Re-read the stored versions when a proposal or signature was added."""
+        key = tuple(
+            int(self.store.service_table(n).count().to_pyarrow().as_py())
+            for n in ("contract_proposals", "contract_signatures"))
+        if key != self._book_key:
+            self.book = load_book(self.store)
+            self._book_key = (key[0], key[1])
+
+    def contract_at(self, at: datetime) -> CompiledContract:
+        """The contract that decides an event at `at`: the signed version effective then,
+        else the workspace contract (module docstring)."""
+        active = self.book.active(naive_utc(at))
+        return active.contract if active is not None else self.contract
+
+    def _key(self, contract: CompiledContract) -> str:
+        if contract is self.contract:
+            return "workspace"
+        v = self.book.version(contract.version)
+        return f"{v.version}:{v.sha256}"
+
+    def _engine_for(self, contract: CompiledContract) -> Engine:
+        key = self._key(contract)
+        engine = self._engines.get(key)
+        if engine is None:
+            engine = self._build(contract)
+            self._engines = {key: engine}  # others are stale once it writes
+        self.engine = engine
+        return engine
+
+    def _build(self, contract: CompiledContract | None = None) -> Engine:
         """An engine that has applied every stored fact it accepts (facts the contract
         refuses, e.g. off-contract imported moves, are counted in `skipped_on_start`)."""
-        engine = Engine.from_store(self.store, self.contract, clock=self.clock)
+        contract = contract or self.contract
+        engine = Engine.from_store(self.store, contract, clock=self.clock)
         skipped = 0
-        for event in store_events(self.store, self.contract):
+        for event in store_events(self.store, contract):
             try:
                 engine.handle(event)
             except EngineError:
@@ -253,17 +298,21 @@ class EventIntake:
             if seen is not None:
                 return seen
             parsed = _parse(event_id, body)
-            event = self._event(event_id, parsed, actor)
+            self._refresh_versions()
+            contract = self.contract_at(parsed.at)
+            engine = self._engine_for(contract)
+            event = self._event(event_id, parsed, actor, contract)
             previous = self._previous(event.lead_id)
-            decision = self.engine.handle(event)  # refused: raises, nothing applied
+            decision = engine.handle(event)  # refused: raises, nothing applied
             answer = _jsonable({"event_id": event_id, "kind": parsed.kind,
-                                "contract_version": self.contract.version,
+                                "contract_version": contract.version,
                                 **decision.as_dict()})
             try:
                 self._store(event_id, parsed, event, decision, previous, answer, digest,
-                            actor, on_write)
+                            actor, on_write, contract.version)
             except BaseException as exc:
-                self.engine = self._build()  # memory never runs ahead of the store
+                self.engine = self._build(contract)  # memory never runs ahead of the store
+                self._engines = {self._key(contract): self.engine}
                 if isinstance(exc, DuplicateKeyError):  # another writer stored the id
                     seen = self._replay(event_id, digest)
                     if seen is not None:
@@ -287,9 +336,10 @@ class EventIntake:
             return None
         return self.engine.decision(lead_id)
 
-    def _event(self, event_id: str, b: Any, actor: str) -> Event:
+    def _event(self, event_id: str, b: Any, actor: str,
+               contract: CompiledContract | None = None) -> Event:
         at = naive_utc(b.at)
-        c = self.contract
+        c = contract or self.contract
         match b:
             case LeadCreatedBody():
                 return LeadCreated(b.lead_id, at, email=b.email, channel=b.channel,
@@ -316,9 +366,10 @@ class EventIntake:
 
     def _store(self, event_id: str, b: Any, event: Event, decision: Decision,
                previous: Decision | None, answer: Mapping[str, Any], digest: str,
-               actor: str, on_write: Callable[[Any, str], None] | None) -> None:
+               actor: str, on_write: Callable[[Any, str], None] | None,
+               version: int | None = None) -> None:
         now = naive_utc(utc_now())
-        version = self.contract.version
+        version = self.contract.version if version is None else version
         facts: dict[str, list[dict[str, Any]]] = {}
         match event:
             case LeadCreated():
