@@ -13,6 +13,15 @@ contract once (the app's lifespan) and serves:
   `accord kpis --json`; `GET /v1/sla` (`accord sla --json`), `GET /v1/funnel`
   (`accord funnel --json`), `GET /v1/contract` (`contract.describe`).
 
+Contract sign-off (issue 13, item 5; seed 002): `POST /v1/contract/proposals` (revops or
+admin; body `{"text": <the contract YAML>}`) stores a proposed version and answers with
+its changes against the active one (409 when its number was proposed with another text,
+422 listing a contract's problems); `POST /v1/contract/versions/{version}/signatures`
+(body `{"name": <signer>}`) signs the marketing side with a marketing token and the sales
+side with a sales token (403 for any other role; 409 when that side already signed);
+`GET /v1/contract/history` lists versions, signers, times, effective dates and the
+version active now (`store.contract_versions.history`).
+
 Every request needs `Authorization: Bearer <token>` (`api/tokens.py`): 401 without a token
 or with a bad one, 403 naming the roles an event kind needs. Each accepted write leaves
 an `audit_log` row (token name, role, time, event id) in the event's own transaction.
@@ -45,6 +54,7 @@ from accord.engine.sla_clock import sla_breaches, sla_overview
 from accord.engine.views import check_view
 from accord.errors import (
     AccordError,
+    ContractError,
     EngineError,
     NotComputedError,
     StoreError,
@@ -52,12 +62,33 @@ from accord.errors import (
     UsageError,
 )
 from accord.store.as_of import resolve_as_of
+from accord.store.contract_versions import (
+    SignatureConflictError,
+    VersionConflictError,
+    history,
+)
+from accord.store.contract_versions import propose as propose_version
+from accord.store.contract_versions import sign as sign_version
 from accord.workspace import Session, Workspace
 
 T = TypeVar("T")
 
 #: Largest request body accepted (bytes).
 MAX_BODY = 64 * 1024
+
+
+#: Roles that may propose a contract version (issue 13, item 4).
+PROPOSE_ROLES: tuple[str, ...] = ("revops", "admin")
+#: The side of a version each role signs: only the marketing and the sales owner sign.
+SIGN_SIDES: dict[str, str] = {"marketing": "marketing", "sales": "sales"}
+
+
+def _version_of(text: str) -> str:
+    """The `version:` a proposed text declares, for its audit id (`?` when unreadable)."""
+    import re
+
+    m = re.search(r"^version:\s*(\d+)", text, re.MULTILINE)
+    return m.group(1) if m else "?"
 
 
 class ApiError(Exception):
@@ -71,8 +102,10 @@ class ApiError(Exception):
 
 
 def _status(exc: AccordError) -> int:
-    if isinstance(exc, EventConflictError):
+    if isinstance(exc, EventConflictError | VersionConflictError | SignatureConflictError):
         return 409
+    if isinstance(exc, ContractError):
+        return 422
     if isinstance(exc, UsageError | EngineError | NotComputedError):
         return 422
     if isinstance(exc, StoreError):
@@ -250,5 +283,70 @@ def create_app(workspace_root: str | Path, store_url: str | None = None) -> Fast
     def get_contract(request: Request) -> JSONResponse:
         with reading(request) as svc:
             return JSONResponse(_plain(describe(svc.contract).as_dict()))
+
+    async def json_object(request: Request, fields: tuple[str, ...]) -> dict[str, str]:
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            raise ApiError(413, f"request body over {MAX_BODY} bytes")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, f"body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, f"body must be a JSON object with {', '.join(fields)}")
+        for key in body:
+            if key not in fields:
+                raise ApiError(422, f"field {key!r}: unknown field; expected "
+                                    f"{', '.join(fields)}")
+        for key in fields:
+            if not isinstance(body.get(key), str) or not body[key].strip():
+                raise ApiError(422, f"field {key!r}: a non-empty string is required")
+        return body
+
+    def audit_row(svc: _Service, who: TokenInfo, write_id: str) -> Callable[[Any], None]:
+        def write(cur: Any) -> None:
+            svc.store.insert_rows(cur, "audit_log", [{
+                "audit_id": write_id, "event_id": write_id, "token_name": who.name,
+                "role": who.role, "written_at": naive_utc(utc_now())}])
+        return write
+
+    @app.post("/v1/contract/proposals")
+    async def post_proposal(request: Request) -> JSONResponse:
+        svc = service(request)
+        who = svc.who(request)
+        if who.role not in PROPOSE_ROLES:
+            raise ApiError(403, f"role {who.role!r} may not propose a contract version; "
+                                f"needs role {' or '.join(PROPOSE_ROLES)}")
+        body = await json_object(request, ("text",))
+        result = svc.call(lambda: propose_version(
+            svc.store, body["text"], proposed_by=who.name, file="proposal",
+            workspace=svc.contract,
+            on_write=audit_row(svc, who, f"contract-proposal:{_version_of(body['text'])}")))
+        return JSONResponse(_plain(result.as_dict()))
+
+    @app.post("/v1/contract/versions/{version}/signatures")
+    async def post_signature(version: int, request: Request) -> JSONResponse:
+        svc = service(request)
+        who = svc.who(request)
+        if who.role not in SIGN_SIDES:
+            raise ApiError(403, f"role {who.role!r} may not sign a contract version; needs "
+                                "role marketing (the marketing side) or sales (the sales "
+                                "side)")
+        body = await json_object(request, ("name",))
+        side = SIGN_SIDES[who.role]
+        sig = svc.call(lambda: sign_version(
+            svc.store, version, side=side, signer=body["name"],
+            on_write=audit_row(svc, who, f"contract-signature:{version}:{side}")))
+        data = svc.call(lambda: history(svc.store))
+        row = next(r for r in data["versions"] if r["version"] == version)
+        return JSONResponse(_plain({
+            "version": version, "side": sig.side, "signer": sig.signer,
+            "signed_at": sig.signed_at.isoformat(), "signed": row["signed"],
+            "effective": row["effective"], "active": data["active"]}))
+
+    @app.get("/v1/contract/history")
+    def get_history(request: Request) -> JSONResponse:
+        with reading(request) as svc:
+            return JSONResponse(_plain(svc.call(lambda: history(svc.store))))
 
     return app

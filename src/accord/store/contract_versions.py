@@ -9,6 +9,7 @@ version decides at a time is `accord.contract.versions.active_version`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,8 +31,8 @@ from accord.contract.versions import (
 from accord.errors import UnknownNameError, UsageError
 from accord.store.base import DuplicateKeyError, Store
 
-__all__ = ["Proposal", "VersionBook", "VersionConflictError", "history", "load_book", "propose",
-           "sign"]
+__all__ = ["Proposal", "SignatureConflictError", "VersionBook", "VersionConflictError",
+           "history", "load_book", "propose", "sign"]
 
 
 class VersionConflictError(UsageError):
@@ -41,6 +42,17 @@ class VersionConflictError(UsageError):
         super().__init__(f"contract version {version} was already proposed with another "
                          "text; a version number names one text — bump `version`")
         self.version = version
+
+
+class SignatureConflictError(UsageError):
+    """A side that already signed the version (HTTP 409)."""
+
+    def __init__(self, version: int, side: str) -> None:
+        super().__init__(f"contract version {version} is already signed by the {side} side; "
+                         "a side signs a version once")
+
+
+OnWrite = Callable[[Any], None]
 
 
 @dataclass(frozen=True)
@@ -91,8 +103,8 @@ def load_book(store: Store) -> VersionBook:
 
 
 def propose(store: Store, text: str, *, proposed_by: str, file: str = "accord.yaml",
-            at: datetime | None = None, workspace: CompiledContract | None = None
-            ) -> Proposal:
+            at: datetime | None = None, workspace: CompiledContract | None = None,
+            on_write: OnWrite | None = None) -> Proposal:
     """Validate and store a proposed contract text; its diff is against the version active
     at `at` (now), else the workspace contract. The same number with another text raises
     `VersionConflictError`."""
@@ -114,6 +126,8 @@ def propose(store: Store, text: str, *, proposed_by: str, file: str = "accord.ya
             store.insert_rows(cur, "contract_proposals", [{
                 "version": new.version, "text": text, "sha256": new.sha256,
                 "effective": new.effective, "proposed_by": proposed_by, "proposed_at": now}])
+            if on_write is not None:
+                on_write(cur)
     except DuplicateKeyError:
         again = {v.version: v for v in load_book(store).versions}.get(new.version)
         if again is None or again.sha256 != new.sha256:
@@ -123,7 +137,7 @@ def propose(store: Store, text: str, *, proposed_by: str, file: str = "accord.ya
 
 
 def sign(store: Store, version: int, *, side: str, signer: str,
-         at: datetime | None = None) -> Signature:
+         at: datetime | None = None, on_write: OnWrite | None = None) -> Signature:
     """Sign a proposed `version` for `side` (`marketing` or `sales`); a side signs once
     (`UsageError` naming the version and side); an unknown version is `UnknownNameError`."""
     check_side(side)
@@ -137,9 +151,10 @@ def sign(store: Store, version: int, *, side: str, signer: str,
             store.insert_rows(cur, "contract_signatures", [{
                 "signature_id": f"{version}:{side}", "version": version, "side": side,
                 "signer": sig.signer, "signed_at": sig.signed_at}])
+            if on_write is not None:
+                on_write(cur)
     except DuplicateKeyError:
-        raise UsageError(f"contract version {version} is already signed by the {side} side; "
-                         "a side signs a version once") from None
+        raise SignatureConflictError(version, side) from None
     return sig
 
 
