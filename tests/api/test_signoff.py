@@ -13,6 +13,7 @@ from typing import Any
 from api_support import Served
 
 from accord.api.tokens import ROLES
+from accord.store import open_store
 from accord.workspace import starter_contract_text
 
 V2 = (starter_contract_text().replace("version: 1\n", "version: 2\n", 1)
@@ -60,6 +61,15 @@ def test_role_matrix_for_the_sign_off_endpoints(served: Served) -> None:
     assert h["active"] == 2
     assert h["versions"][0]["signatures"]["marketing"]["signer"] == "marketing lead"
     assert h["versions"][0]["signatures"]["sales"]["signer"] == "sales lead"
+    # each accepted sign-off write has its audit row (the second proposal stored nothing)
+    st = open_store(served.store_url)
+    try:
+        rows = st.service_table("audit_log").to_pyarrow().to_pylist()
+    finally:
+        st.close()
+    assert {(r["audit_id"], r["role"]) for r in rows} == {
+        ("contract-proposal:2", "revops"), ("contract-signature:2:marketing", "marketing"),
+        ("contract-signature:2:sales", "sales")}
 
 
 def test_sign_off_decides_from_the_second_signature_over_http(served_on: Served) -> None:

@@ -10,8 +10,10 @@ request then (MQL) is due 16:00 UTC under version 2 and 17:00 UTC under version 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -119,3 +121,32 @@ def test_same_number_other_text_refused_naming_it_and_a_side_signs_once(
     rows = store.service_table("contract_proposals").to_pyarrow().to_pylist()
     assert [(r["version"], r["proposed_by"]) for r in rows] == [(2, "revops")]
     assert store.service_table("contract_signatures").count().to_pyarrow().as_py() == 1
+
+
+def test_cli_propose_sign_history(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from accord.cli import app
+
+    runner = CliRunner(env={"COLUMNS": "400", "NO_COLOR": "1"})
+    ws = ["--workspace", str(tmp_path)]
+    assert runner.invoke(app, ["init", str(tmp_path)]).exit_code == 0
+    (tmp_path / "v2.yaml").write_text(V2)
+    r = runner.invoke(app, ["contract", "propose", str(tmp_path / "v2.yaml"), *ws, "--json"])
+    assert r.exit_code == 0, r.output
+    keys = {c["key"] for c in json.loads(r.output)["changes"]}
+    assert keys == {"version", "effective", "slas.speed_to_lead.within"}
+    r = runner.invoke(app, ["contract", "sign", "2", "--side", "sales", "--name", "Sam", *ws])
+    assert r.exit_code == 0 and "waiting for the other side" in r.output
+    r = runner.invoke(app, ["contract", "sign", "2", "--side", "sales", "--name", "Sam", *ws])
+    assert r.exit_code == 2 and "already signed by the sales side" in r.output
+    h = json.loads(runner.invoke(app, ["contract", "history", *ws, "--json"]).output)
+    assert h["active"] is None and h["versions"][0]["signed"] is False
+    r = runner.invoke(app, ["contract", "sign", "2", "--side", "marketing", "--name", "Dana",
+                            *ws])
+    assert r.exit_code == 0 and "it decides from 2025-02-01" in r.output
+    h = json.loads(runner.invoke(app, ["contract", "history", *ws, "--json"]).output)
+    assert h["active"] == 2
+    (tmp_path / "v2b.yaml").write_text(V2.replace("{target: 0.70}", "{target: 0.80}"))
+    r = runner.invoke(app, ["contract", "propose", str(tmp_path / "v2b.yaml"), *ws])
+    assert r.exit_code == 2 and "version 2 was already proposed" in r.output

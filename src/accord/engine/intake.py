@@ -225,12 +225,13 @@ class EventIntake:
 
     def _refresh_versions(self) -> None:
         """Re-read the stored versions when a proposal or signature was added."""
-        key = tuple(
-            int(self.store.service_table(n).count().to_pyarrow().as_py())
-            for n in ("contract_proposals", "contract_signatures"))
+        with self.store.transaction() as cur:  # one small query per event (2 counts)
+            row = self.store.query(cur, "SELECT (SELECT COUNT(*) FROM contract_proposals), "
+                                        "(SELECT COUNT(*) FROM contract_signatures)")[0]
+        key = (int(row[0]), int(row[1]))
         if key != self._book_key:
             self.book = load_book(self.store)
-            self._book_key = (key[0], key[1])
+            self._book_key = key
 
     def contract_at(self, at: datetime) -> CompiledContract:
         """The contract that decides an event at `at`: the signed version effective then,
