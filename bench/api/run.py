@@ -94,6 +94,7 @@ def load(cfg: dict[str, Any]) -> dict[str, Any]:
     accounts, fallback_rep = cfg["accounts"], cfg["rep"]
     headers = {"Authorization": f"Bearer {token}"}
     local = threading.local()
+    routed: list[str] = []  # owners named by the demo requests' answers
 
     def client() -> httpx.Client:
         if not hasattr(local, "c"):
@@ -115,8 +116,10 @@ def load(cfg: dict[str, Any]) -> dict[str, Any]:
                 status, text = 0, f"{type(exc).__name__}: {exc}"
             out.append(((time.perf_counter() - t0) * 1000.0, status,
                          text[:300] if status != 200 else ""))
-            if status == 200 and ev["kind"] == "touch" and r.json().get("owner"):
+            if status == 200 and ev["signal" if ev["kind"] == "touch" else "kind"] \
+                    == "demo_request" and r.json().get("owner"):
                 owner = r.json()["owner"]
+                routed.append(owner)
         return out
 
     def run(leads: range) -> tuple[list[tuple[float, int, str]], float]:
@@ -126,6 +129,7 @@ def load(cfg: dict[str, Any]) -> dict[str, Any]:
         return rows, time.perf_counter() - w0
 
     run(range(cfg["warmup"]))
+    routed.clear()
     rows, wall = run(range(cfg["warmup"], cfg["warmup"] + cfg["leads"]))
     lat = sorted(r[0] for r in rows)
     ok = [r for r in rows if r[1] == 200]
@@ -144,7 +148,8 @@ def load(cfg: dict[str, Any]) -> dict[str, Any]:
             "latency_ms": {"p50": pct(50), "p95": pct(95), "p99": pct(99),
                            "max": round(lat[-1], 2),
                            "mean": round(sum(lat) / len(lat), 2)},
-            "errors_by_status": dict(errors), "error_samples": samples}
+            "errors_by_status": dict(errors), "error_samples": samples,
+            "leads_routed": len(routed), "distinct_owners": len(set(routed))}
 
 
 # --- set-up and the server ------------------------------------------------------------------
