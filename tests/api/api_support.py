@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import pyarrow as pa
 from fastapi.testclient import TestClient
+from service_facts import seed_service_facts
 
 from accord.api.app import create_app
 from accord.api.tokens import ROLES, create_token
-from accord.facts import FACT_TABLES
 from accord.store import open_store
 from accord.workspace import starter_contract_text
 
@@ -34,18 +32,7 @@ def seed_workspace(root: Path, store_url: str) -> dict[str, str]:
     (root / "accord.yaml").write_text(starter_contract_text())
     st = open_store(store_url)
     try:
-        def table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
-            return pa.Table.from_pylist(rows, schema=FACT_TABLES[name].arrow_schema())
-
-        st.write_facts({
-            "accounts": table("accounts", [{"account_id": "A1", "name": "Soft",
-                                            "domain": "soft.example", "industry": "software",
-                                            "employees": 200, "country": "US"}]),
-            "reps": table("reps", [{"rep_id": "R1", "name": "Rae", "role": "sdr",
-                                    "active": True},
-                                   {"rep_id": "R9", "name": "Ed", "role": "ae",
-                                    "segment": "enterprise", "active": True}]),
-        })
+        seed_service_facts(st)
         return {role: create_token(st, f"{role}-bot", role)[0] for role in ROLES}
     finally:
         st.close()

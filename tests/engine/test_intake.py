@@ -16,14 +16,14 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-import pyarrow as pa
 import pytest
+from service_facts import seed_service_facts
 
 from accord.contract.compiled import starter_contract
 from accord.engine.batch import run
 from accord.engine.intake import EventConflictError, EventIntake
 from accord.errors import EngineError, UsageError
-from accord.facts import FACT_TABLES, SERVICE_TABLES
+from accord.facts import SERVICE_TABLES
 from accord.store import Store
 
 CONTRACT = starter_contract()
@@ -38,18 +38,7 @@ LEAD_L1: dict[str, Any] = {"kind": "lead_created", "lead_id": "L1", "at": "2025-
 
 def seed(store: Store) -> None:
     """One account (software, 200 employees, US), one active SDR and an enterprise AE."""
-    def table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
-        return pa.Table.from_pylist(rows, schema=FACT_TABLES[name].arrow_schema())
-
-    store.write_facts({
-        "accounts": table("accounts", [{"account_id": "A1", "name": "Soft",
-                                        "domain": "soft.example", "industry": "software",
-                                        "employees": 200, "country": "US"}]),
-        "reps": table("reps", [{"rep_id": "R1", "name": "Rae", "role": "sdr",
-                                "active": True},
-                               {"rep_id": "R9", "name": "Ed", "role": "ae",
-                                "segment": "enterprise", "active": True}]),
-    })
+    seed_service_facts(store)
 
 
 def intake(store: Store) -> EventIntake:

@@ -16,13 +16,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
+from service_facts import seed_service_facts
 
 from accord.contract.compiled import starter_contract
 from accord.engine.intake import EventIntake
 from accord.errors import UnknownNameError, UsageError
-from accord.facts import FACT_TABLES
 from accord.store import Store
 from accord.store.contract_versions import VersionConflictError, history, propose, sign
 
@@ -35,18 +34,7 @@ NOW = datetime(2025, 3, 1)
 
 def seed(store: Store) -> None:
     """One account (software, 200 employees, US), one active SDR and an enterprise AE."""
-    def table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
-        return pa.Table.from_pylist(rows, schema=FACT_TABLES[name].arrow_schema())
-
-    store.write_facts({
-        "accounts": table("accounts", [{"account_id": "A1", "name": "Soft",
-                                        "domain": "soft.example", "industry": "software",
-                                        "employees": 200, "country": "US"}]),
-        "reps": table("reps", [{"rep_id": "R1", "name": "Rae", "role": "sdr",
-                                "active": True},
-                               {"rep_id": "R9", "name": "Ed", "role": "ae",
-                                "segment": "enterprise", "active": True}]),
-    })
+    seed_service_facts(store)
 
 
 def lead(lead_id: str, day: str) -> list[tuple[str, dict[str, Any]]]:

@@ -197,15 +197,7 @@ def create_app(workspace_root: str | Path, store_url: str | None = None) -> Fast
     async def post_event(request: Request) -> JSONResponse:
         svc = service(request)
         who = svc.who(request)
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            raise ApiError(413, f"request body over {MAX_BODY} bytes")
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(400, f"body is not valid JSON: {exc}") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "body must be a JSON object with 'id' and 'kind'")
+        body = await read_object(request, "'id' and 'kind'")
         event_id = body.pop("id", None)
         if not isinstance(event_id, str) or not event_id:
             raise ApiError(422, "field 'id': an event needs a non-empty string id")
@@ -219,9 +211,7 @@ def create_app(workspace_root: str | Path, store_url: str | None = None) -> Fast
                                 f"role {' or '.join(allowed)}")
 
         def audit(cur: Any, eid: str) -> None:
-            svc.store.insert_rows(cur, "audit_log", [{
-                "audit_id": eid, "event_id": eid, "token_name": who.name, "role": who.role,
-                "written_at": naive_utc(utc_now())}])
+            audit_row(svc, who, eid)(cur)
 
         result = svc.call(lambda: svc.intake.submit(event_id, body, actor=who.name,
                                                     on_write=audit))
@@ -284,7 +274,9 @@ def create_app(workspace_root: str | Path, store_url: str | None = None) -> Fast
         with reading(request) as svc:
             return JSONResponse(_plain(describe(svc.contract).as_dict()))
 
-    async def json_object(request: Request, fields: tuple[str, ...]) -> dict[str, str]:
+    async def read_object(request: Request, expected: str) -> dict[str, Any]:
+        """The request body as a JSON object: 413 over MAX_BODY, 400 when it is not JSON
+        or not an object (`expected` names the fields it should hold)."""
         raw = await request.body()
         if len(raw) > MAX_BODY:
             raise ApiError(413, f"request body over {MAX_BODY} bytes")
@@ -293,7 +285,11 @@ def create_app(workspace_root: str | Path, store_url: str | None = None) -> Fast
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(400, f"body is not valid JSON: {exc}") from None
         if not isinstance(body, dict):
-            raise ApiError(400, f"body must be a JSON object with {', '.join(fields)}")
+            raise ApiError(400, f"body must be a JSON object with {expected}")
+        return body
+
+    async def json_object(request: Request, fields: tuple[str, ...]) -> dict[str, str]:
+        body = await read_object(request, ", ".join(fields))
         for key in body:
             if key not in fields:
                 raise ApiError(422, f"field {key!r}: unknown field; expected "
