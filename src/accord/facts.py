@@ -218,6 +218,10 @@ RECEIVED_EVENTS = _t(
     ("contract_version", "int", True, "Contract version that decided."),
     ("received_at", "timestamp", True, "When the intake stored it (UTC)."),
     ("actor", "string", True, "Who sent it (the token's name)."),
+    ("seq", "int", True, "Position in the intake's order (1, 2, …; unique): the order every "
+     "server worker applies events in."),
+    ("body", "string", True, "The body as received, canonical JSON (what `body_sha256` "
+     "hashes): another worker replays it."),
 )
 
 DECISIONS = _t(
@@ -275,9 +279,22 @@ CONTRACT_SIGNATURES = _t(
     ("signed_at", "timestamp", True, "When (UTC)."),
 )
 
+OUTBOX = _t(
+    "outbox", "message_id", "Notifications the server owes (webhooks), written in the same "
+    "transaction as the decision that caused them; a dispatcher drains it at least once.",
+    ("message_id", "string", True, "Delivery id: `<event or firing id>:<kind>:<n>`."),
+    ("kind", "string", True, "`assignment`, `sla_warning`, `sla_breach`, `sla_escalation` "
+     "or `reassignment`."),
+    ("lead_id", "string", True, "Lead it is about."),
+    ("event_id", "string", True, "Event (or scheduler firing) that caused it."),
+    ("payload", "string", True, "The message body, JSON."),
+    ("contract_version", "int", True, "Contract version that decided."),
+    ("created_at", "timestamp", True, "When it was written (UTC)."),
+)
+
 SERVICE_TABLES: dict[str, FactTable] = {
     t.name: t for t in (RECEIVED_EVENTS, DECISIONS, AUDIT_LOG, API_TOKENS,
-                        CONTRACT_PROPOSALS, CONTRACT_SIGNATURES)
+                        CONTRACT_PROPOSALS, CONTRACT_SIGNATURES, OUTBOX)
 }
 
 SQL_TYPES: dict[str, str] = {

@@ -121,12 +121,13 @@ def _plain(data: Any) -> Any:
 class _Service:
     """What the app holds for its lifetime: the session, the intake, the token check."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, clock: Callable[[], datetime] = utc_now) -> None:
         self.session = session
         self.store = session.store
         self.contract = session.contract
         self.lock = threading.RLock()
-        self.intake = EventIntake(self.store, self.contract)
+        self.clock = clock
+        self.intake = EventIntake(self.store, self.contract, clock=clock)
         self.tokens = TokenCheck(self.store)
 
     def call(self, work: Callable[[], T]) -> T:
@@ -154,15 +155,20 @@ class _Service:
             raise UsageError(f"as_of: {given!r} is not an ISO date or date-time") from None
 
 
-def create_app(workspace_root: str | Path, store_url: str | None = None) -> FastAPI:
+def create_app(workspace_root: str | Path, store_url: str | None = None, *,
+               clock: Callable[[], datetime] = utc_now) -> FastAPI:
     """The API over the workspace at `workspace_root` (its accord.yaml and store, or
-    `store_url`); see the module docstring."""
+    `store_url`); see the module docstring. `clock` is the server's "now" (tests inject
+    one; events dated after it are refused, the SLA scheduler fires by it)."""
     workspace = Workspace(Path(workspace_root).resolve(), store_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with workspace.session() as session:
-            app.state.service = _Service(session)
+            svc = _Service(session, clock)
+            app.state.service = svc
+            # -- background work (webhook dispatcher, SLA scheduler): start here, stop
+            #    after the yield; each does its store work through svc.intake.write(...)
             yield
 
     app = FastAPI(title="accord", version="1",
@@ -171,6 +177,8 @@ def create_app(workspace_root: str | Path, store_url: str | None = None) -> Fast
     def service(request: Request) -> _Service:
         svc: _Service = request.app.state.service
         return svc
+
+    # -- security and OpenAPI (api/security.py, api/openapi.py): install here
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -185,7 +193,9 @@ def create_app(workspace_root: str | Path, store_url: str | None = None) -> Fast
 
     @app.exception_handler(AccordError)
     async def accord_error(request: Request, exc: AccordError) -> JSONResponse:
-        return JSONResponse({"error": " ".join(str(exc).split())}, status_code=_status(exc))
+        status = _status(exc)
+        return JSONResponse({"error": " ".join(str(exc).split())}, status_code=status,
+                            headers={"Retry-After": "5"} if status == 503 else None)
 
     @contextmanager
     def reading(request: Request) -> Iterator[_Service]:

@@ -44,7 +44,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import pyarrow as pa
 from pydantic import (
@@ -78,7 +78,15 @@ from accord.facts import FACT_TABLES
 from accord.store.base import DuplicateKeyError, Store
 from accord.store.contract_versions import VersionBook, load_book
 
-__all__ = ["EVENT_KINDS", "EventConflictError", "EventIntake", "IntakeResult", "body_hash"]
+__all__ = ["EVENT_KINDS", "EventConflictError", "EventIntake", "IntakeResult", "Notify",
+           "body_hash"]
+
+T = TypeVar("T")
+
+#: `notify(event_id, lead_id, decision_rows, contract_version, at) -> outbox rows`: the
+#: notifications (webhooks) an event's decision log rows owe, written to the `outbox` in the
+#: same transaction as the decision (`api/webhooks.py` gives the server's).
+Notify = Callable[[str, str, list[dict[str, Any]], int, datetime], list[dict[str, Any]]]
 
 
 class EventConflictError(UsageError):
@@ -183,11 +191,15 @@ def _parse(event_id: str, body: Mapping[str, Any]) -> Any:
             from None
 
 
+def canonical_json(body: Mapping[str, Any]) -> str:
+    """The body's canonical JSON: keys sorted, compact separators."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str,
+                      ensure_ascii=False)
+
+
 def body_hash(body: Mapping[str, Any]) -> str:
     """SHA-256 of the body's canonical JSON (keys sorted, compact separators)."""
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str,
-                      ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
 # --- results --------------------------------------------------------------------------------
@@ -210,10 +222,12 @@ class EventIntake:
     event_id)` runs inside each accepted event's transaction (the API's audit row)."""
 
     def __init__(self, store: Store, contract: CompiledContract, *,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now, notify: Notify | None = None
+                 ) -> None:
         self.store = store
         self.contract = contract
         self.clock = clock
+        self.notify = notify
         self._lock = threading.Lock()
         store.ensure_service_tables()
         self.skipped_on_start = 0
@@ -288,6 +302,15 @@ class EventIntake:
         return rows
 
     # -- writing ---------------------------------------------------------------------------
+    def write(self, work: Callable[[Any, Engine], T]) -> T:
+        """Run `work(cur, engine)` as the intake's writer: serialised with every event,
+        inside one store transaction (rolled back if `work` raises). The SLA scheduler and
+        the webhook dispatcher do their store work through this, so the store has one
+        writer. `engine` is the live engine of the workspace contract's current state;
+        `work` must not keep `cur`."""
+        with self._lock, self.store.transaction() as cur:
+            return work(cur, self.engine)
+
     def submit(self, event_id: str, body: Mapping[str, Any], *, actor: str,
                on_write: Callable[[Any, str], None] | None = None) -> IntakeResult:
         """Decide and store one event; see the module docstring for the rules."""
@@ -310,7 +333,7 @@ class EventIntake:
                                 **decision.as_dict()})
             try:
                 self._store(event_id, parsed, event, decision, previous, answer, digest,
-                            actor, on_write, contract.version)
+                            actor, on_write, contract.version, body)
             except BaseException as exc:
                 self.engine = self._build(contract)  # memory never runs ahead of the store
                 self._engines = {self._key(contract): self.engine}
@@ -365,10 +388,14 @@ class EventIntake:
                                          b.close_reason)
         raise UsageError(f"event {event_id!r}: unknown kind")  # pragma: no cover
 
+    def _next_seq(self, cur: Any) -> int:
+        row = self.store.query(cur, "SELECT COALESCE(MAX(seq), 0) FROM received_events")
+        return int(row[0][0]) + 1
+
     def _store(self, event_id: str, b: Any, event: Event, decision: Decision,
                previous: Decision | None, answer: Mapping[str, Any], digest: str,
                actor: str, on_write: Callable[[Any, str], None] | None,
-               version: int | None = None) -> None:
+               version: int | None = None, body: Mapping[str, Any] | None = None) -> None:
         now = naive_utc(utc_now())
         version = self.contract.version if version is None else version
         facts: dict[str, list[dict[str, Any]]] = {}
@@ -397,7 +424,8 @@ class EventIntake:
             self.store.insert_rows(cur, "received_events", [{
                 "event_id": event_id, "kind": b.kind, "lead_id": event.lead_id,
                 "body_sha256": digest, "answer": json.dumps(answer, sort_keys=True),
-                "contract_version": version, "received_at": now, "actor": actor}])
+                "contract_version": version, "received_at": now, "actor": actor,
+                "seq": self._next_seq(cur), "body": canonical_json(body or {})}])
             if batch:
                 self.store.write_facts_in(cur, batch)
             if isinstance(event, OpportunityClosed):
@@ -406,12 +434,15 @@ class EventIntake:
                          "close_reason = %s WHERE opportunity_id = %s AND status = 'open'",
                     ("won" if event.won else "lost", at, event.close_reason,
                      event.opportunity_id))
-            self.store.insert_rows(cur, "decisions", [
-                {"decision_id": f"{event_id}:{n}", "event_id": event_id,
-                 "lead_id": event.lead_id, "kind": kind, "name": name, "value": value,
-                 "decided_at": at, "contract_version": version, "recorded_at": now}
-                for n, (kind, name, value) in enumerate(
-                    _log_rows(decision, previous, self.engine.lifecycle.initial))])
+            log = [{"decision_id": f"{event_id}:{n}", "event_id": event_id,
+                    "lead_id": event.lead_id, "kind": kind, "name": name, "value": value,
+                    "decided_at": at, "contract_version": version, "recorded_at": now}
+                   for n, (kind, name, value) in enumerate(
+                       _log_rows(decision, previous, self.engine.lifecycle.initial))]
+            self.store.insert_rows(cur, "decisions", log)
+            if self.notify is not None:
+                self.store.insert_rows(cur, "outbox", self.notify(
+                    event_id, event.lead_id, log, version, at))
             if on_write is not None:
                 on_write(cur, event_id)
 

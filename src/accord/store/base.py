@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -167,7 +167,7 @@ class Store(ABC):
             raise UnknownNameError("service table", name, SERVICE_TABLES)
         return self.con.table(name)
 
-    def insert_rows(self, cur: Any, name: str, rows: list[Mapping[str, Any]]) -> None:
+    def insert_rows(self, cur: Any, name: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert rows into service table `name` inside the caller's transaction; a
         primary key already stored raises `DuplicateKeyError` (the transaction is then
         to be rolled back)."""
