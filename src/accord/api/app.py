@@ -31,8 +31,8 @@ Errors are JSON `{"error": message}`; accord's own errors never become a 500.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
@@ -45,10 +45,16 @@ from fastapi.responses import JSONResponse
 
 from accord.analytics.funnel import compute_funnel
 from accord.analytics.kpis import BASIS_CHOICES, compute_kpis
+from accord.api.batch_writer import BatchWriter
 from accord.api.tokens import WRITE_ROLES, TokenCheck, TokenInfo
 from accord.contract.describe import describe
 from accord.contract.instants import naive_utc, utc_now
-from accord.engine.intake import EVENT_KINDS, EventConflictError, EventIntake
+from accord.engine.intake import (
+    EVENT_KINDS,
+    EventConflictError,
+    EventIntake,
+    Submission,
+)
 from accord.engine.routing import check_rep
 from accord.engine.sla_clock import sla_breaches, sla_overview
 from accord.engine.views import check_view
@@ -125,14 +131,14 @@ class _Service:
         self.session = session
         self.store = session.store
         self.contract = session.contract
-        self.lock = threading.RLock()
         self.clock = clock
         self.intake = EventIntake(self.store, self.contract, clock=clock)
-        self.tokens = TokenCheck(self.store)
+        self.writer = BatchWriter(self.intake)
+        self.tokens = TokenCheck(self.store, read=self.intake.read)
 
     def call(self, work: Callable[[], T]) -> T:
-        with self.lock:
-            return work()
+        """Run store work serialised with the writer (the store has one connection)."""
+        return self.intake.read(work)
 
     def who(self, request: Request) -> TokenInfo:
         header = request.headers.get("authorization", "")
@@ -140,11 +146,18 @@ class _Service:
         if not header:
             raise ApiError(401, "authentication required: send Authorization: Bearer <token>",
                            {"WWW-Authenticate": "Bearer"})
-        info = self.call(lambda: self.tokens.identify(token.strip())) \
-            if scheme.lower() == "bearer" else None
+        info = self.tokens.identify(token.strip()) if scheme.lower() == "bearer" else None
         if info is None:
             raise ApiError(401, "invalid or revoked token", {"WWW-Authenticate": "Bearer"})
         return info
+
+    async def who_async(self, request: Request) -> TokenInfo:
+        """`who` without blocking the event loop when the token's row must be read."""
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if header and scheme.lower() == "bearer" and self.tokens.fresh(token.strip()):
+            return self.who(request)
+        return await asyncio.to_thread(self.who, request)
 
     def as_of(self, given: str | None) -> datetime:
         if given is None:
@@ -167,9 +180,13 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
         with workspace.session() as session:
             svc = _Service(session, clock)
             app.state.service = svc
+            svc.writer.start()
             # -- background work (webhook dispatcher, SLA scheduler): start here, stop
             #    after the yield; each does its store work through svc.intake.write(...)
-            yield
+            try:
+                yield
+            finally:
+                svc.writer.stop()
 
     app = FastAPI(title="accord", version="1",
                   summary="The marketing–sales agreement, served live.", lifespan=lifespan)
@@ -206,7 +223,7 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
     @app.post("/v1/events")
     async def post_event(request: Request) -> JSONResponse:
         svc = service(request)
-        who = svc.who(request)
+        who = await svc.who_async(request)
         body = await read_object(request, "'id' and 'kind'")
         event_id = body.pop("id", None)
         if not isinstance(event_id, str) or not event_id:
@@ -220,11 +237,9 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
             raise ApiError(403, f"role {who.role!r} may not send {kind!r} events; needs "
                                 f"role {' or '.join(allowed)}")
 
-        def audit(cur: Any, eid: str) -> None:
-            audit_row(svc, who, eid)(cur)
-
-        result = svc.call(lambda: svc.intake.submit(event_id, body, actor=who.name,
-                                                    on_write=audit))
+        result = await svc.writer.submit(Submission(event_id, body, who.name, who.role))
+        if isinstance(result, AccordError):
+            raise result
         return JSONResponse({**result.answer, "replayed": result.replayed})
 
     @app.get("/v1/leads/{lead_id}")

@@ -17,6 +17,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -113,12 +115,47 @@ def revoke_token(store: Store, token_id: str) -> TokenInfo:
 
 class TokenCheck:
     """Verifies bearer tokens against `api_tokens`. A verified secret is remembered (by
-    its SHA-256) so scrypt runs once per token per process; revocation is read from the
-    store on every call."""
+    its SHA-256) so scrypt runs once per token per process; the token's row (and so its
+    revocation) is re-read from the store when it is more than `ttl` seconds old, so a
+    revoked token stops working within `ttl` seconds (default 2) on every server
+    worker. `read(work)` runs the store read (the server serialises it with its writer)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, ttl: float = 2.0,
+                 read: Callable[[Callable[[], Any]], Any] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
+        self.ttl = ttl
+        self._read = read or (lambda work: work())
+        self._clock = clock
         self._verified: dict[str, str] = {}  # sha256(token) -> token_id
+        self._rows: dict[str, tuple[float, dict[str, Any] | None]] = {}  # id -> (read at, row)
+
+    def _row(self, token_id: str) -> dict[str, Any] | None:
+        now = self._clock()
+        cached = self._rows.get(token_id)
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+
+        def read() -> list[tuple[Any, ...]]:
+            with self.store.transaction() as cur:
+                return self.store.query(
+                    cur, "SELECT token_id, name, role, salt, hash, created_at, revoked_at "
+                         "FROM api_tokens WHERE token_id = %s", (token_id,))
+        rows = self._read(read)
+        keys = ("token_id", "name", "role", "salt", "hash", "created_at", "revoked_at")
+        row = dict(zip(keys, rows[0], strict=True)) if rows else None
+        if len(self._rows) > 10_000:
+            self._rows.clear()
+        self._rows[token_id] = (now, row)
+        return row
+
+    def fresh(self, token: str) -> bool:
+        """Whether `identify(token)` can answer from memory (no store read)."""
+        m = _TOKEN.match(token)
+        if m is None:
+            return True  # refused without reading anything
+        cached = self._rows.get(m["id"])
+        return cached is not None and self._clock() - cached[0] < self.ttl
 
     def identify(self, token: str | None) -> TokenInfo | None:
         """The token's row when `token` is a valid, unrevoked token; None otherwise."""
@@ -127,11 +164,9 @@ class TokenCheck:
         m = _TOKEN.match(token)
         if m is None:
             return None
-        t = self.store.service_table("api_tokens")
-        rows = t.filter(t.token_id == m["id"]).to_pyarrow().to_pylist()
-        if not rows or rows[0]["revoked_at"] is not None:
+        row = self._row(m["id"])
+        if row is None or row["revoked_at"] is not None:
             return None
-        row = rows[0]
         key = hashlib.sha256(token.encode()).hexdigest()
         if self._verified.get(key) != row["token_id"]:
             if not hmac.compare_digest(_hash(m["secret"], bytes.fromhex(row["salt"])),

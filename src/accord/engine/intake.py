@@ -41,12 +41,12 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-import pyarrow as pa
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -73,13 +73,13 @@ from accord.engine.live import (
     Touch,
     store_events,
 )
-from accord.errors import EngineError, StoreError, UsageError
+from accord.errors import AccordError, EngineError, StoreError, UsageError
 from accord.facts import FACT_TABLES
-from accord.store.base import DuplicateKeyError, Store
+from accord.store.base import Store
 from accord.store.contract_versions import VersionBook, load_book
 
 __all__ = ["EVENT_KINDS", "EventConflictError", "EventIntake", "IntakeResult", "Notify",
-           "body_hash"]
+           "Submission", "VersionNotEffectiveError", "body_hash"]
 
 T = TypeVar("T")
 
@@ -98,6 +98,17 @@ class EventConflictError(UsageError):
         self.event_id = event_id
 
 
+class VersionNotEffectiveError(UsageError):
+    """An event that names a contract version which does not decide at its time (422)."""
+
+    def __init__(self, event_id: str, named: int, deciding: int, at: datetime) -> None:
+        super().__init__(
+            f"event {event_id!r}: field 'contract_version' is {named}, but version "
+            f"{deciding} decides events at {naive_utc(at).isoformat()} (a version decides "
+            "only once both owners signed it and from its effective date; see "
+            "`accord contract history`)")
+
+
 # --- the event bodies -----------------------------------------------------------------------
 
 Text = StrictStr
@@ -109,6 +120,9 @@ class _Body(BaseModel):
 
     lead_id: Text = Field(min_length=1)
     at: datetime
+    contract_version: StrictInt | None = Field(
+        default=None, description="The contract version the sender expects to decide; "
+        "refused when another version decides events at `at`.")
 
 
 class LeadCreatedBody(_Body):
@@ -215,11 +229,35 @@ class IntakeResult:
     replayed: bool
 
 
+@dataclass(frozen=True)
+class Submission:
+    """One event offered to `EventIntake.submit_many`: its id, body and sender (`actor`,
+    the token's name); `role` is the sender's role for the audit log (no audit row when
+    None)."""
+
+    event_id: str
+    body: Mapping[str, Any]
+    actor: str
+    role: str | None = None
+
+
+@dataclass
+class _Pending:
+    """What one accepted event writes, gathered before the batch's one transaction."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    closes: list[tuple[Any, ...]]
+
+
+#: How many recent answers are kept in memory for replays (older ones are read back).
+ANSWER_CACHE = 50_000
+
+
 class EventIntake:
     """Idempotent live intake over one store and one compiled contract (module docstring).
 
-    `clock` is the engine's clock (events dated after it are refused); `on_write(cur,
-    event_id)` runs inside each accepted event's transaction (the API's audit row)."""
+    `clock` is the engine's clock (events dated after it are refused); `notify` gives the
+    outbox rows an event's decision owes (`Notify`)."""
 
     def __init__(self, store: Store, contract: CompiledContract, *,
                  clock: Callable[[], datetime] = utc_now, notify: Notify | None = None
@@ -228,23 +266,34 @@ class EventIntake:
         self.contract = contract
         self.clock = clock
         self.notify = notify
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         store.ensure_service_tables()
         self.skipped_on_start = 0
         self._book_key: tuple[int, int] | None = None
         self.book = VersionBook((), ())
-        self._refresh_versions()
+        # The idempotency index: every received id with its body hash, and the last
+        # position (seq) applied; read before the engine is built, so a catch-up never
+        # misses an event another worker stored meanwhile (module docstring).
+        self._seen: dict[str, str] = {}
+        self._answers: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._last_seq = 0
+        with self.store.transaction() as cur:
+            for event_id, digest, seq in self.store.query(
+                    cur, "SELECT event_id, body_sha256, seq FROM received_events"):
+                self._seen[event_id] = digest
+                self._last_seq = max(self._last_seq, int(seq or 0))
+            self._refresh_versions(cur)
         self.engine = self._build()
         self._engines: dict[str, Engine] = {"workspace": self.engine}
+        self.caught_up = 0
 
-    def _refresh_versions(self) -> None:
+    def _refresh_versions(self, cur: Any) -> None:
         """Re-read the stored versions when a proposal or signature was added."""
-        with self.store.transaction() as cur:  # one small query per event (2 counts)
-            row = self.store.query(cur, "SELECT (SELECT COUNT(*) FROM contract_proposals), "
-                                        "(SELECT COUNT(*) FROM contract_signatures)")[0]
+        row = self.store.query(cur, "SELECT (SELECT COUNT(*) FROM contract_proposals), "
+                                    "(SELECT COUNT(*) FROM contract_signatures)")[0]
         key = (int(row[0]), int(row[1]))
         if key != self._book_key:
-            self.book = load_book(self.store)
+            self.book = load_book(self.store, ensure=False)
             self._book_key = key
 
     def contract_at(self, at: datetime) -> CompiledContract:
@@ -283,14 +332,19 @@ class EventIntake:
         return engine
 
     # -- reading ---------------------------------------------------------------------------
+    def read(self, work: Callable[[], T]) -> T:
+        """Run `work()` serialised with the writer (the store has one connection)."""
+        with self._lock:
+            return work()
+
     def received(self, event_id: str) -> tuple[str, dict[str, Any]] | None:
         """(body hash, answer) of a received event id, or None."""
-        t = self.store.service_table("received_events")
-        rows = t.filter(t.event_id == event_id).select("body_sha256", "answer") \
-            .to_pyarrow().to_pylist()
+        with self._lock, self.store.transaction() as cur:
+            rows = self.store.query(cur, "SELECT body_sha256, answer FROM received_events "
+                                         "WHERE event_id = %s", (event_id,))
         if not rows:
             return None
-        return rows[0]["body_sha256"], json.loads(rows[0]["answer"])
+        return str(rows[0][0]), json.loads(rows[0][1])
 
     def lead_decisions(self, lead_id: str) -> list[dict[str, Any]]:
         """The decision log of one lead, oldest first (`UnknownNameError`-free: an empty
@@ -298,67 +352,170 @@ class EventIntake:
         t = self.store.service_table("decisions")
         rows = t.filter(t.lead_id == lead_id).to_pyarrow().to_pylist()
         rows.sort(key=lambda r: (r["decided_at"], r["recorded_at"],
-                                 int(r["decision_id"].rsplit(":", 1)[1]), r["event_id"]))
+                                 int(r["decision_id"].rsplit(":", 1)[1])
+                                 if r["decision_id"].rsplit(":", 1)[-1].isdigit() else 0,
+                                 r["event_id"]))
         return rows
 
     # -- writing ---------------------------------------------------------------------------
     def write(self, work: Callable[[Any, Engine], T]) -> T:
         """Run `work(cur, engine)` as the intake's writer: serialised with every event,
-        inside one store transaction (rolled back if `work` raises). The SLA scheduler and
-        the webhook dispatcher do their store work through this, so the store has one
-        writer. `engine` is the live engine of the workspace contract's current state;
-        `work` must not keep `cur`."""
+        inside one store transaction (rolled back if `work` raises), after the events
+        other workers stored were applied. The SLA scheduler and the webhook dispatcher do
+        their store work through this, so the store has one writer. `engine` is the live
+        engine of the workspace contract's current state; `work` must not keep `cur`."""
         with self._lock, self.store.transaction() as cur:
+            self.store.lock_writers(cur)
+            self._catch_up(cur)
             return work(cur, self.engine)
 
     def submit(self, event_id: str, body: Mapping[str, Any], *, actor: str,
-               on_write: Callable[[Any, str], None] | None = None) -> IntakeResult:
-        """Decide and store one event; see the module docstring for the rules."""
+               role: str | None = None) -> IntakeResult:
+        """Decide and store one event; see the module docstring for the rules. Raises the
+        event's error (`UsageError`, `EngineError`, `EventConflictError`, `StoreError`)."""
+        result = self.submit_many([Submission(event_id, body, actor, role)])[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def submit_many(self, batch: Sequence[Submission]
+                    ) -> list[IntakeResult | AccordError]:
+        """Decide and store several events in one transaction (group commit): each gets
+        its own answer or its own error, in order. An event refused by the rules refuses
+        only itself; when the transaction itself fails, the engine is rebuilt from the
+        store and the events are retried one per transaction, so one bad event never
+        sinks the others and nothing is answered that was not stored."""
+        with self._lock:
+            try:
+                return self._submit_batch(batch)
+            except Exception:
+                self._recover()
+            out: list[IntakeResult | AccordError] = []
+            for item in batch:  # again, one per transaction, from the store's state
+                try:
+                    out += self._submit_batch([item])
+                except Exception as exc:
+                    self._recover()
+                    out.append(self._store_error(item.event_id, exc))
+            return out
+
+    def _store_error(self, event_id: str, exc: Exception) -> AccordError:
+        if isinstance(exc, AccordError):
+            return exc
+        return StoreError(f"event {event_id!r} could not be stored: "
+                          f"{type(exc).__name__}: {exc}")
+
+    def _recover(self) -> None:
+        """After a failed transaction: forget what it would have stored and rebuild the
+        engine from the store, so memory never runs ahead of the store."""
+        with self.store.transaction() as cur:
+            self._seen = {}
+            self._last_seq = 0
+            for event_id, digest, seq in self.store.query(
+                    cur, "SELECT event_id, body_sha256, seq FROM received_events"):
+                self._seen[event_id] = digest
+                self._last_seq = max(self._last_seq, int(seq or 0))
+        self._answers.clear()
+        self.engine = self._build()
+        self._engines = {"workspace": self.engine}
+
+    def _submit_batch(self, batch: Sequence[Submission]
+                      ) -> list[IntakeResult | AccordError]:
+        results: list[IntakeResult | AccordError] = []
+        pending = _Pending({}, [])
+        fresh: dict[str, tuple[str, dict[str, Any]]] = {}  # accepted in this batch
+        now = naive_utc(utc_now())
+        with self.store.transaction() as cur:
+            self.store.lock_writers(cur)
+            self._catch_up(cur)
+            self._refresh_versions(cur)
+            for item in batch:
+                try:
+                    results.append(self._one(cur, item, pending, fresh, now))
+                except AccordError as exc:
+                    results.append(exc)
+            for name in ("received_events", *FACT_TABLES, "decisions", "outbox",
+                         "audit_log"):
+                rows = pending.rows.get(name)
+                if rows:
+                    self.store.append_rows(cur, name, rows)
+            for params in pending.closes:
+                self.store.execute(
+                    cur, "UPDATE opportunities SET status = %s, closed_at = %s, "
+                         "close_reason = %s WHERE opportunity_id = %s AND status = 'open'",
+                    params)
+        for event_id, (digest, answer) in fresh.items():  # committed: now they count
+            self._seen[event_id] = digest
+            self._remember(event_id, answer)
+        self._last_seq += len(fresh)
+        return results
+
+    def _remember(self, event_id: str, answer: dict[str, Any]) -> None:
+        self._answers[event_id] = answer
+        if len(self._answers) > ANSWER_CACHE:
+            self._answers.popitem(last=False)
+
+    def _catch_up(self, cur: Any) -> None:
+        """Apply the events other writers (server workers) stored since this one's last
+        position, in their order, so every worker decides from the same state."""
+        rows = self.store.query(
+            cur, "SELECT seq, event_id, body_sha256, body, actor, answer FROM received_events "
+                 "WHERE seq > %s ORDER BY seq", (self._last_seq,))
+        for seq, event_id, digest, body, actor, answer in rows:
+            self._last_seq = int(seq)
+            if event_id in self._seen:
+                continue
+            self._seen[event_id] = str(digest)
+            self._remember(str(event_id), json.loads(answer))
+            try:
+                parsed = _parse(event_id, json.loads(body))
+                contract = self.contract_at(parsed.at)
+                self._engine_for(contract).handle(
+                    self._event(event_id, parsed, actor, contract))
+            except (EngineError, UsageError):
+                pass  # already applied from the facts this engine was built from
+            self.caught_up += 1
+
+    def _one(self, cur: Any, item: Submission, pending: _Pending,
+             fresh: dict[str, tuple[str, dict[str, Any]]], now: datetime) -> IntakeResult:
+        event_id, body = item.event_id, item.body
         if not isinstance(event_id, str) or not event_id:
             raise UsageError("field 'id': an event needs a non-empty string id")
         digest = body_hash(body)
-        with self._lock:
-            seen = self._replay(event_id, digest)
-            if seen is not None:
-                return seen
-            parsed = _parse(event_id, body)
-            self._refresh_versions()
-            contract = self.contract_at(parsed.at)
-            engine = self._engine_for(contract)
-            event = self._event(event_id, parsed, actor, contract)
-            previous = self._previous(event.lead_id)
-            decision = engine.handle(event)  # refused: raises, nothing applied
-            answer = _jsonable({"event_id": event_id, "kind": parsed.kind,
-                                "contract_version": contract.version,
-                                **decision.as_dict()})
-            try:
-                self._store(event_id, parsed, event, decision, previous, answer, digest,
-                            actor, on_write, contract.version, body)
-            except BaseException as exc:
-                self.engine = self._build(contract)  # memory never runs ahead of the store
-                self._engines = {self._key(contract): self.engine}
-                if isinstance(exc, DuplicateKeyError):  # another writer stored the id
-                    seen = self._replay(event_id, digest)
-                    if seen is not None:
-                        return seen
-                if isinstance(exc, Exception) and not isinstance(exc, StoreError | UsageError):
-                    raise StoreError(f"event {event_id!r} could not be stored: "
-                                     f"{type(exc).__name__}: {exc}") from exc
-                raise
-            return IntakeResult(event_id, answer, replayed=False)
+        known = fresh.get(event_id)
+        if known is not None or event_id in self._seen:
+            stored = known[0] if known is not None else self._seen[event_id]
+            if stored != digest:
+                raise EventConflictError(event_id)
+            answer = known[1] if known is not None else self._answer(cur, event_id)
+            return IntakeResult(event_id, answer, replayed=True)
+        parsed = _parse(event_id, body)
+        contract = self.contract_at(parsed.at)
+        if parsed.contract_version is not None and parsed.contract_version != contract.version:
+            raise VersionNotEffectiveError(event_id, parsed.contract_version,
+                                           contract.version, parsed.at)
+        engine = self._engine_for(contract)
+        event = self._event(event_id, parsed, item.actor, contract)
+        previous = engine.decision(event.lead_id) if event.lead_id in engine.lead_ids \
+            else None
+        decision = engine.handle(event)  # refused: raises, nothing applied
+        answer = _jsonable({"event_id": event_id, "kind": parsed.kind,
+                            "contract_version": contract.version, **decision.as_dict()})
+        self._gather(pending, event_id, parsed, event, decision, previous, answer, digest,
+                     item, contract.version, body, now, engine.lifecycle.initial)
+        fresh[event_id] = (digest, answer)
+        return IntakeResult(event_id, answer, replayed=False)
 
-    def _replay(self, event_id: str, digest: str) -> IntakeResult | None:
-        seen = self.received(event_id)
-        if seen is None:
-            return None
-        if seen[0] != digest:
-            raise EventConflictError(event_id)
-        return IntakeResult(event_id, seen[1], replayed=True)
-
-    def _previous(self, lead_id: str) -> Decision | None:
-        if lead_id not in self.engine.lead_ids:
-            return None
-        return self.engine.decision(lead_id)
+    def _answer(self, cur: Any, event_id: str) -> dict[str, Any]:
+        answer = self._answers.get(event_id)
+        if answer is None:
+            rows = self.store.query(cur, "SELECT answer FROM received_events "
+                                         "WHERE event_id = %s", (event_id,))
+            if not rows:  # pragma: no cover - the index and the store disagree
+                raise StoreError(f"event {event_id!r}: received but its answer is missing")
+            answer = json.loads(rows[0][0])
+            self._remember(event_id, answer)
+        return answer
 
     def _event(self, event_id: str, b: Any, actor: str,
                contract: CompiledContract | None = None) -> Event:
@@ -388,63 +545,52 @@ class EventIntake:
                                          b.close_reason)
         raise UsageError(f"event {event_id!r}: unknown kind")  # pragma: no cover
 
-    def _next_seq(self, cur: Any) -> int:
-        row = self.store.query(cur, "SELECT COALESCE(MAX(seq), 0) FROM received_events")
-        return int(row[0][0]) + 1
-
-    def _store(self, event_id: str, b: Any, event: Event, decision: Decision,
-               previous: Decision | None, answer: Mapping[str, Any], digest: str,
-               actor: str, on_write: Callable[[Any, str], None] | None,
-               version: int | None = None, body: Mapping[str, Any] | None = None) -> None:
-        now = naive_utc(utc_now())
-        version = self.contract.version if version is None else version
-        facts: dict[str, list[dict[str, Any]]] = {}
+    def _gather(self, pending: _Pending, event_id: str, b: Any, event: Event,
+                decision: Decision, previous: Decision | None, answer: Mapping[str, Any],
+                digest: str, item: Submission, version: int, body: Mapping[str, Any],
+                now: datetime, initial: str) -> None:
+        """Add the rows one accepted event writes to the batch (module docstring)."""
+        rows = pending.rows
         match event:
             case LeadCreated():
-                facts["leads"] = [event.fact()]
+                rows.setdefault("leads", []).append(event.fact())
             case Touch():
-                facts["touches"] = [event.fact()]
+                rows.setdefault("touches", []).append(event.fact())
             case Activity():
-                facts["activities"] = [event.fact()]
+                rows.setdefault("activities", []).append(event.fact())
             case OpportunityCreated():
-                facts["opportunities"] = [{
+                rows.setdefault("opportunities", []).append({
                     "opportunity_id": event.opportunity_id, "lead_id": event.lead_id,
                     "account_id": event.account_id, "owner_rep_id": event.owner_rep_id,
                     "created_at": event.at, "amount": event.amount, "status": "open",
-                    "closed_at": None, "close_reason": None, "source": event.source}]
+                    "closed_at": None, "close_reason": None, "source": event.source})
+            case OpportunityClosed():
+                pending.closes.append(("won" if event.won else "lost", naive_utc(event.at),
+                                       event.close_reason, event.opportunity_id))
             case _:
                 pass
-        moves = [e.as_row() for e in decision.events_emitted]
-        if moves:
-            facts["stage_events"] = moves
-        batch = {name: pa.Table.from_pylist(rows, schema=FACT_TABLES[name].arrow_schema())
-                 for name, rows in facts.items()}
+        rows.setdefault("stage_events", []).extend(
+            e.as_row() for e in decision.events_emitted)
         at = naive_utc(event.at)
-        with self.store.transaction() as cur:
-            self.store.insert_rows(cur, "received_events", [{
-                "event_id": event_id, "kind": b.kind, "lead_id": event.lead_id,
-                "body_sha256": digest, "answer": json.dumps(answer, sort_keys=True),
-                "contract_version": version, "received_at": now, "actor": actor,
-                "seq": self._next_seq(cur), "body": canonical_json(body or {})}])
-            if batch:
-                self.store.write_facts_in(cur, batch)
-            if isinstance(event, OpportunityClosed):
-                self.store.execute(
-                    cur, "UPDATE opportunities SET status = %s, closed_at = %s, "
-                         "close_reason = %s WHERE opportunity_id = %s AND status = 'open'",
-                    ("won" if event.won else "lost", at, event.close_reason,
-                     event.opportunity_id))
-            log = [{"decision_id": f"{event_id}:{n}", "event_id": event_id,
-                    "lead_id": event.lead_id, "kind": kind, "name": name, "value": value,
-                    "decided_at": at, "contract_version": version, "recorded_at": now}
-                   for n, (kind, name, value) in enumerate(
-                       _log_rows(decision, previous, self.engine.lifecycle.initial))]
-            self.store.insert_rows(cur, "decisions", log)
-            if self.notify is not None:
-                self.store.insert_rows(cur, "outbox", self.notify(
-                    event_id, event.lead_id, log, version, at))
-            if on_write is not None:
-                on_write(cur, event_id)
+        seq = self._last_seq + len(rows.get("received_events", ())) + 1
+        rows.setdefault("received_events", []).append({
+            "event_id": event_id, "kind": b.kind, "lead_id": event.lead_id,
+            "body_sha256": digest, "answer": json.dumps(answer, sort_keys=True),
+            "contract_version": version, "received_at": now, "actor": item.actor,
+            "seq": seq, "body": canonical_json(body)})
+        log = [{"decision_id": f"{event_id}:{n}", "event_id": event_id,
+                "lead_id": event.lead_id, "kind": kind, "name": name, "value": value,
+                "decided_at": at, "contract_version": version, "recorded_at": now}
+               for n, (kind, name, value) in enumerate(_log_rows(decision, previous,
+                                                                 initial))]
+        rows.setdefault("decisions", []).extend(log)
+        if self.notify is not None:
+            rows.setdefault("outbox", []).extend(
+                self.notify(event_id, event.lead_id, log, version, at))
+        if item.role is not None:
+            rows.setdefault("audit_log", []).append({
+                "audit_id": event_id, "event_id": event_id, "token_name": item.actor,
+                "role": item.role, "written_at": now})
 
 
 def _jsonable(value: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,9 @@ DERIVED_PREFIX = "derived_"
 STORE_FORMAT = "1"
 
 
+#: The PostgreSQL advisory lock key every accord writer takes (`Store.lock_writers`).
+WRITER_LOCK = 0x616363_6F7264
+
 class DuplicateKeyError(StoreError):
     """A row whose primary key is already stored (a service table's unique constraint)."""
 
@@ -152,14 +155,56 @@ class Store(ABC):
         column as PRIMARY KEY: a repeated id is refused by the store, never by a check."""
         existing = set(self.con.list_tables())
         missing = [t for name, t in SERVICE_TABLES.items() if name not in existing]
-        if not missing:
-            return
         with self.transaction() as cur:
             for t in missing:
                 cols = ", ".join(
                     f"{c.name} {SQL_TYPES[c.type]}{' NOT NULL' if c.required else ''}"
                     f"{' PRIMARY KEY' if c.name == t.id_column else ''}" for c in t.columns)
                 self._exec(cur, f"CREATE TABLE IF NOT EXISTS {t.name} ({cols})")
+            for t in SERVICE_TABLES.values():  # a store made before a column was added
+                if t.name in existing:
+                    have = set(self.con.get_schema(t.name).names)
+                    for c in t.columns:
+                        if c.name not in have:
+                            self._exec(cur, f"ALTER TABLE {t.name} ADD COLUMN {c.name} "
+                                            f"{SQL_TYPES[c.type]}")
+            if "received_events" in {t.name for t in missing}:
+                self._exec(cur, "CREATE UNIQUE INDEX IF NOT EXISTS received_events_seq_key "
+                                "ON received_events (seq)")
+
+    def lock_writers(self, cur: Any) -> None:
+        """Make the caller's transaction the only writer until it ends: on PostgreSQL a
+        transaction-level advisory lock that every accord writer (each server worker)
+        takes; DuckDB has one writing process, so nothing to do there."""
+        if self.backend_name == "postgresql":
+            self._exec(cur, "SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
+
+    def append_rows(self, cur: Any, name: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert many new rows into table `name` (a service or fact table) in one
+        statement inside the caller's transaction, with no conflict check beyond the
+        table's keys: the live intake's path, whose ids are new by construction. A key
+        already stored raises `DuplicateKeyError`."""
+        table = SERVICE_TABLES.get(name) or FACT_TABLES[name]
+        cols = table.column_names
+        try:
+            if self.backend_name == "duckdb":
+                data = pa.Table.from_pylist([dict(r) for r in rows],
+                                            schema=table.arrow_schema())
+                cur.register("accord_append", data)
+                try:
+                    self._exec(cur, f"INSERT INTO {name} ({', '.join(cols)}) "
+                                    f"SELECT {', '.join(cols)} FROM accord_append")
+                finally:
+                    cur.unregister("accord_append")
+            else:
+                cur.executemany(f"INSERT INTO {name} ({', '.join(cols)}) VALUES "
+                                f"({', '.join(['%s'] * len(cols))})",
+                                [tuple(r.get(c) for c in cols) for r in rows])
+        except Exception as exc:
+            if self._is_duplicate_key(exc):
+                raise DuplicateKeyError(f"{name}: a {table.id_column} is already stored"
+                                        ) from exc
+            raise
 
     def service_table(self, name: str) -> ibis.Table:
         """The Ibis table for service table `name` (e.g. `decisions`)."""

@@ -90,9 +90,11 @@ class Proposal:
                 "stored": self.stored, "changes": [c.as_dict() for c in self.changes]}
 
 
-def load_book(store: Store) -> VersionBook:
-    """All proposals (oldest version first) and signatures of the store."""
-    store.ensure_service_tables()
+def load_book(store: Store, *, ensure: bool = True) -> VersionBook:
+    """All proposals (oldest version first) and signatures of the store (`ensure=False`
+    inside a transaction, when the service tables are known to exist)."""
+    if ensure:
+        store.ensure_service_tables()
     p = store.service_table("contract_proposals").to_pyarrow().to_pylist()
     s = store.service_table("contract_signatures").to_pyarrow().to_pylist()
     versions = tuple(parse_version(r["text"], f"contract version {r['version']}")
