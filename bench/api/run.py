@@ -220,8 +220,8 @@ def bench_store(kind: str, args: argparse.Namespace, work: Path, *, profile: Pat
         rep = next(r["rep_id"] for r in reps if r["role"] != "manager")
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        serve = ["serve", "--port", str(port), "-w", str(ws)] + (["--store", store] if store
-                                                                  else [])
+        serve = ["serve", "--port", str(port), "-w", str(ws), "--log-level", "warning"] + (
+            ["--store", store, "--workers", str(args.workers)] if store else [])
         if profile is not None:
             cmd = [sys.executable, "-c",
                    "import cProfile, sys; from accord.cli import main; "
@@ -297,6 +297,8 @@ def main() -> None:
                     help=f"measured leads; {EVENTS_PER_LEAD} events each")
     ap.add_argument("--warmup", type=int, default=20, help="leads sent first, not counted")
     ap.add_argument("--clients", type=int, default=4, help="concurrent connections")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="server processes on PostgreSQL (DuckDB always serves with one)")
     ap.add_argument("--company", type=int, default=500, help="simulated company's leads")
     ap.add_argument("--profile", action="store_true",
                     help="also profile the DuckDB server (cProfile) on a 100-lead stream")

@@ -12,14 +12,18 @@ the store: it only queues and awaits.
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 
 from accord.engine.intake import EventIntake, IntakeResult, Submission
 from accord.errors import AccordError, StoreError
 
 __all__ = ["BatchWriter"]
+
+log = logging.getLogger("uvicorn.error")  # configured by uvicorn: the server log
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,11 @@ def _settle(future: asyncio.Future[IntakeResult | AccordError],
 class BatchWriter:
     """The server's one writer thread over an `EventIntake` (module docstring)."""
 
-    def __init__(self, intake: EventIntake, *, max_batch: int = 256) -> None:
+    def __init__(self, intake: EventIntake, *, max_batch: int = 256,
+                 linger: float = 0.002) -> None:
         self.intake = intake
         self.max_batch = max_batch
+        self.linger = linger
         self.batches = 0
         self.events = 0
         self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
@@ -53,6 +59,9 @@ class BatchWriter:
         """Answer what is queued, then end the thread."""
         self._queue.put(None)
         self._thread.join(timeout=30)
+        if self.batches:
+            log.info("accord serve: %d events stored in %d transactions (%.1f per "
+                     "transaction)", self.events, self.batches, self.events / self.batches)
 
     async def submit(self, item: Submission) -> IntakeResult | AccordError:
         """The event's answer (or its error) once it is stored."""
@@ -63,14 +72,19 @@ class BatchWriter:
 
     def _run(self) -> None:
         stopping = False
+        last = 0
         while not stopping:
             first = self._queue.get()
             if first is None:
                 break
             batch = [first]
+            # Under load, linger a moment for the requests already on their way (the ones
+            # answered with the last batch come back together); alone, never wait.
+            deadline = time.monotonic() + (self.linger if last > 1 else 0.0)
             while len(batch) < self.max_batch:
                 try:
-                    nxt = self._queue.get_nowait()
+                    nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic())) \
+                        if time.monotonic() < deadline else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is None:
@@ -84,5 +98,6 @@ class BatchWriter:
                 results = [error] * len(batch)
             self.batches += 1
             self.events += len(batch)
+            last = len(batch)
             for waiting, result in zip(batch, results, strict=True):
                 waiting.loop.call_soon_threadsafe(_settle, waiting.future, result)

@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -270,6 +271,7 @@ class EventIntake:
         store.ensure_service_tables()
         self.skipped_on_start = 0
         self._book_key: tuple[int, int] | None = None
+        self._book_valid_until = float("-inf")
         self.book = VersionBook((), ())
         # The idempotency index: every received id with its body hash, and the last
         # position (seq) applied; read before the engine is built, so a catch-up never
@@ -287,8 +289,20 @@ class EventIntake:
         self._engines: dict[str, Engine] = {"workspace": self.engine}
         self.caught_up = 0
 
+    def versions_changed(self) -> None:
+        """Say a proposal or signature was just stored (the API's sign-off endpoints), so
+        the next event reads the versions again."""
+        self._book_valid_until = float("-inf")
+
     def _refresh_versions(self, cur: Any) -> None:
-        """Re-read the stored versions when a proposal or signature was added."""
+        """Re-read the stored versions when a proposal or signature was added: on a store
+        with one writing process only when `versions_changed` said so; where other
+        processes write (PostgreSQL), also when the last look is over a second old (two
+        counts, then the versions only if one moved)."""
+        now = time.monotonic()
+        if now < self._book_valid_until:
+            return
+        self._book_valid_until = now + 1.0 if self.store.many_writers else float("inf")
         row = self.store.query(cur, "SELECT (SELECT COUNT(*) FROM contract_proposals), "
                                     "(SELECT COUNT(*) FROM contract_signatures)")[0]
         key = (int(row[0]), int(row[1]))
@@ -457,7 +471,10 @@ class EventIntake:
 
     def _catch_up(self, cur: Any) -> None:
         """Apply the events other writers (server workers) stored since this one's last
-        position, in their order, so every worker decides from the same state."""
+        position, in their order, so every worker decides from the same state. A store
+        with one writing process (DuckDB) has none to apply."""
+        if not self.store.many_writers:
+            return
         rows = self.store.query(
             cur, "SELECT seq, event_id, body_sha256, body, actor, answer FROM received_events "
                  "WHERE seq > %s ORDER BY seq", (self._last_seq,))

@@ -172,6 +172,12 @@ class Store(ABC):
                 self._exec(cur, "CREATE UNIQUE INDEX IF NOT EXISTS received_events_seq_key "
                                 "ON received_events (seq)")
 
+    @property
+    def many_writers(self) -> bool:
+        """Whether other processes may write this store at the same time (PostgreSQL);
+        DuckDB has one writing process."""
+        return self.backend_name == "postgresql"
+
     def lock_writers(self, cur: Any) -> None:
         """Make the caller's transaction the only writer until it ends: on PostgreSQL a
         transaction-level advisory lock that every accord writer (each server worker)
@@ -187,15 +193,11 @@ class Store(ABC):
         table = SERVICE_TABLES.get(name) or FACT_TABLES[name]
         cols = table.column_names
         try:
-            if self.backend_name == "duckdb":
-                data = pa.Table.from_pylist([dict(r) for r in rows],
-                                            schema=table.arrow_schema())
-                cur.register("accord_append", data)
-                try:
-                    self._exec(cur, f"INSERT INTO {name} ({', '.join(cols)}) "
-                                    f"SELECT {', '.join(cols)} FROM accord_append")
-                finally:
-                    cur.unregister("accord_append")
+            if self.backend_name == "duckdb":  # one multi-row VALUES statement is fastest
+                one = f"({', '.join(['?'] * len(cols))})"
+                cur.execute(f"INSERT INTO {name} ({', '.join(cols)}) VALUES "
+                            f"{', '.join([one] * len(rows))}",
+                            [r.get(c) for r in rows for c in cols])
             else:
                 cur.executemany(f"INSERT INTO {name} ({', '.join(cols)}) VALUES "
                                 f"({', '.join(['%s'] * len(cols))})",
