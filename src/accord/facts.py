@@ -292,9 +292,23 @@ OUTBOX = _t(
     ("created_at", "timestamp", True, "When it was written (UTC)."),
 )
 
+SLA_FIRINGS = _t(
+    "sla_firings", "firing_id", "SLA warnings, breaches and escalation steps the server's "
+    "scheduler fired, each once (the key), with its decision log rows and outbox messages.",
+    ("firing_id", "string", True, "`<lead>:<sla>:<kind>[:<step>]:<clock start ISO>`."),
+    ("lead_id", "string", True, "Lead whose clock it is."),
+    ("sla", "string", True, "SLA name (contract key `slas`)."),
+    ("kind", "string", True, "`warning`, `breach` or `escalation`."),
+    ("step", "int", False, "1-based escalation step (null otherwise)."),
+    ("due_at", "timestamp", True, "When it was owed: its business-hours time (UTC)."),
+    ("fired_at", "timestamp", True, "When the scheduler fired it (UTC, the server's now)."),
+    ("contract_version", "int", True, "Contract version that decided."),
+)
+
 SERVICE_TABLES: dict[str, FactTable] = {
     t.name: t for t in (RECEIVED_EVENTS, DECISIONS, AUDIT_LOG, API_TOKENS,
-                        CONTRACT_PROPOSALS, CONTRACT_SIGNATURES, OUTBOX)
+                        CONTRACT_PROPOSALS, CONTRACT_SIGNATURES, OUTBOX,
+                        SLA_FIRINGS)
 }
 
 SQL_TYPES: dict[str, str] = {

@@ -152,6 +152,7 @@ class SlaClock:
     reject: tuple[str, ...]
     per_month: int | None
     min_acceptance: float | None
+    warn_before: Duration | None = None  # warn this long before the due time (per lead)
 
     @property
     def per_lead(self) -> bool:
@@ -273,6 +274,7 @@ def _sla_clock(name: str, sla: Any, stages: StageMap) -> SlaClock:
         reject=reject if isinstance(sla, AcceptOrRejectSLA | VolumeSLA) else (),
         per_month=sla.per_month if isinstance(sla, VolumeSLA) else None,
         min_acceptance=sla.min_acceptance if isinstance(sla, VolumeSLA) else None,
+        warn_before=None if isinstance(sla, VolumeSLA) else sla.warn_before,
     )
 
 

@@ -220,6 +220,8 @@ SlaCalendar = Literal["contract", "owner"]
 _START_DOC = "Stage whose first entry starts the clock; default: the {role} stage."
 _CALENDAR_DOC = ("contract: the contract's calendar (default); owner: the responsible rep's "
                  "time zone, hours and holidays (reps facts), the contract's where unset.")
+_WARN_DOC = ("Warn this long before the due time (same units as `within`, e.g. "
+             "`30 business_minutes`); the server's SLA scheduler fires the warning.")
 
 
 class FirstTouchSLA(Section):
@@ -228,6 +230,7 @@ class FirstTouchSLA(Section):
     kind: Literal["first_touch"]
     start: str | None = Field(None, description=_START_DOC.format(role="handoff (MQL)"))
     within: DurationField
+    warn_before: DurationField | None = Field(None, description=_WARN_DOC)
     owner: str = "sales"
     calendar: SlaCalendar = Field("contract", description=_CALENDAR_DOC)
     escalate: list[Escalation] = Field(default_factory=list)
@@ -240,6 +243,7 @@ class MinTouchesSLA(Section):
     start: str | None = Field(None, description=_START_DOC.format(role="accepted (SAL)"))
     min_touches: int = Field(gt=0)
     within: DurationField
+    warn_before: DurationField | None = Field(None, description=_WARN_DOC)
     owner: str = "sales"
     calendar: SlaCalendar = Field("contract", description=_CALENDAR_DOC)
 
@@ -250,6 +254,7 @@ class AcceptOrRejectSLA(Section):
     kind: Literal["accept_or_reject"]
     start: str | None = Field(None, description=_START_DOC.format(role="handoff (MQL)"))
     within: DurationField
+    warn_before: DurationField | None = Field(None, description=_WARN_DOC)
     owner: str = "sales"
     calendar: SlaCalendar = Field("contract", description=_CALENDAR_DOC)
 

@@ -76,6 +76,7 @@ from accord.engine.scoring import (
     signal_flag,
 )
 from accord.engine.sla_clock import OwnerCalendars, clock_calendar, due_time, owner_calendars
+from accord.engine.sla_schedule import LeadClock
 from accord.errors import EngineError
 from accord.store.base import Store
 
@@ -437,6 +438,12 @@ class Engine:
         at = naive_utc(as_of) if as_of is not None else self.clock()
         return self._decision(lead, at, ())
 
+    def sla_clocks(self, lead_id: str) -> tuple[LeadClock, ...]:
+        """The lead's started per-lead SLA clocks: each with its start, its stop (None
+        while running), its calendar and the lead's owner — what the SLA scheduler
+        (`engine/sla_schedule.py`) reads to know which firings a lead owes."""
+        return self._sla.clocks(self._lead(lead_id, None))
+
     # -- applying ----------------------------------------------------------------------------
     def handle(self, event: Event) -> Decision:
         """Validate and apply one event; raise `EngineError` (nothing applied) if refused."""
@@ -704,20 +711,42 @@ class _SlaReader:
             out[clock.name] = cached[1]
         return out
 
+    def clocks(self, lead: _Lead) -> tuple[LeadClock, ...]:
+        """The lead's started per-lead clocks with their stops and calendars."""
+        out = []
+        for clock in self.slas:
+            start = next((e.occurred_at for e in lead.history if e.to_stage == clock.start),
+                         None)
+            if start is None or clock.within is None:
+                continue
+            owner = self._owner(lead, clock, start)
+            cal = clock_calendar(self.contract, clock, self.owner_calendars.of(owner)
+                                 if self.owner_calendars is not None else None)
+            out.append(LeadClock(lead.lead_id, clock, start, self.stop_time(lead, clock, start),
+                                 cal, lead.owner))
+        return tuple(out)
+
     def _stopped(self, lead: _Lead, clock: SlaClock, start: datetime, at: datetime) -> bool:
+        stop = self.stop_time(lead, clock, start)
+        return stop is not None and stop <= at
+
+    def stop_time(self, lead: _Lead, clock: SlaClock, start: datetime) -> datetime | None:
+        """When the clock started at `start` stopped, by the events the engine knows
+        (None: still running; a volume SLA has no per-lead clock and counts as stopped)."""
         match clock.kind:
             case "first_touch" | "min_touches":
                 needed = clock.min_touches if clock.kind == "min_touches" else 1
                 assert needed is not None
-                return sum(1 for t in lead.activities if start <= t <= at) >= needed
+                after = sorted(t for t in lead.activities if t >= start)
+                return after[needed - 1] if len(after) >= needed else None
             case "accept_or_reject":
-                return any(
-                    e.from_stage == clock.start and start <= e.occurred_at <= at
-                    and (e.to_stage in clock.accept
-                         or (e.to_stage in clock.reject and bool(e.reason)))
-                    for e in lead.history)
+                return min((e.occurred_at for e in lead.history
+                            if e.from_stage == clock.start and e.occurred_at >= start
+                            and (e.to_stage in clock.accept
+                                 or (e.to_stage in clock.reject and bool(e.reason)))),
+                           default=None)
             case "volume":
-                return True
+                return start
             case _:
                 assert_never(clock.kind)
 
