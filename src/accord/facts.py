@@ -305,10 +305,41 @@ SLA_FIRINGS = _t(
     ("contract_version", "int", True, "Contract version that decided."),
 )
 
+WEBHOOK_ENDPOINTS = _t(
+    "webhook_endpoints", "endpoint_id", "URLs the outbox's messages are POSTed to, each "
+    "with the secret that signs them (kept so it can sign; shown once, at creation).",
+    ("endpoint_id", "string", True, "Public id, `wh_<8 hex digits>`."),
+    ("name", "string", True, "Name given at creation (default: the URL's host)."),
+    ("url", "string", True, "Where messages are POSTed (http or https)."),
+    ("format", "string", True, "`json` (the message) or `slack` (`{\"text\": ...}`)."),
+    ("secret", "string", True, "The HMAC-SHA256 signing key (never printed again)."),
+    ("max_attempts", "int", False, "Failures before a message is parked (null: the "
+     "dispatcher's default)."),
+    ("created_at", "timestamp", True, "When added (UTC); it receives messages written "
+     "from then on."),
+    ("removed_at", "timestamp", False, "When removed (UTC), if it was."),
+)
+
+WEBHOOK_DELIVERIES = _t(
+    "webhook_deliveries", "delivery_key", "Delivery state of each outbox message to each "
+    "endpoint (at least once: a message is sent until a 2xx answer or parking).",
+    ("delivery_key", "string", True, "`<message_id>@<endpoint_id>`."),
+    ("message_id", "string", True, "The outbox message (its delivery id)."),
+    ("endpoint_id", "string", True, "The endpoint."),
+    ("status", "string", True, "`pending`, `delivered` or `parked`."),
+    ("attempts", "int", True, "POSTs made so far."),
+    ("last_status", "int", False, "HTTP status of the last attempt (null: no answer)."),
+    ("last_error", "string", False, "Why the last attempt failed."),
+    ("next_attempt_at", "timestamp", False, "When it is due next (UTC; null once "
+     "delivered or parked)."),
+    ("delivered_at", "timestamp", False, "When a 2xx answer came (UTC)."),
+    ("updated_at", "timestamp", True, "Last change (UTC)."),
+)
+
 SERVICE_TABLES: dict[str, FactTable] = {
     t.name: t for t in (RECEIVED_EVENTS, DECISIONS, AUDIT_LOG, API_TOKENS,
-                        CONTRACT_PROPOSALS, CONTRACT_SIGNATURES, OUTBOX,
-                        SLA_FIRINGS)
+                        CONTRACT_PROPOSALS, CONTRACT_SIGNATURES, OUTBOX, SLA_FIRINGS,
+                        WEBHOOK_ENDPOINTS, WEBHOOK_DELIVERIES)
 }
 
 SQL_TYPES: dict[str, str] = {

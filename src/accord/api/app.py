@@ -46,7 +46,11 @@ from fastapi.responses import JSONResponse
 from accord.analytics.funnel import compute_funnel
 from accord.analytics.kpis import BASIS_CHOICES, compute_kpis
 from accord.api.batch_writer import BatchWriter
+from accord.api.openapi import install_openapi
+from accord.api.scheduler import SlaScheduler
+from accord.api.security import install_security
 from accord.api.tokens import WRITE_ROLES, TokenCheck, TokenInfo
+from accord.api.webhooks import Dispatcher, outbox_rows
 from accord.contract.describe import describe
 from accord.contract.instants import naive_utc, utc_now
 from accord.engine.intake import (
@@ -132,7 +136,8 @@ class _Service:
         self.store = session.store
         self.contract = session.contract
         self.clock = clock
-        self.intake = EventIntake(self.store, self.contract, clock=clock)
+        self.intake = EventIntake(self.store, self.contract, clock=clock,
+                                  notify=outbox_rows)
         self.writer = BatchWriter(self.intake)
         self.tokens = TokenCheck(self.store, read=self.intake.read)
 
@@ -183,9 +188,16 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
             svc.writer.start()
             # -- background work (webhook dispatcher, SLA scheduler): start here, stop
             #    after the yield; each does its store work through svc.intake.write(...)
+            dispatcher = Dispatcher(svc.intake)
+            dispatcher.start()
+            scheduler = SlaScheduler(svc.intake)  # interval: env ACCORD_SLA_INTERVAL
+            app.state.sla_scheduler = scheduler
+            scheduler.start()
             try:
                 yield
             finally:
+                scheduler.stop()
+                dispatcher.stop()
                 svc.writer.stop()
 
     app = FastAPI(title="accord", version="1",
@@ -196,6 +208,8 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
         return svc
 
     # -- security and OpenAPI (api/security.py, api/openapi.py): install here
+    install_security(app, max_body=MAX_BODY)
+    install_openapi(app)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -343,6 +357,7 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
             svc.store, body["text"], proposed_by=who.name, file="proposal",
             workspace=svc.contract,
             on_write=audit_row(svc, who, f"contract-proposal:{_version_of(body['text'])}")))
+        svc.intake.versions_changed()
         return JSONResponse(_plain(result.as_dict()))
 
     @app.post("/v1/contract/versions/{version}/signatures")
@@ -358,6 +373,7 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
         sig = svc.call(lambda: sign_version(
             svc.store, version, side=side, signer=body["name"],
             on_write=audit_row(svc, who, f"contract-signature:{version}:{side}")))
+        svc.intake.versions_changed()
         data = svc.call(lambda: history(svc.store))
         row = next(r for r in data["versions"] if r["version"] == version)
         return JSONResponse(_plain({
@@ -371,3 +387,12 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
             return JSONResponse(_plain(svc.call(lambda: history(svc.store))))
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `accord serve --workers N` (the workspace and
+    store come from the environment `accord serve` set)."""
+    import os
+
+    return create_app(os.environ["ACCORD_SERVE_WORKSPACE"],
+                      os.environ.get("ACCORD_SERVE_STORE") or None)

@@ -38,6 +38,7 @@ WRITE_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "opportunity_closed": ("sales", "revops", "admin"),
     "accept": ("sales", "admin"),
     "reject": ("sales", "admin"),
+    "move": ("sales", "admin"),
 }
 
 _PREFIX = "acc_"

@@ -11,6 +11,7 @@ from accord.cli import contract as contract_cli
 from accord.cli import org as org_cli
 from accord.cli import scoring as scoring_cli
 from accord.cli import token as token_cli
+from accord.cli import webhooks as webhooks_cli
 from accord.cli import workspace as workspace_cli
 from accord.cli.attribution import attribution_command
 from accord.cli.common import report_error
@@ -50,6 +51,7 @@ app.add_typer(scoring_cli.app, name="scoring")
 app.add_typer(org_cli.app, name="org")
 app.command("serve")(serve_command)
 app.add_typer(token_cli.app, name="token")
+app.add_typer(webhooks_cli.app, name="webhooks")
 
 
 #: Exit code of an unexpected error (a bug in accord, not a user mistake): EX_SOFTWARE.

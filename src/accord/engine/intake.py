@@ -3,7 +3,8 @@
 `EventIntake(store, contract)` warms the live engine (`engine/live.py`) by replaying the
 store's facts (`store_events`), then takes events one at a time with `submit(event_id,
 body, actor=...)`. The body is a mapping with `kind` — `lead_created`, `touch`,
-`activity`, `accept`, `reject` (reason code required), `opportunity_created`,
+`activity`, `accept`, `reject` (reason code required), `move` (any other move the
+lifecycle allows by hand, e.g. to the qualified stage), `opportunity_created`,
 `opportunity_closed` — and that kind's fields, validated strictly (an unknown field or a
 wrong type is refused, the field named: `UsageError`).
 
@@ -165,6 +166,14 @@ class RejectBody(_Body):
     rep_id: Text | None = None
 
 
+class MoveBody(_Body):
+    kind: Literal["move"]
+    to_stage: Text = Field(min_length=1, description="A stage the contract names, e.g. the "
+                           "qualified stage (`SQL` in the starter contract)")
+    reason: Text | None = None
+    rep_id: Text | None = None
+
+
 class OpportunityCreatedBody(_Body):
     kind: Literal["opportunity_created"]
     opportunity_id: Text
@@ -182,12 +191,12 @@ class OpportunityClosedBody(_Body):
 
 
 EventBody = Annotated[
-    LeadCreatedBody | TouchBody | ActivityBody | AcceptBody | RejectBody
+    LeadCreatedBody | TouchBody | ActivityBody | AcceptBody | RejectBody | MoveBody
     | OpportunityCreatedBody | OpportunityClosedBody, Field(discriminator="kind")]
 _BODY: TypeAdapter[Any] = TypeAdapter(EventBody)
 
 EVENT_KINDS: tuple[str, ...] = ("lead_created", "touch", "activity", "accept", "reject",
-                                "opportunity_created", "opportunity_closed")
+                                "move", "opportunity_created", "opportunity_closed")
 
 
 def _parse(event_id: str, body: Mapping[str, Any]) -> Any:
@@ -554,6 +563,9 @@ class EventIntake:
             case RejectBody():
                 return StageDecision.reject(c, event_id, b.lead_id, at, b.rep_id or actor,
                                             b.reason, b.to_stage)
+            case MoveBody():
+                return StageDecision(event_id, b.lead_id, c.stages.stage(b.to_stage), at,
+                                     b.rep_id or actor, b.reason)
             case OpportunityCreatedBody():
                 return OpportunityCreated(b.opportunity_id, b.lead_id, at, float(b.amount),
                                           b.owner_rep_id, b.account_id, b.source)
