@@ -137,6 +137,10 @@ def test_replay_and_conflict_over_http(served_on: Served) -> None:
     ("/v1/kpis?by=channel&basis=period", ["kpis", "--by", "channel", "--basis", "period"]),
     ("/v1/sla", ["sla"]),
     ("/v1/funnel", ["funnel"]),
+    ("/v1/insights?min_n=5", ["insights", "--min-n", "5"]),
+    ("/v1/attribution", ["attribution"]),
+    ("/v1/attribution?compare=true&measure=revenue",
+     ["attribution", "--compare", "--measure", "revenue"]),
 ])
 def test_reads_return_the_json_of_the_cli(served: Served, path: str,
                                           args: list[str]) -> None:
@@ -159,7 +163,12 @@ def test_bad_read_parameters_are_4xx_naming_them(served: Served) -> None:
                             ("/v1/kpis?basis=weekly", "weekly"),
                             ("/v1/sla?rep=NOBODY", "NOBODY"),
                             ("/v1/sla?limit=many", "'limit'"),
-                            ("/v1/funnel?by=shoe_size", "shoe_size")):
+                            ("/v1/funnel?by=shoe_size", "shoe_size"),
+                            ("/v1/insights?by=shoe_size", "shoe_size"),
+                            ("/v1/insights?fdr=2", "'fdr'"),
+                            ("/v1/attribution?model=guesswork", "guesswork"),
+                            ("/v1/attribution?by=moon", "'by'"),
+                            ("/v1/attribution?period=someday", "someday")):
             r = c.get(path, headers=h)
             assert 400 <= r.status_code < 500 and named in r.json()["error"], (path, r.text)
 

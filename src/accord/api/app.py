@@ -37,14 +37,17 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from accord.analytics.attribution.report import compare_models, credit_model
 from accord.analytics.funnel import compute_funnel
+from accord.analytics.insights import closed_loop_insights
 from accord.analytics.kpis import BASIS_CHOICES, compute_kpis
+from accord.analytics.kpis.period import parse_period
 from accord.api.batch_writer import BatchWriter
 from accord.api.openapi import install_openapi
 from accord.api.scheduler import SlaScheduler
@@ -307,6 +310,38 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
             funnel = svc.call(lambda: compute_funnel(svc.store, svc.contract, by=by,
                                                      view=check_view(view)))
             return JSONResponse(_plain(funnel.as_dict()))
+
+    @app.get("/v1/insights")
+    def get_insights(request: Request, view: str = "actual", by: str | None = None,
+                     period: str | None = None, fdr: float = Query(0.01, gt=0, le=0.5),
+                     min_ratio: float = Query(1.25, ge=1.0),
+                     min_n: int = Query(40, ge=5),
+                     as_of: str | None = None) -> JSONResponse:
+        with reading(request) as svc:
+            dims = tuple(d.strip() for d in by.split(",")) if by else None
+            found = svc.call(lambda: closed_loop_insights(
+                svc.store, svc.contract, fdr=fdr, min_ratio=min_ratio, min_n=min_n,
+                dimensions=dims, period=parse_period(period),
+                as_of=svc.as_of(as_of) if as_of else None, view=check_view(view)))
+            return JSONResponse(_plain(found.as_dict()))
+
+    @app.get("/v1/attribution")
+    def get_attribution(request: Request, model: str | None = None,
+                        compare: bool = False,
+                        by: Literal["channel", "campaign"] = "channel",
+                        measure: Literal["conversions", "revenue"] = "conversions",
+                        period: str | None = None,
+                        lookback_days: float | None = Query(None, gt=0)) -> JSONResponse:
+        with reading(request) as svc:
+            def work() -> dict[str, Any]:
+                if compare:
+                    return compare_models(svc.store, svc.contract, by=by, measure=measure,
+                                          period=parse_period(period),
+                                          lookback_days=lookback_days).as_dict()
+                return credit_model(svc.store, svc.contract, model=model, by=by,
+                                    period=parse_period(period),
+                                    lookback_days=lookback_days).as_dict()
+            return JSONResponse(_plain(svc.call(work)))
 
     @app.get("/v1/contract")
     def get_contract(request: Request) -> JSONResponse:
