@@ -1,5 +1,6 @@
 """`accord serve` for real: a uvicorn process on a free 127.0.0.1 port, an event posted
-with a token and read back, then the process terminated (bounded: 20 s)."""
+with a token and read back, CLI commands on the server's DuckDB store refused naming the
+server's process, then the process terminated (bounded: 20 s to start)."""
 
 from __future__ import annotations
 
@@ -67,6 +68,20 @@ def test_accord_serve_answers_an_event_and_reads_it_back(served: Served,
         assert status == 200
         assert [(d["event_id"], d["kind"], d["value"]) for d in got["decisions"]
                 if d["kind"] == "stage"] == [("c-L1", "stage", "Lead")]
+        # DuckDB has one writing process, and the server is it: a CLI command on the same
+        # store stops with a message naming the server's process, and changes nothing
+        for args in (["token", "create", "--role", "viewer", "--name", "late"],
+                     ["kpis", "--json"]):
+            cli = subprocess.run([str(accord), *args, "-w", str(served.root), "--store",
+                                  served.store_url], capture_output=True, text=True,
+                                 timeout=60, env={**os.environ, "NO_COLOR": "1",
+                                                  "COLUMNS": "200"})
+            said = " ".join((cli.stdout + cli.stderr).split())
+            assert cli.returncode != 0, said
+            assert f"held by process {proc.pid}" in said and "accord serve" in said, said
+            assert "docs/api.md" in said
+        status, _ = call(f"{base}/v1/contract", served.tokens["viewer"])
+        assert status == 200  # the server goes on
     finally:
         proc.terminate()
         try:
