@@ -78,7 +78,7 @@ from accord.engine.live import (
 from accord.errors import AccordError, EngineError, StoreError, UsageError
 from accord.facts import FACT_TABLES
 from accord.store.base import Store
-from accord.store.contract_versions import VersionBook, load_book
+from accord.store.contract_versions import VersionBook, load_book, written_here
 
 __all__ = ["EVENT_KINDS", "EventConflictError", "EventIntake", "IntakeResult", "Notify",
            "Submission", "VersionNotEffectiveError", "body_hash"]
@@ -281,6 +281,7 @@ class EventIntake:
         self.skipped_on_start = 0
         self._book_key: tuple[int, int] | None = None
         self._book_valid_until = float("-inf")
+        self._written_seen = written_here()
         self.book = VersionBook((), ())
         # The idempotency index: every received id with its body hash, and the last
         # position (seq) applied; read before the engine is built, so a catch-up never
@@ -305,12 +306,14 @@ class EventIntake:
 
     def _refresh_versions(self, cur: Any) -> None:
         """Re-read the stored versions when a proposal or signature was added: on a store
-        with one writing process only when `versions_changed` said so; where other
+        with one writing process only when `versions_changed` said so or this process
+        stored one (`contract_versions.written_here`); where other
         processes write (PostgreSQL), also when the last look is over a second old (two
         counts, then the versions only if one moved)."""
         now = time.monotonic()
-        if now < self._book_valid_until:
+        if now < self._book_valid_until and written_here() == self._written_seen:
             return
+        self._written_seen = written_here()
         self._book_valid_until = now + 1.0 if self.store.many_writers else float("inf")
         row = self.store.query(cur, "SELECT (SELECT COUNT(*) FROM contract_proposals), "
                                     "(SELECT COUNT(*) FROM contract_signatures)")[0]

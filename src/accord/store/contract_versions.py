@@ -104,6 +104,16 @@ def load_book(store: Store, *, ensure: bool = True) -> VersionBook:
     return VersionBook(versions, sigs)
 
 
+_written = [0]  # proposals and signatures this process stored (see `written_here`)
+
+
+def written_here() -> int:
+    """How many proposals and signatures this process has stored: a store with one writing
+    process (DuckDB) changes its versions only when this number moves, so a live intake
+    looks again only then."""
+    return _written[0]
+
+
 def propose(store: Store, text: str, *, proposed_by: str, file: str = "accord.yaml",
             at: datetime | None = None, workspace: CompiledContract | None = None,
             on_write: OnWrite | None = None) -> Proposal:
@@ -135,6 +145,7 @@ def propose(store: Store, text: str, *, proposed_by: str, file: str = "accord.ya
         if again is None or again.sha256 != new.sha256:
             raise VersionConflictError(new.version) from None
         return Proposal(again, against, changes, stored=False)
+    _written[0] += 1
     return Proposal(new, against, changes, stored=True)
 
 
@@ -157,6 +168,7 @@ def sign(store: Store, version: int, *, side: str, signer: str,
                 on_write(cur)
     except DuplicateKeyError:
         raise SignatureConflictError(version, side) from None
+    _written[0] += 1
     return sig
 
 
