@@ -23,6 +23,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "reject": ("sales", "admin"),
     "move": ("sales", "admin"),
     "opportunity_created": ("sales", "revops", "admin"),
+    "opportunity_updated": ("sales", "revops", "admin"),
     "opportunity_closed": ("sales", "revops", "admin"),
     "proposal": ("revops", "admin"),
     "signature": ("marketing", "sales"),
@@ -47,6 +48,9 @@ BODIES: dict[str, dict[str, Any]] = {
              "reason": "bad_fit", "at": "2025-01-06T16:00:00Z"},
     "opportunity_created": {"id": "m-oc", "kind": "opportunity_created", "lead_id": "L1",
                             "opportunity_id": "O1", "amount": 1000,
+                            "at": "2025-01-06T16:00:00Z"},
+    "opportunity_updated": {"id": "m-ou", "kind": "opportunity_updated", "lead_id": "L1",
+                            "opportunity_id": "O0", "amount": 1500,
                             "at": "2025-01-06T16:00:00Z"},
     "opportunity_closed": {"id": "m-ox", "kind": "opportunity_closed", "lead_id": "L1",
                            "opportunity_id": "O0", "won": False,
@@ -83,7 +87,7 @@ def _prepare(c: TestClient, served: Served, write: str) -> None:
         assert c.post("/v1/events", json={"id": "m-sql", "kind": "move", "lead_id": "L1",
                                           "to_stage": "SQL", "at": "2025-01-06T15:40:00Z"},
                       headers=admin).status_code == 200
-    if write == "opportunity_closed":
+    if write in ("opportunity_updated", "opportunity_closed"):
         assert c.post("/v1/events", json={**BODIES["opportunity_created"], "id": "m-o0",
                                           "opportunity_id": "O0"},
                       headers=admin).status_code == 200

@@ -35,6 +35,7 @@ WRITE_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "touch": ("marketing", "revops", "admin"),
     "activity": ("sales", "revops", "admin"),
     "opportunity_created": ("sales", "revops", "admin"),
+    "opportunity_updated": ("sales", "revops", "admin"),
     "opportunity_closed": ("sales", "revops", "admin"),
     "accept": ("sales", "admin"),
     "reject": ("sales", "admin"),

@@ -5,8 +5,9 @@ store's facts (`store_events`), then takes events one at a time with `submit(eve
 body, actor=...)`. The body is a mapping with `kind` — `lead_created`, `touch`,
 `activity`, `accept`, `reject` (reason code required), `move` (any other move the
 lifecycle allows by hand, e.g. to the qualified stage), `opportunity_created`,
-`opportunity_closed` — and that kind's fields, validated strictly (an unknown field or a
-wrong type is refused, the field named: `UsageError`).
+`opportunity_updated` (an open deal's amount, owner or source), `opportunity_closed` —
+and that kind's fields, validated strictly (an unknown field or a wrong type is refused,
+the field named: `UsageError`).
 
 Idempotency: the event id is the key. It is the PRIMARY KEY of the `received_events`
 service table, so the store itself refuses a second row for an id. A repeated id whose
@@ -15,7 +16,7 @@ unchanged and writes nothing; with a different body it raises `EventConflictErro
 naming the id (HTTP 409).
 
 One transaction per accepted event writes: the fact the event carries (into the fact
-tables, through `Store.write_facts_in`; an opportunity's closing updates its `open` row,
+tables, through `Store.write_facts_in`; an opportunity's update or closing updates its `open` row,
 since `opportunities` keeps each deal as last known), the stage events it caused (so the
 actual view equals the derived one), the `received_events` row (id, body hash, answer
 JSON, contract version, time, actor) and the decision log rows (`decisions`: kind
@@ -71,6 +72,7 @@ from accord.engine.live import (
     LeadCreated,
     OpportunityClosed,
     OpportunityCreated,
+    OpportunityUpdated,
     StageDecision,
     Touch,
     store_events,
@@ -114,7 +116,7 @@ class VersionNotEffectiveError(UsageError):
 # --- the event bodies -----------------------------------------------------------------------
 
 Text = StrictStr
-Amount = StrictFloat | StrictInt
+Amount = Annotated[StrictFloat | StrictInt, Field(ge=0)]  # contract currency, not negative
 
 
 class _Body(BaseModel):
@@ -183,6 +185,14 @@ class OpportunityCreatedBody(_Body):
     source: Text | None = None
 
 
+class OpportunityUpdatedBody(_Body):
+    kind: Literal["opportunity_updated"]
+    opportunity_id: Text
+    amount: Amount | None = None
+    owner_rep_id: Text | None = None
+    source: Text | None = None
+
+
 class OpportunityClosedBody(_Body):
     kind: Literal["opportunity_closed"]
     opportunity_id: Text
@@ -192,11 +202,13 @@ class OpportunityClosedBody(_Body):
 
 EventBody = Annotated[
     LeadCreatedBody | TouchBody | ActivityBody | AcceptBody | RejectBody | MoveBody
-    | OpportunityCreatedBody | OpportunityClosedBody, Field(discriminator="kind")]
+    | OpportunityCreatedBody | OpportunityUpdatedBody | OpportunityClosedBody,
+    Field(discriminator="kind")]
 _BODY: TypeAdapter[Any] = TypeAdapter(EventBody)
 
 EVENT_KINDS: tuple[str, ...] = ("lead_created", "touch", "activity", "accept", "reject",
-                                "move", "opportunity_created", "opportunity_closed")
+                                "move", "opportunity_created", "opportunity_updated",
+                                "opportunity_closed")
 
 
 def _parse(event_id: str, body: Mapping[str, Any]) -> Any:
@@ -256,7 +268,7 @@ class _Pending:
     """What one accepted event writes, gathered before the batch's one transaction."""
 
     rows: dict[str, list[dict[str, Any]]]
-    closes: list[tuple[Any, ...]]
+    updates: list[tuple[str, tuple[Any, ...]]]  # (SQL, parameters): deals as last known
 
 
 #: How many recent answers are kept in memory for replays (older ones are read back).
@@ -465,11 +477,8 @@ class EventIntake:
                 rows = pending.rows.get(name)
                 if rows:
                     self.store.append_rows(cur, name, rows)
-            for params in pending.closes:
-                self.store.execute(
-                    cur, "UPDATE opportunities SET status = %s, closed_at = %s, "
-                         "close_reason = %s WHERE opportunity_id = %s AND status = 'open'",
-                    params)
+            for sql, params in pending.updates:
+                self.store.execute(cur, sql, params)
         for event_id, (digest, answer) in fresh.items():  # committed: now they count
             self._seen[event_id] = digest
             self._remember(event_id, answer)
@@ -572,6 +581,14 @@ class EventIntake:
             case OpportunityCreatedBody():
                 return OpportunityCreated(b.opportunity_id, b.lead_id, at, float(b.amount),
                                           b.owner_rep_id, b.account_id, b.source)
+            case OpportunityUpdatedBody():
+                if b.amount is None and b.owner_rep_id is None and b.source is None:
+                    raise UsageError(f"event {event_id!r}: an opportunity_updated event "
+                                     "needs at least one of 'amount', 'owner_rep_id', "
+                                     "'source'")
+                return OpportunityUpdated(event_id, b.opportunity_id, b.lead_id, at,
+                                          None if b.amount is None else float(b.amount),
+                                          b.owner_rep_id, b.source)
             case OpportunityClosedBody():
                 return OpportunityClosed(b.opportunity_id, b.lead_id, at, b.won,
                                          b.close_reason)
@@ -596,9 +613,21 @@ class EventIntake:
                     "account_id": event.account_id, "owner_rep_id": event.owner_rep_id,
                     "created_at": event.at, "amount": event.amount, "status": "open",
                     "closed_at": None, "close_reason": None, "source": event.source})
+            case OpportunityUpdated():
+                changed = {k: v for k, v in (("amount", event.amount),
+                                             ("owner_rep_id", event.owner_rep_id),
+                                             ("source", event.source)) if v is not None}
+                pending.updates.append((
+                    "UPDATE opportunities SET "
+                    + ", ".join(f"{k} = %s" for k in changed)
+                    + " WHERE opportunity_id = %s AND status = 'open'",
+                    (*changed.values(), event.opportunity_id)))
             case OpportunityClosed():
-                pending.closes.append(("won" if event.won else "lost", naive_utc(event.at),
-                                       event.close_reason, event.opportunity_id))
+                pending.updates.append((
+                    "UPDATE opportunities SET status = %s, closed_at = %s, close_reason = %s "
+                    "WHERE opportunity_id = %s AND status = 'open'",
+                    ("won" if event.won else "lost", naive_utc(event.at),
+                     event.close_reason, event.opportunity_id)))
             case _:
                 pass
         rows.setdefault("stage_events", []).extend(

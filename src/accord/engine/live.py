@@ -90,6 +90,7 @@ __all__ = [
     "LeadCreated",
     "OpportunityClosed",
     "OpportunityCreated",
+    "OpportunityUpdated",
     "OutOfOrderEventError",
     "StageDecision",
     "Touch",
@@ -302,8 +303,33 @@ class OpportunityClosed:
         return f"opportunity {self.opportunity_id} closing"
 
 
+@dataclass(frozen=True)
+class OpportunityUpdated:
+    """An open deal's amount, owner or source changed. It moves no stage (the lifecycle
+    reads opportunities only for their creation and closing), so it does not take part in
+    the lead's event order: it must only be dated at or after the deal's creation."""
+
+    event_id: str
+    opportunity_id: str
+    lead_id: str
+    at: datetime
+    amount: float | None = None
+    owner_rep_id: str | None = None
+    source: str | None = None
+
+    rank: ClassVar[int] = RANK_OPPORTUNITY
+
+    @property
+    def fact_id(self) -> str:
+        return self.event_id
+
+    @property
+    def record(self) -> str:
+        return f"opportunity {self.opportunity_id} update {self.event_id}"
+
+
 Event: TypeAlias = (LeadCreated | Touch | Activity | StageDecision | OpportunityCreated
-                    | OpportunityClosed)
+                    | OpportunityUpdated | OpportunityClosed)
 
 
 # --- the decision -------------------------------------------------------------------------
@@ -468,6 +494,8 @@ class Engine:
                 return self._stage_decision(event, at)
             case OpportunityCreated():
                 return self._opportunity_created(event, at)
+            case OpportunityUpdated():
+                return self._opportunity_updated(event, at)
             case OpportunityClosed():
                 return self._opportunity_closed(event, at)
             case _:
@@ -560,6 +588,22 @@ class Engine:
         lead.last_key = key
         self._apply(lead, emitted)
         return self._decision(lead, at, tuple(emitted))
+
+    def _opportunity_updated(self, event: OpportunityUpdated, at: datetime) -> Decision:
+        lead = self._lead(event.lead_id, event.record)
+        opp = lead.opportunities.get(event.opportunity_id)
+        if opp is None:
+            raise EngineError(f"{event.record}: lead {event.lead_id!r} has no opportunity "
+                              f"{event.opportunity_id!r}")
+        if opp.status != "open":
+            raise EngineError(f"{event.record}: opportunity {event.opportunity_id!r} of lead "
+                              f"{event.lead_id!r} is already {opp.status}; a closed deal "
+                              "is not updated")
+        if at < opp.created_at:
+            raise OutOfOrderEventError(
+                f"{event.record}: dated {at.isoformat()}, before the opportunity was "
+                f"created at {opp.created_at.isoformat()}")
+        return self._decision(lead, at, ())
 
     def _opportunity_closed(self, event: OpportunityClosed, at: datetime) -> Decision:
         lead = self._lead(event.lead_id, event.record)
