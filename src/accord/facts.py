@@ -239,11 +239,12 @@ DECISIONS = _t(
 )
 
 AUDIT_LOG = _t(
-    "audit_log", "audit_id", "Every write through the API: who, with which role, when.",
-    ("audit_id", "string", True, "`<event_id>` of the write."),
-    ("event_id", "string", True, "Event written."),
-    ("token_name", "string", True, "Name of the token used."),
-    ("role", "string", True, "Its role."),
+    "audit_log", "audit_id", "Every write: who, with which role, when (through the API: "
+    "the token; a command on this machine: `cli:<user>`, role `local`).",
+    ("audit_id", "string", True, "`<event_id>` of an API write; `<write id>@<time>` else."),
+    ("event_id", "string", True, "Event or change written (e.g. `token-create:<id>`)."),
+    ("token_name", "string", True, "Name of the token used, or `cli:<user>`."),
+    ("role", "string", True, "Its role (`local` for a command on this machine)."),
     ("written_at", "timestamp", True, "When (UTC)."),
 )
 

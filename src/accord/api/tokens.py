@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from accord.contract.instants import naive_utc, utc_now
 from accord.errors import UnknownNameError, UsageError
+from accord.store.audit import write_audit
 from accord.store.base import Store
 
 ROLES: Final[tuple[str, ...]] = ("viewer", "marketing", "sales", "revops", "admin")
@@ -88,6 +89,7 @@ def create_token(store: Store, name: str, role: str) -> tuple[str, TokenInfo]:
         store.insert_rows(cur, "api_tokens", [{
             "token_id": token_id, "name": name, "role": role, "salt": salt.hex(),
             "hash": _hash(secret, salt), "created_at": now, "revoked_at": None}])
+        write_audit(store, cur, f"token-create:{token_id}")
     return f"{_PREFIX}{token_id}_{secret}", TokenInfo(token_id, name, role, now, None)
 
 
@@ -111,6 +113,7 @@ def revoke_token(store: Store, token_id: str) -> TokenInfo:
     with store.transaction() as cur:
         store.execute(cur, "UPDATE api_tokens SET revoked_at = %s WHERE token_id = %s AND "
                            "revoked_at IS NULL", (now, wanted))
+        write_audit(store, cur, f"token-revoke:{wanted}")
     t = known[wanted]
     return TokenInfo(t.token_id, t.name, t.role, t.created_at, t.revoked_at or now)
 

@@ -51,6 +51,7 @@ import httpx
 from accord.contract.instants import naive_utc, utc_now
 from accord.engine.intake import EventIntake
 from accord.errors import UnknownNameError, UsageError
+from accord.store.audit import write_audit
 from accord.store.base import Store
 
 __all__ = ["DELIVERY_HEADER", "FORMATS", "MESSAGE_KINDS", "SIGNATURE_HEADER",
@@ -253,6 +254,7 @@ def add_endpoint(store: Store, url: str, *, name: str | None = None, slack: bool
             "endpoint_id": ep.endpoint_id, "name": ep.name, "url": ep.url,
             "format": ep.format, "secret": secret, "max_attempts": max_attempts,
             "created_at": ep.created_at, "removed_at": None}])
+        write_audit(store, cur, f"webhook-add:{ep.endpoint_id}")
     return secret, ep
 
 
@@ -269,6 +271,7 @@ def remove_endpoint(store: Store, ref: str) -> Endpoint:
     with store.transaction() as cur:
         store.execute(cur, "UPDATE webhook_endpoints SET removed_at = %s WHERE endpoint_id = "
                            "%s AND removed_at IS NULL", (now, ep.endpoint_id))
+        write_audit(store, cur, f"webhook-remove:{ep.endpoint_id}")
     return Endpoint(ep.endpoint_id, ep.name, ep.url, ep.format, ep.max_attempts,
                     ep.created_at, now)
 

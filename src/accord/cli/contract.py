@@ -25,6 +25,7 @@ from accord.contract.describe import ContractDescription, describe, validate_fil
 from accord.contract.loader import CONTRACT_FILE
 from accord.contract.schema import Contract
 from accord.errors import ContractError, UsageError
+from accord.store.audit import write_audit
 from accord.store.contract_versions import history
 from accord.store.contract_versions import propose as propose_version
 from accord.store.contract_versions import sign as sign_version
@@ -168,8 +169,10 @@ def propose_command(
     """
     text = _read_text(file)
     with open_session(ws_path, store, contract=False) as s:
-        result = propose_version(s.store, text, proposed_by=proposer, file=str(file),
-                                 workspace=s.contract)
+        st = s.store
+        result = propose_version(
+            st, text, proposed_by=proposer, file=str(file), workspace=s.contract,
+            on_write=lambda cur: write_audit(st, cur, f"contract-proposal:{file.name}"))
     if as_json:
         print_json(result.as_dict())
         return
@@ -213,7 +216,10 @@ def sign_command(
       accord contract sign 2 --side marketing --name "Dana Lee"
     """
     with open_session(ws_path, store, contract=None) as s:
-        sig = sign_version(s.store, version, side=side, signer=name)
+        st = s.store
+        sig = sign_version(
+            st, version, side=side, signer=name,
+            on_write=lambda cur: write_audit(st, cur, f"contract-signature:{version}:{side}"))
         data = history(s.store)
     row = next(r for r in data["versions"] if r["version"] == version)
     if as_json:
