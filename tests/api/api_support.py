@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from service_facts import seed_service_facts
@@ -36,3 +37,19 @@ def seed_workspace(root: Path, store_url: str) -> dict[str, str]:
         return {role: create_token(st, f"{role}-bot", role)[0] for role in ROLES}
     finally:
         st.close()
+
+
+#: A new lead from account A1 (software, 200 employees, US): fit 100, tier A.
+LEAD = {"kind": "lead_created", "at": "2025-01-06T14:00:00Z", "email": "ann@soft.example",
+        "channel": "web", "title": "VP Sales", "country": "US", "account_id": "A1"}
+
+
+def lead(lead_id: str) -> dict[str, Any]:
+    """The `lead_created` event of `lead_id` (id `c-<lead>`), at 09:00 New York."""
+    return {**LEAD, "id": f"c-{lead_id}", "lead_id": lead_id}
+
+
+def demo(lead_id: str) -> dict[str, Any]:
+    """Its demo request (id `d-<lead>`) an hour later: MQL, routed to R1."""
+    return {"id": f"d-{lead_id}", "kind": "touch", "lead_id": lead_id,
+            "signal": "demo_request", "at": "2025-01-06T15:00:00Z"}

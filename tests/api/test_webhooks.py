@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import Served
+from api_support import Served, demo, lead
 from doc_blocks import fenced_blocks
 from typer.testing import CliRunner
 
@@ -33,17 +33,6 @@ from accord.store import open_store
 from accord.workspace import Workspace
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
-LEAD = {"kind": "lead_created", "at": "2025-01-06T14:00:00Z", "email": "ann@soft.example",
-        "channel": "web", "title": "VP Sales", "country": "US", "account_id": "A1"}
-
-
-def lead(lead_id: str) -> dict[str, Any]:
-    return {**LEAD, "id": f"c-{lead_id}", "lead_id": lead_id}
-
-
-def demo(lead_id: str) -> dict[str, Any]:
-    return {"id": f"d-{lead_id}", "kind": "touch", "lead_id": lead_id,
-            "signal": "demo_request", "at": "2025-01-06T15:00:00Z"}
 
 
 # --- a real receiver ------------------------------------------------------------------------
