@@ -52,8 +52,23 @@ from accord.api.batch_writer import BatchWriter
 from accord.api.openapi import install_openapi
 from accord.api.scheduler import SlaScheduler
 from accord.api.security import install_security
-from accord.api.tokens import WRITE_ROLES, TokenCheck, TokenInfo
-from accord.api.webhooks import Dispatcher, outbox_rows
+from accord.api.tokens import (
+    ROLES,
+    WRITE_ROLES,
+    TokenCheck,
+    TokenInfo,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
+from accord.api.webhooks import (
+    Dispatcher,
+    add_endpoint,
+    delivery_log,
+    list_endpoints,
+    outbox_rows,
+    remove_endpoint,
+)
 from accord.contract.describe import describe
 from accord.contract.instants import naive_utc, utc_now
 from accord.engine.intake import (
@@ -92,6 +107,9 @@ MAX_BODY = 64 * 1024
 
 #: Roles that may propose a contract version (issue 13, item 4).
 PROPOSE_ROLES: tuple[str, ...] = ("revops", "admin")
+#: Who manages tokens and webhook endpoints through the API (revops may also read them).
+ADMIN_ROLES: tuple[str, ...] = ("admin",)
+WEBHOOK_READ_ROLES: tuple[str, ...] = ("revops", "admin")
 #: The side of a version each role signs: only the marketing and the sales owner sign.
 SIGN_SIDES: dict[str, str] = {"marketing": "marketing", "sales": "sales"}
 
@@ -420,6 +438,79 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
     def get_history(request: Request) -> JSONResponse:
         with reading(request) as svc:
             return JSONResponse(_plain(svc.call(lambda: history(svc.store))))
+
+    # -- tokens and webhook endpoints: what `accord token` and `accord webhooks` do, for a
+    #    running server (on DuckDB it is the store's one writer); admin only, audited
+    def admin(request: Request, roles: tuple[str, ...] = ADMIN_ROLES) -> TokenInfo:
+        who = service(request).who(request)
+        if who.role not in roles:
+            raise ApiError(403, f"role {who.role!r} may not manage tokens or webhooks; "
+                                f"needs role {' or '.join(roles)}")
+        return who
+
+    @app.post("/v1/tokens")
+    async def post_token(request: Request) -> JSONResponse:
+        svc, who = service(request), admin(request)
+        body = await json_object(request, ("name", "role"))
+        if body["role"] not in ROLES:
+            raise ApiError(422, f"field 'role': {body['role']!r} is not a role; expected one "
+                                f"of {', '.join(ROLES)}")
+        token, info = svc.call(lambda: create_token(svc.store, body["name"], body["role"],
+                                                    who=(who.name, who.role)))
+        return JSONResponse({**_plain(info.as_dict()), "token": token})
+
+    @app.get("/v1/tokens")
+    def get_tokens(request: Request) -> JSONResponse:
+        svc = service(request)
+        admin(request)
+        return JSONResponse(_plain([t.as_dict() for t in svc.call(
+            lambda: list_tokens(svc.store))]))
+
+    @app.delete("/v1/tokens/{token_id}")
+    def delete_token(token_id: str, request: Request) -> JSONResponse:
+        svc, who = service(request), admin(request)
+        info = svc.call(lambda: revoke_token(svc.store, token_id, who=(who.name, who.role)))
+        return JSONResponse(_plain(info.as_dict()))
+
+    @app.post("/v1/webhooks")
+    async def post_webhook(request: Request) -> JSONResponse:
+        svc, who = service(request), admin(request)
+        body = await read_object(request, "url and optionally name, slack, max_attempts")
+        fields = {"url": str, "name": str, "slack": bool, "max_attempts": int}
+        for key, value in body.items():
+            kind = fields.get(key)
+            if kind is None:
+                raise ApiError(422, f"field {key!r}: unknown field; expected "
+                                    f"{', '.join(fields)}")
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise ApiError(422, f"field {key!r}: expected a {kind.__name__}")
+        if "url" not in body:
+            raise ApiError(422, "field 'url': required")
+        secret, ep = svc.call(lambda: add_endpoint(
+            svc.store, body["url"], name=body.get("name"), slack=body.get("slack", False),
+            max_attempts=body.get("max_attempts"), who=(who.name, who.role)))
+        return JSONResponse({**_plain(ep.as_dict()), "secret": secret})
+
+    @app.get("/v1/webhooks")
+    def get_webhooks(request: Request) -> JSONResponse:
+        svc = service(request)
+        admin(request, WEBHOOK_READ_ROLES)
+        return JSONResponse(_plain([e.as_dict() for e in svc.call(
+            lambda: list_endpoints(svc.store))]))
+
+    @app.delete("/v1/webhooks/{ref}")
+    def delete_webhook(ref: str, request: Request) -> JSONResponse:
+        svc, who = service(request), admin(request)
+        ep = svc.call(lambda: remove_endpoint(svc.store, ref, who=(who.name, who.role)))
+        return JSONResponse(_plain(ep.as_dict()))
+
+    @app.get("/v1/webhooks/log")
+    def get_webhook_log(request: Request, parked: bool = False,
+                        limit: int = Query(100, ge=1, le=10_000)) -> JSONResponse:
+        svc = service(request)
+        admin(request, WEBHOOK_READ_ROLES)
+        return JSONResponse(_plain([d.as_dict() for d in svc.call(
+            lambda: delivery_log(svc.store, parked_only=parked, limit=limit))]))
 
     return app
 

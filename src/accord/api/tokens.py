@@ -75,8 +75,10 @@ def check_role(role: str) -> str:
     return role
 
 
-def create_token(store: Store, name: str, role: str) -> tuple[str, TokenInfo]:
-    """A new token for `role` named `name`: (the token, shown once; its public row)."""
+def create_token(store: Store, name: str, role: str, *,
+                 who: tuple[str, str] | None = None) -> tuple[str, TokenInfo]:
+    """A new token for `role` named `name`: (the token, shown once; its public row).
+    `who` (name, role) is audited as the writer (default: this machine's user)."""
     check_role(role)
     if not name.strip():
         raise UsageError("--name: a token needs a name (who or what uses it)")
@@ -89,7 +91,7 @@ def create_token(store: Store, name: str, role: str) -> tuple[str, TokenInfo]:
         store.insert_rows(cur, "api_tokens", [{
             "token_id": token_id, "name": name, "role": role, "salt": salt.hex(),
             "hash": _hash(secret, salt), "created_at": now, "revoked_at": None}])
-        write_audit(store, cur, f"token-create:{token_id}")
+        write_audit(store, cur, f"token-create:{token_id}", who)
     return f"{_PREFIX}{token_id}_{secret}", TokenInfo(token_id, name, role, now, None)
 
 
@@ -102,8 +104,10 @@ def list_tokens(store: Store) -> list[TokenInfo]:
             for r in rows]
 
 
-def revoke_token(store: Store, token_id: str) -> TokenInfo:
-    """Revoke a token by its public id (a full token is accepted too)."""
+def revoke_token(store: Store, token_id: str, *,
+                 who: tuple[str, str] | None = None) -> TokenInfo:
+    """Revoke a token by its public id (a full token is accepted too); `who` as in
+    `create_token`."""
     m = _TOKEN.match(token_id)
     wanted = m["id"] if m else token_id
     known = {t.token_id: t for t in list_tokens(store)}
@@ -113,7 +117,7 @@ def revoke_token(store: Store, token_id: str) -> TokenInfo:
     with store.transaction() as cur:
         store.execute(cur, "UPDATE api_tokens SET revoked_at = %s WHERE token_id = %s AND "
                            "revoked_at IS NULL", (now, wanted))
-        write_audit(store, cur, f"token-revoke:{wanted}")
+        write_audit(store, cur, f"token-revoke:{wanted}", who)
     t = known[wanted]
     return TokenInfo(t.token_id, t.name, t.role, t.created_at, t.revoked_at or now)
 

@@ -233,7 +233,8 @@ def list_endpoints(store: Store, *, removed: bool = False) -> list[Endpoint]:
 
 
 def add_endpoint(store: Store, url: str, *, name: str | None = None, slack: bool = False,
-                 max_attempts: int | None = None) -> tuple[str, Endpoint]:
+                 max_attempts: int | None = None,
+                 who: tuple[str, str] | None = None) -> tuple[str, Endpoint]:
     """Register `url`: (its signing secret, shown once; the endpoint). It receives the
     messages written from now on. `name` defaults to the URL's host and must be unused."""
     url = _check_url(url)
@@ -254,11 +255,12 @@ def add_endpoint(store: Store, url: str, *, name: str | None = None, slack: bool
             "endpoint_id": ep.endpoint_id, "name": ep.name, "url": ep.url,
             "format": ep.format, "secret": secret, "max_attempts": max_attempts,
             "created_at": ep.created_at, "removed_at": None}])
-        write_audit(store, cur, f"webhook-add:{ep.endpoint_id}")
+        write_audit(store, cur, f"webhook-add:{ep.endpoint_id}", who)
     return secret, ep
 
 
-def remove_endpoint(store: Store, ref: str) -> Endpoint:
+def remove_endpoint(store: Store, ref: str, *,
+                    who: tuple[str, str] | None = None) -> Endpoint:
     """Remove an endpoint by id or name: nothing more is sent to it (its delivery log
     stays)."""
     active = list_endpoints(store)
@@ -271,7 +273,7 @@ def remove_endpoint(store: Store, ref: str) -> Endpoint:
     with store.transaction() as cur:
         store.execute(cur, "UPDATE webhook_endpoints SET removed_at = %s WHERE endpoint_id = "
                            "%s AND removed_at IS NULL", (now, ep.endpoint_id))
-        write_audit(store, cur, f"webhook-remove:{ep.endpoint_id}")
+        write_audit(store, cur, f"webhook-remove:{ep.endpoint_id}", who)
     return Endpoint(ep.endpoint_id, ep.name, ep.url, ep.format, ep.max_attempts,
                     ep.created_at, now)
 
