@@ -148,6 +148,14 @@ class ServeProcess:
                                      f"{self.log_text()[-3000:]}")
             time.sleep(0.2)
 
+    def worker_pids(self) -> list[int]:
+        """The worker processes uvicorn's supervisor runs for `--workers N` (its children
+        started by multiprocessing; its resource tracker left out)."""
+        assert self.proc is not None
+        kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        return [int(p) for p in kids.split()
+                if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+
     def kill(self) -> None:
         """SIGKILL the server's whole process group (no shutdown work runs) and reap it."""
         self._signal(signal.SIGKILL)
