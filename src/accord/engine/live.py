@@ -65,8 +65,9 @@ from accord.engine.lifecycle import (
     StageEvent,
 )
 from accord.engine.matching import AccountIndex, build_account_index, match_lead
-from accord.engine.routing import Router
+from accord.engine.routing import Assignment, Router
 from accord.engine.scoring import (
+    EngagementExplanation,
     FitScores,
     LeadScore,
     engagement_as_of,
@@ -351,11 +352,36 @@ class Decision:
     owner: str | None
     sla_deadlines: Mapping[str, datetime]
     events_emitted: tuple[StageEvent, ...] = ()
+    fit_detail: FitScores | None = None
+    engagement_detail: EngagementExplanation | None = None
+    routing: Assignment | None = None  # how the current owner was chosen
+
+    def why(self) -> dict[str, Any]:
+        """The scores explained: the best ICP's criteria (each with its value, whether it
+        was met and the points earned) and each signal's part of the engagement."""
+        best = next((f for f in self.fit_detail.by_icp if f.icp == self.icp), None) \
+            if self.fit_detail is not None else None
+        return {
+            "fit": [c.as_dict() for c in best.criteria] if best is not None else [],
+            "engagement": [
+                {"signal": g.signal, "touches": g.touches, "counted": g.counted,
+                 "points": g.points, "contribution": g.contribution}
+                for g in (self.engagement_detail.signals
+                          if self.engagement_detail is not None else ())]}
+
+    def routed(self) -> dict[str, Any] | None:
+        """The routing that chose the owner: its rule, pool, step and reason."""
+        a = self.routing
+        if a is None:
+            return None
+        return {"rule": a.rule, "pool": a.pool, "step": a.step, "reason": a.reason,
+                "assigned_at": a.assigned_at.isoformat()}
 
     def as_dict(self) -> dict[str, Any]:
         return {"lead_id": self.lead_id, "as_of": self.as_of.isoformat(), "fit": self.fit,
                 "tier": self.tier, "icp": self.icp, "engagement": self.engagement,
                 "stage": self.stage, "stage_owner": self.stage_owner, "owner": self.owner,
+                "routing": self.routed(), "why": self.why(),
                 "sla_deadlines": {k: v.isoformat() for k, v in self.sla_deadlines.items()},
                 "events_emitted": [e.as_row() for e in self.events_emitted]}
 
@@ -386,6 +412,7 @@ class _Lead:
     opportunities: dict[str, _Opportunity] = field(default_factory=dict)
     owner: str | None = None
     owner_at: datetime | None = None  # when the lead was routed to `owner`
+    routing: Assignment | None = None  # the assignment that chose `owner`
     # a cache, see _SlaReader: SLA name -> (owner whose calendar ran it, due time)
     sla_due: dict[str, tuple[str | None, datetime]] = field(default_factory=dict)
 
@@ -531,7 +558,7 @@ class Engine:
         # nothing above raised: commit
         self._leads[event.lead_id] = lead
         if self.contract.routing_stage is None:
-            lead.owner, lead.owner_at = self._route(lead, at), at
+            self._assign(lead, at)
         self._apply(lead, emitted)
         return self._decision(lead, at, tuple(emitted))
 
@@ -545,14 +572,15 @@ class Engine:
                 f"{', '.join(sorted(self._signals))}")
         touches = [*lead.touches, (at, event.signal)]
         counts = {**lead.counts, event.signal: lead.counts.get(event.signal, 0) + 1}
-        engagement = engagement_as_of(self.model, touches, at).engagement
-        emitted = self._maybe_handoff(lead, at, event.touch_id, touches, counts, engagement)
+        detail = engagement_as_of(self.model, touches, at)
+        emitted = self._maybe_handoff(lead, at, event.touch_id, touches, counts,
+                                      detail.engagement)
         # nothing above raised: commit
         lead.touches = touches
         lead.counts = counts
         lead.last_key = key
         self._apply(lead, emitted)
-        return self._decision(lead, at, tuple(emitted), engagement)
+        return self._decision(lead, at, tuple(emitted), detail)
 
     def _stage_decision(self, event: StageDecision, at: datetime) -> Decision:
         lead = self._lead(event.lead_id, event.record)
@@ -696,21 +724,25 @@ class Engine:
             lead.stage = move.to_stage
             lead.entered_at = move.occurred_at
             if move.to_stage == routing_stage and lead.owner is None:
-                lead.owner = self._route(lead, move.occurred_at)
-                lead.owner_at = move.occurred_at
+                self._assign(lead, move.occurred_at)
 
-    def _route(self, lead: _Lead, at: datetime) -> str | None:
+    def _assign(self, lead: _Lead, at: datetime) -> None:
+        """Route the lead now: its owner, when, and the assignment that chose it."""
+        lead.owner_at = at
         if self.router is None:
-            return None
-        return self.router.route({**lead.profile, "routed_at": at}).owner
+            lead.owner, lead.routing = None, None
+            return
+        assignment = self.router.route({**lead.profile, "routed_at": at})
+        lead.owner, lead.routing = assignment.owner, assignment
 
     def _decision(self, lead: _Lead, at: datetime, emitted: tuple[StageEvent, ...],
-                  engagement: float | None = None) -> Decision:
-        if engagement is None:
-            engagement = engagement_as_of(self.model, lead.touches, at).engagement
+                  detail: EngagementExplanation | None = None) -> Decision:
+        if detail is None:
+            detail = engagement_as_of(self.model, lead.touches, at)
         return Decision(lead.lead_id, at, lead.fit.fit, lead.fit.tier, lead.fit.icp,
-                        engagement, lead.stage, self.lifecycle.owners.get(lead.stage),
-                        lead.owner, self._sla.deadlines(lead, at), emitted)
+                        detail.engagement, lead.stage, self.lifecycle.owners.get(lead.stage),
+                        lead.owner, self._sla.deadlines(lead, at), emitted, lead.fit,
+                        detail, lead.routing)
 
 
 @dataclass(frozen=True)
