@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
+from unittest import mock
 
 import httpx
 from pg_cluster import free_port
@@ -60,6 +61,29 @@ def lead_events(prefix: str, n: int, rep: str = "R1") -> list[dict[str, Any]]:
         {"id": f"{lead}-e4", "kind": "touch", "lead_id": lead, "signal": "email_click",
          "at": at(4)},
     ]
+
+
+def reference_answers(root: Path, prefix: str, leads: int) -> dict[str, dict[str, Any]]:
+    """The answers an uninterrupted server gives the stream: every lead's events sent once,
+    in order, to the API in this process over a fresh DuckDB workspace at `root` seeded as
+    the tests' (api_support.seed_workspace); by event id, without `replayed`."""
+    from api_support import Served, seed_workspace
+
+    root.mkdir(parents=True, exist_ok=True)
+    url = str(root / "reference.duckdb")
+    served = Served(root, url, seed_workspace(root, url))
+    out: dict[str, dict[str, Any]] = {}
+    with mock.patch.dict(os.environ, {"ACCORD_RATE_LIMIT": "off"}), served.client() as c:
+        for n in range(leads):
+            owner = "R1"
+            for ev in lead_events(prefix, n):
+                if ev["kind"] == "activity":
+                    ev["rep_id"] = owner
+                r = c.post("/v1/events", json=ev, headers=served.auth("admin"))
+                assert r.status_code == 200, r.text
+                out[ev["id"]] = {k: v for k, v in r.json().items() if k != "replayed"}
+                owner = out[ev["id"]]["owner"] or owner
+    return out
 
 
 def expected_log(answers: list[Mapping[str, Any]]) -> list[tuple[str, str, str | None, Any]]:

@@ -9,6 +9,8 @@ the store itself is read:
 
 - every event acknowledged before the crash is in `received_events` once, with the
   answer the client got; sent again it is answered as a replay with that same answer;
+- every answer after the restart is the one an uninterrupted server gives
+  (`serve_process.reference_answers`);
 - every event of the stream is stored once (`received_events`, and its fact: the lead,
   the touch, the call), and the decision log holds exactly the rows the answers owe
   (`serve_process.expected_log`): none missing, none twice.
@@ -27,7 +29,7 @@ from typing import Any
 import httpx
 import pytest
 from api_support import seed_workspace
-from serve_process import ServeProcess, expected_log, lead_events
+from serve_process import ServeProcess, expected_log, lead_events, reference_answers
 
 from accord.store import open_store
 
@@ -150,6 +152,10 @@ def test_sigkill_mid_stream_loses_no_acknowledged_event_and_doubles_none(
     for eid, answer in before.items():
         assert after[eid]["replayed"] is True, eid
         assert _no_replayed(after[eid]) == _no_replayed(answer), eid
+
+    # decided as an uninterrupted server decides: the restart rebuilt from the store
+    reference = reference_answers(tmp_path / "reference", PREFIX, LEADS)
+    assert {eid: _no_replayed(a) for eid, a in after.items()} == reference
 
     stored = _stored(url)
     received = [r[0] for r in stored["received"]]

@@ -163,8 +163,15 @@ class _Service:
         self.tokens = TokenCheck(self.store, read=self.intake.read)
 
     def call(self, work: Callable[[], T]) -> T:
-        """Run store work serialised with the writer (the store has one connection)."""
-        return self.intake.read(work)
+        """Run store work serialised with the writer (the store has one connection); a
+        store that cannot be reached now is a `StoreError` (503 with `Retry-After`)."""
+        try:
+            return self.intake.read(work)
+        except Exception as exc:
+            down = self.store.unavailable(exc)
+            if down is None:
+                raise
+            raise down from exc
 
     def who(self, request: Request) -> TokenInfo:
         header = request.headers.get("authorization", "")

@@ -310,6 +310,7 @@ class EventIntake:
         self.engine = self._build()
         self._engines: dict[str, Engine] = {"workspace": self.engine}
         self.caught_up = 0
+        self._stale = False  # a failed batch could not rebuild from the store (outage)
 
     def versions_changed(self) -> None:
         """Say a proposal or signature was just stored (the API's sign-off endpoints), so
@@ -373,6 +374,8 @@ class EventIntake:
     def read(self, work: Callable[[], T]) -> T:
         """Run `work()` serialised with the writer (the store has one connection)."""
         with self._lock:
+            if self._stale:
+                self._recover()
             return work()
 
     def received(self, event_id: str) -> tuple[str, dict[str, Any]] | None:
@@ -402,10 +405,13 @@ class EventIntake:
         other workers stored were applied. The SLA scheduler and the webhook dispatcher do
         their store work through this, so the store has one writer. `engine` is the live
         engine of the workspace contract's current state; `work` must not keep `cur`."""
-        with self._lock, self.store.transaction() as cur:
-            self.store.lock_writers(cur)
-            self._catch_up(cur)
-            return work(cur, self.engine)
+        with self._lock:
+            if self._stale:
+                self._recover()
+            with self.store.transaction() as cur:
+                self.store.lock_writers(cur)
+                self._catch_up(cur)
+                return work(cur, self.engine)
 
     def submit(self, event_id: str, body: Mapping[str, Any], *, actor: str,
                role: str | None = None) -> IntakeResult:
@@ -424,6 +430,8 @@ class EventIntake:
         store and the events are retried one per transaction, so one bad event never
         sinks the others and nothing is answered that was not stored."""
         with self._lock:
+            if self._stale:  # the store was out when a batch failed: re-read it first
+                self._recover()
             try:
                 return self._submit_batch(batch)
             except Exception:
@@ -445,7 +453,10 @@ class EventIntake:
 
     def _recover(self) -> None:
         """After a failed transaction: forget what it would have stored and rebuild the
-        engine from the store, so memory never runs ahead of the store."""
+        engine from the store, so memory never runs ahead of the store. When the store
+        cannot be read (an outage) the intake stays stale and the next read, write or
+        event tries again before anything else."""
+        self._stale = True
         with self.store.transaction() as cur:
             self._seen = {}
             self._last_seq = 0
@@ -456,6 +467,7 @@ class EventIntake:
         self._answers.clear()
         self.engine = self._build()
         self._engines = {"workspace": self.engine}
+        self._stale = False
 
     def _submit_batch(self, batch: Sequence[Submission]
                       ) -> list[IntakeResult | AccordError]:

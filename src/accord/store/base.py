@@ -300,6 +300,11 @@ class Store(ABC):
     def _after_create(self, fact: FactTable) -> None:  # noqa: B027 - optional hook
         """Backend-specific extras for a new fact table (e.g. an id index)."""
 
+    def unavailable(self, exc: BaseException) -> StoreError | None:
+        """A `StoreError` (HTTP 503) when `exc`, raised by a read, says the store cannot be
+        reached now (a PostgreSQL outage); None otherwise."""
+        return None
+
     def close(self) -> None:
         self.con.disconnect()
 

@@ -1,15 +1,27 @@
 """PostgreSQL backend, for a store served to a team.
 
-Differs from the base in three places: the schema is created if missing and set as the
+Differs from the base in four places: the schema is created if missing and set as the
 search path (so test runs and teams can share a database without colliding); a batch is
 staged with COPY from Arrow-written CSV into a temporary table (vectorised, no row loop in
-Python); and each fact table gets a unique index on its id, so idempotent writes stay an
-index lookup instead of a scan.
+Python); each fact table gets a unique index on its id, so idempotent writes stay an
+index lookup instead of a scan; and an outage is survived:
+
+- a connection PostgreSQL broke (the server stopped or restarted, the network cut) is
+  noticed by psycopg on its next use; the store then opens a new one, in place (the same
+  Ibis backend, so expressions already built keep working), on the next access to
+  `con` — the next transaction or read. While the server is down that attempt fails fast
+  and raises `StoreError` (the API answers `503` with `Retry-After`);
+- an `OperationalError` (connection lost, server shutting down, …) inside a transaction
+  leaves the transaction rolled back and is raised as `StoreError`; `unavailable(exc)` says
+  the same of one raised by an Ibis read. The caller that keeps state in memory (the live
+  intake) re-reads the store once it is back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -42,6 +54,53 @@ def _connect_args(url: str) -> dict[str, Any]:
 class PostgresStore(Store):
     backend_name = "postgresql"
 
+    def __init__(self, con: Any, url: str) -> None:
+        args = _connect_args(url)
+        self._where = f"{args['host']}:{args['port']} database {args['database']!r}"
+        self._reconnecting = threading.Lock()
+        self.reconnects = 0  # connections opened again after one broke
+        super().__init__(con, url)
+
+    @property
+    def con(self) -> Any:
+        """The Ibis backend, its connection opened again first if PostgreSQL broke it
+        (module docstring)."""
+        backend = self._backend
+        if backend.con.closed:
+            self._reconnect()
+        return backend
+
+    @con.setter
+    def con(self, value: Any) -> None:
+        self._backend = value
+
+    def _reconnect(self) -> None:
+        with self._reconnecting:
+            backend = self._backend
+            if not backend.con.closed:
+                return  # another thread did it
+            try:
+                backend.reconnect()  # Ibis: the same arguments, search path and time zone
+            except psycopg.Error as exc:
+                raise self._down(exc) from None
+            self.reconnects += 1
+
+    def _down(self, exc: BaseException) -> StoreError:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return StoreError(f"the PostgreSQL store at {self._where} is unavailable "
+                          f"({first}); retry later")
+
+    def unavailable(self, exc: BaseException) -> StoreError | None:
+        """`StoreError` when `exc` says PostgreSQL cannot be reached or is shutting
+        down (a psycopg `OperationalError`); None for any other error."""
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+            return self._down(exc)
+        return None
+
+    def close(self) -> None:
+        with contextlib.suppress(psycopg.Error):
+            self._backend.disconnect()
+
     @classmethod
     def open(cls, url: str) -> PostgresStore:
         args = _connect_args(url)
@@ -64,8 +123,14 @@ class PostgresStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        with self.raw.transaction(), self.raw.cursor() as cur:
-            yield cur
+        """A cursor in one transaction; an outage during it is a `StoreError` (module
+        docstring), the transaction rolled back."""
+        raw = self.raw
+        try:
+            with raw.transaction(), raw.cursor() as cur:
+                yield cur
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise self._down(exc) from exc
 
     def _after_create(self, fact: FactTable) -> None:
         with self.raw.transaction(), self.raw.cursor() as cur:
