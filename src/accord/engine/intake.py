@@ -465,7 +465,12 @@ class EventIntake:
                 self._seen[event_id] = digest
                 self._last_seq = max(self._last_seq, int(seq or 0))
         self._answers.clear()
-        self.engine = self._build()
+        try:
+            self.engine = self._build()
+        except Exception as exc:  # the store went while it was read: 503, not 500
+            if (down := self.store.unavailable(exc)) is None:
+                raise
+            raise down from exc
         self._engines = {"workspace": self.engine}
         self._stale = False
 
