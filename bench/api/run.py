@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import pstats
+import re
 import secrets
 import shutil
 import signal
@@ -130,7 +131,9 @@ def load(cfg: dict[str, Any]) -> dict[str, Any]:
 
     run(range(cfg["warmup"]))
     routed.clear()
+    cpu0 = time.process_time()
     rows, wall = run(range(cfg["warmup"], cfg["warmup"] + cfg["leads"]))
+    client_cpu = time.process_time() - cpu0
     lat = sorted(r[0] for r in rows)
     ok = [r for r in rows if r[1] == 200]
     errors = Counter(str(r[1]) for r in rows if r[1] != 200)
@@ -149,7 +152,8 @@ def load(cfg: dict[str, Any]) -> dict[str, Any]:
                            "max": round(lat[-1], 2),
                            "mean": round(sum(lat) / len(lat), 2)},
             "errors_by_status": dict(errors), "error_samples": samples,
-            "leads_routed": len(routed), "distinct_owners": len(set(routed))}
+            "leads_routed": len(routed), "distinct_owners": len(set(routed)),
+            "client_cpu_s": round(client_cpu, 2)}
 
 
 # --- set-up and the server ------------------------------------------------------------------
@@ -220,7 +224,7 @@ def bench_store(kind: str, args: argparse.Namespace, work: Path, *, profile: Pat
         rep = next(r["rep_id"] for r in reps if r["role"] != "manager")
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        serve = ["serve", "--port", str(port), "-w", str(ws), "--log-level", "warning"] + (
+        serve = ["serve", "--port", str(port), "-w", str(ws), "--log-level", "info"] + (
             ["--store", store, "--workers", str(args.workers)] if store else [])
         if profile is not None:
             cmd = [sys.executable, "-c",
@@ -230,15 +234,27 @@ def bench_store(kind: str, args: argparse.Namespace, work: Path, *, profile: Pat
         else:
             cmd = ["accord", *serve]
         log = (ws / "serve.log").open("wb")
-        proc = subprocess.Popen(cmd, cwd=work, stdout=log, stderr=subprocess.STDOUT)
+        # The per-token rate limit (50 requests/s by default) would cap the stream: off.
+        env = {**os.environ, "ACCORD_RATE_LIMIT": "off"}
+        proc = subprocess.Popen(cmd, cwd=work, stdout=log, stderr=subprocess.STDOUT, env=env)
         out["server_ready_s"] = round(wait_ready(url, token, proc, 120.0), 2)
         cfg = {"url": url, "token": token, "clients": args.clients, "leads": leads,
                "warmup": args.warmup, "accounts": accounts[:200], "rep": rep,
                "prefix": f"b{secrets.token_hex(3)}"}
         load_before = os.getloadavg()
         cpu0 = _proc_cpu(proc.pid)
+        spy = None
+        if args.pyspy:
+            spy_out = args.out / f"pyspy-{kind}-w{args.workers if store else 1}.txt"
+            spy = subprocess.Popen(["py-spy", "record", "--pid", str(proc.pid), "-d",
+                                    str(args.pyspy), "-f", "raw", "-o", str(spy_out),
+                                    "--subprocesses", "--nonblocking"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         lg = subprocess.run([sys.executable, __file__, "load"], input=json.dumps(cfg),
                             capture_output=True, text=True, check=False, timeout=300)
+        if spy is not None:
+            spy.wait(60)
+            out["pyspy"] = str(spy_out)
         if lg.returncode != 0:
             raise SystemExit(f"load generator failed: {lg.stderr[-2000:]}")
         result = json.loads(lg.stdout)
@@ -255,16 +271,38 @@ def bench_store(kind: str, args: argparse.Namespace, work: Path, *, profile: Pat
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if proc is not None:
+            out["transactions"] = _batches(ws / "serve.log")
         if schema:
             drop_schema(schema)
             out["schema_dropped"] = True
     return out
 
 
+def _batches(log: Path) -> dict[str, float]:
+    """Events and transactions the server's writers reported at shutdown (all workers)."""
+    events = batches = 0
+    for m in re.finditer(r"(\d+) events stored in (\d+) transactions",
+                         log.read_text(errors="replace") if log.exists() else ""):
+        events += int(m[1])
+        batches += int(m[2])
+    return {"events": events, "transactions": batches,
+            "events_per_transaction": round(events / batches, 2) if batches else 0.0}
+
+
 def _proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of a process and its live descendants (the workers of
+    `--workers N`), from Linux /proc."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += _proc_cpu(int(child))
+    except OSError:
+        pass
+    return total
 
 
 def top_functions(prof: Path, n: int = 20) -> dict[str, Any]:
@@ -302,6 +340,9 @@ def main() -> None:
     ap.add_argument("--company", type=int, default=500, help="simulated company's leads")
     ap.add_argument("--profile", action="store_true",
                     help="also profile the DuckDB server (cProfile) on a 100-lead stream")
+    ap.add_argument("--pyspy", type=int, default=0, metavar="SECONDS",
+                    help="also sample the server with py-spy for SECONDS of the stream "
+                         "(raw stacks beside results.json)")
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args()
 
@@ -316,7 +357,8 @@ def main() -> None:
                     "load_average_start": [round(x, 2) for x in os.getloadavg()]},
         "params": {"leads": args.leads, "warmup_leads": args.warmup,
                    "events_per_lead": EVENTS_PER_LEAD, "clients": args.clients,
-                   "company_leads": args.company},
+                   "company_leads": args.company, "workers": args.workers,
+                   "server_env": {"ACCORD_RATE_LIMIT": "off"}},
         "target": {"events_per_s": TARGET_RATE, "p99_ms": TARGET_P99_MS},
         "runs": [],
     }
