@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import PG_BASE, accord, drop_schema, lead_events  # noqa: E402
+from run import PG_BASE, accord, drop_schema, lead_events
 
 
 def main() -> None:

@@ -254,7 +254,7 @@ def bench_store(kind: str, args: argparse.Namespace, work: Path, *, profile: Pat
                             capture_output=True, text=True, check=False, timeout=300)
         if spy is not None:
             spy.wait(60)
-            out["pyspy"] = str(spy_out)
+            out["pyspy"] = {"file": spy_out.name, **spy_summary(spy_out)}
         if lg.returncode != 0:
             raise SystemExit(f"load generator failed: {lg.stderr[-2000:]}")
         result = json.loads(lg.stdout)
@@ -273,6 +273,8 @@ def bench_store(kind: str, args: argparse.Namespace, work: Path, *, profile: Pat
                 proc.wait()
         if proc is not None:
             out["transactions"] = _batches(ws / "serve.log")
+            if (ws / "serve.log").exists():
+                shutil.copy(ws / "serve.log", args.out / f"serve-{kind}.log")
         if schema:
             drop_schema(schema)
             out["schema_dropped"] = True
@@ -318,6 +320,35 @@ def top_functions(prof: Path, n: int = 20) -> dict[str, Any]:
     return {"total_s": round(st.total_tt, 3),  # type: ignore[attr-defined]
             "accord_by_cumulative": sorted(ours, key=lambda r: -r["cumtime_s"])[:n],
             "all_by_own_time": sorted(rows, key=lambda r: -r["tottime_s"])[:n]}
+
+
+def spy_summary(raw: Path, n: int = 15) -> dict[str, Any]:
+    """py-spy's raw stacks summed: samples, and the frames with the most samples by own
+    time and by inclusive time (each frame once per stack), as shares of all samples."""
+    own: Counter[str] = Counter()
+    incl: Counter[str] = Counter()
+    total = 0
+    if not raw.exists():
+        return {"samples": 0}
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        k = int(count)
+        total += k
+        frames = [re.sub(r" \(/.*?(site-packages/|src/)", " (", f) for f in stack.split(";")[1:]]
+        if frames:
+            own[frames[-1]] += k
+        for f in set(frames):
+            incl[f] += k
+
+    def top(c: Counter[str]) -> list[list[Any]]:
+        return [[f, round(100.0 * v / total, 1)] for f, v in c.most_common(n)]
+
+    return {"samples": total, "by_own_pct": top(own),
+            "by_inclusive_pct": top(Counter({f: v for f, v in incl.items()
+                                             if "accord/" in f or "duckdb" in f
+                                             or "psycopg" in f}))}
 
 
 def git(*args: str) -> str:
