@@ -377,6 +377,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args()
 
+    args.out.mkdir(parents=True, exist_ok=True)
     commit = git("rev-parse", "HEAD")
     report: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
