@@ -19,7 +19,8 @@ from accord.engine.intake import EventBody
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _ERRORS: dict[str, str] = {
-    "400": "The body is not a JSON object (or not JSON).",
+    "400": "The body is not a JSON object (or not JSON), or a parameter's value is "
+           "unusable (the message names it).",
     "401": "No token, or a malformed, unknown or revoked one.",
     "403": "The token's role may not do this; the message names the roles that may.",
     "404": "Unknown lead.",
@@ -29,7 +30,7 @@ _ERRORS: dict[str, str] = {
     "429": "The token is over its rate limit; `Retry-After` says when to retry.",
     "503": "The store cannot be read or written now; `Retry-After` says when to retry.",
 }
-_READ = ("401", "422", "429", "503")
+_READ = ("400", "401", "422", "429", "503")
 _WRITE = ("400", "401", "403", "409", "413", "422", "429", "503")
 
 #: One example body per event kind (the story of docs/api.md).
@@ -63,6 +64,15 @@ _DECISION_EXAMPLE = {"event_id": "web-77", "kind": "touch", "contract_version": 
                      "lead_id": "L1", "fit": 100, "tier": "A", "icp": "core",
                      "stage": "MQL", "stage_owner": "marketing", "owner": "R1",
                      "engagement": 50.0,
+                     "routing": {"rule": "inbound", "pool": "sdr", "step": "turn",
+                                 "reason": "pool sdr: next turn",
+                                 "assigned_at": "2025-01-06T15:00:00"},
+                     "why": {"fit": [{"field": "industry", "value": "software",
+                                      "condition": "industry in ['software', 'fintech']",
+                                      "met": True, "points": 30}],
+                             "engagement": [{"signal": "demo_request", "touches": 1,
+                                             "counted": 1, "points": 50,
+                                             "contribution": 50.0}]},
                      "sla_deadlines": {"speed_to_lead": "2025-01-06T17:00:00",
                                        "accept_or_reject": "2025-01-08T15:00:00"},
                      "replayed": False}
@@ -133,6 +143,8 @@ def complete_openapi(document: dict[str, Any]) -> dict[str, Any]:
             codes = _WRITE if method == "post" else _READ
             if "{lead_id}" in path:
                 codes = (*codes, "404")
+            if method == "delete" or path.startswith(("/v1/tokens", "/v1/webhooks")):
+                codes = tuple(sorted({*codes, "403"}))
             for code in codes:
                 responses[code] = {"description": _ERRORS[code],
                                    "content": {"application/json": {"schema": _ERROR}}}

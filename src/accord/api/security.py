@@ -30,6 +30,7 @@ same headers (the traceback goes to the server's log, never to the client).
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -52,6 +53,8 @@ DEFAULT_RATE: Final = 50.0
 DEFAULT_BURST: Final = 100
 #: Largest request body accepted by default (bytes).
 DEFAULT_MAX_BODY: Final = 64 * 1024
+
+log = logging.getLogger("accord.api")
 
 _TOKEN_ID = re.compile(rb"^\s*bearer\s+acc_([0-9a-f]{12})_", re.IGNORECASE)
 _MAX_BUCKETS: Final = 50_000
@@ -249,6 +252,8 @@ class SecurityMiddleware:
             if not started:
                 await answer(413, f"request body over {self.max_body} bytes")
         except Exception:
+            log.exception("internal error answering %s %s", scope.get("method"),
+                          scope.get("path"))
             if not started:
                 await answer(500, "internal error")
             raise

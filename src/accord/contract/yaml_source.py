@@ -68,6 +68,14 @@ def load_yaml_source(text: str) -> YamlSource:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlSyntaxError(str(exc.problem or exc), line, col) from exc
+    except yaml.reader.ReaderError as exc:  # a control character: no mark, a position
+        pos = max(0, min(int(exc.position), len(text)))
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        ch = exc.character
+        code = ch if isinstance(ch, int) else (ch[0] if ch else 0)
+        raise YamlSyntaxError(f"character #x{code:04x} is not allowed in YAML (a control "
+                              "character)", line, col) from exc
     src = YamlSource(data=None)
     if root is None:
         src.data = {}

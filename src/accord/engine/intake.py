@@ -60,6 +60,7 @@ from pydantic import (
     StrictStr,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from accord.contract.compiled import CompiledContract
@@ -116,7 +117,10 @@ class VersionNotEffectiveError(UsageError):
 # --- the event bodies -----------------------------------------------------------------------
 
 Text = StrictStr
-Amount = Annotated[StrictFloat | StrictInt, Field(ge=0)]  # contract currency, not negative
+#: A deal amount in the contract currency: a finite number, not negative, below 10^15.
+Amount = Annotated[StrictFloat | StrictInt, Field(ge=0, lt=10**15, allow_inf_nan=False)]
+#: The earliest event time accepted (the store and the analytics keep nanosecond times).
+EARLIEST = datetime(1970, 1, 1)
 
 
 class _Body(BaseModel):
@@ -127,6 +131,13 @@ class _Body(BaseModel):
     contract_version: StrictInt | None = Field(
         default=None, description="The contract version the sender expects to decide; "
         "refused when another version decides events at `at`.")
+
+    @field_validator("at")
+    @classmethod
+    def _since_1970(cls, at: datetime) -> datetime:
+        if naive_utc(at) < EARLIEST:
+            raise ValueError("an event time from 1970 on is expected")
+        return at
 
 
 class LeadCreatedBody(_Body):
@@ -221,10 +232,14 @@ def _parse(event_id: str, body: Mapping[str, Any]) -> Any:
         return _BODY.validate_python(dict(body))
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = [str(p) for p in err["loc"]]
+        # the location without the kind and the union member pydantic tried (`.float`)
+        loc = [str(p) for p in err["loc"] if p not in _UNION_MEMBERS]
         field = ".".join(loc[1:] if loc and loc[0] == kind else loc) or "body"
         raise UsageError(f"event {event_id!r} ({kind}): field {field!r}: {err['msg']}") \
             from None
+
+
+_UNION_MEMBERS = frozenset({"float", "int", "str", "bool", "function-after[_since_1970()]"})
 
 
 def canonical_json(body: Mapping[str, Any]) -> str:
