@@ -238,3 +238,51 @@ def test_the_server_binds_127_0_0_1_unless_told() -> None:
     shown = " ".join(CliRunner().invoke(cli, ["serve", "--help"],
                                         env={"COLUMNS": "200"}).output.split())
     assert "127.0.0.1" in shown and "unless told otherwise" in shown
+
+
+def test_the_openapi_document_documents_every_operation(served: Served) -> None:
+    with served.client() as c:
+        document = c.get("/openapi.json").json()
+    assert document == c.app.openapi()  # type: ignore[attr-defined]
+    operations = [(path, method, op) for path, ops in document["paths"].items()
+                  for method, op in ops.items()]
+    assert len(operations) >= 18
+    summaries = [op.get("summary", "") for _, _, op in operations]
+    assert len(set(summaries)) == len(summaries)  # one summary each, none generated twice
+    for path, method, op in operations:
+        where = f"{method.upper()} {path}"
+        assert op.get("summary") and op["security"] == [{"bearer": []}], where
+        ok = [code for code in op["responses"] if code.startswith("2")]
+        assert ok, where
+        answer = op["responses"][ok[0]]["content"]["application/json"]
+        assert "example" in answer or "examples" in answer, where
+        for code in ("401", "422", "429", "503"):  # every operation's error answers
+            error = op["responses"][code]["content"]["application/json"]
+            assert error["schema"] == {"$ref": "#/components/schemas/Error"}, (where, code)
+        assert "Retry-After" in op["responses"]["429"]["headers"], where
+        if method == "post":
+            assert {"403", "409", "413"} <= set(op["responses"]), where
+            body = op["requestBody"]["content"]["application/json"]
+            assert "example" in body or "examples" in body, where
+    events = document["paths"]["/v1/events"]["post"]["requestBody"]["content"][
+        "application/json"]["examples"]
+    kinds = {e["value"]["kind"] for e in events.values()}
+    assert kinds == {"lead_created", "touch", "activity", "accept", "reject", "move",
+                     "opportunity_created", "opportunity_updated", "opportunity_closed"}
+
+
+@pytest.mark.parametrize("kind", ["lead_created", "touch", "activity", "accept", "reject",
+                                  "move", "opportunity_created", "opportunity_updated",
+                                  "opportunity_closed"])
+def test_the_documented_event_examples_are_accepted(served: Served, kind: str) -> None:
+    from accord.api.openapi import EVENT_EXAMPLES
+
+    with served.client() as c:
+        h = served.auth("admin")
+        path = ["lead_created", "touch", "accept", "move", "opportunity_created",
+                "opportunity_updated", "opportunity_closed"]  # the examples' own order
+        story = ["lead_created", "touch", "reject"] if kind == "reject" else \
+            path[:path.index(kind) + 1] if kind in path else ["lead_created", "touch", kind]
+        for k in story:
+            r = c.post("/v1/events", json=EVENT_EXAMPLES[k], headers=h)
+            assert r.status_code == 200, (k, r.text)

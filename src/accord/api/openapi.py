@@ -78,6 +78,81 @@ _DECISION_EXAMPLE = {"event_id": "web-77", "kind": "touch", "contract_version": 
                      "replayed": False}
 
 
+_TOKEN = {"token_id": "5e4472488ba3", "name": "crm", "role": "sales",
+          "created_at": "2025-01-06T13:00:00", "revoked_at": None}
+_ENDPOINT = {"endpoint_id": "wh_9b0ea415", "name": "crm",
+             "url": "https://crm.example.com/hooks/accord", "format": "json",
+             "max_attempts": None, "created_at": "2025-01-06T13:00:00", "removed_at": None}
+
+#: (path, method) -> (summary, an example 200 answer; long answers are shortened).
+OPERATIONS: dict[tuple[str, str], tuple[str, Any]] = {
+    ("/v1/events", "post"): ("Send an event; get the decision", _DECISION_EXAMPLE),
+    ("/v1/leads/{lead_id}", "get"): (
+        "A lead: its current state, the why, and every decision", {
+            "lead_id": "L1", "current": {"lead_id": "L1", "fit": 100, "tier": "A",
+                                         "stage": "MQL", "owner": "R1"},
+            "decisions": [{"event_id": "d-L1", "kind": "owner", "value": "R1",
+                           "contract_version": 1}]}),
+    ("/v1/kpis", "get"): ("Funnel KPIs (`view`, `by`, `period`, `basis`)", {
+        "view": "actual", "basis": "cohort", "as_of": "2025-01-06T15:00:00",
+        "period": {"label": "all time", "start": None, "end": None}, "by": None,
+        "contract_version": 1}),
+    ("/v1/sla", "get"): ("SLA status and breaches", {
+        "now": "2025-01-06T15:00:00", "view": "actual", "slas": [
+            {"sla": "speed_to_lead", "kind": "first_touch", "within": "2 business_hours",
+             "leads": 1, "met": 0, "breached": 0, "open": 1, "share_within": None}]}),
+    ("/v1/funnel", "get"): ("Leads at each stage and the conversion between them", {
+        "stages": ["Lead", "MQL", "SAL", "SQL", "Opportunity", "Customer"],
+        "view": "actual", "total": {"group": "all", "counts": {"Lead": 1, "MQL": 1}},
+        "by": None, "groups": []}),
+    ("/v1/insights", "get"): ("Tested differences between segments (with FDR)", {
+        "view": "actual", "as_of": "2025-01-06T15:00:00", "tests": 0, "fdr": 0.01,
+        "insights": []}),
+    ("/v1/attribution", "get"): ("Conversion and revenue credit by channel", {
+        "model": "w_shaped", "dimension": "channel",
+        "credits": [{"channel": "web", "conversions": 1.0, "revenue": 24000.0}],
+        "unattributed": {"conversions": 0.0, "revenue": 0.0}, "lookback_days": 180}),
+    ("/v1/contract", "get"): ("The active contract", {
+        "version": 1, "effective": "2025-01-01", "routing_stage": "MQL"}),
+    ("/v1/contract/proposals", "post"): (
+        "Propose a contract version; see its diff against the active one", {
+            "version": 2, "effective": "2025-02-01", "against": 1, "stored": True,
+            "changes": [{"key": "version", "change": "changed", "old": 1, "new": 2}]}),
+    ("/v1/contract/versions/{version}/signatures", "post"): (
+        "Sign a proposed version (its marketing or sales owner)", {
+            "version": 2, "side": "marketing", "signer": "Dana Lee",
+            "signed_at": "2025-01-20T10:00:00", "signed": ["marketing"],
+            "effective": "2025-02-01", "active": 1}),
+    ("/v1/contract/history", "get"): ("Contract versions, signers and effective dates", {
+        "as_of": "2025-01-06T15:00:00", "active": 1, "versions": [
+            {"version": 1, "effective": "2025-01-01", "signatures": []}]}),
+    ("/v1/tokens", "get"): ("API tokens (never their secrets)", [_TOKEN]),
+    ("/v1/tokens", "post"): ("Create a token; its secret is shown in this answer only", {
+        **_TOKEN, "token": "acc_5e4472488ba3_<secret>"}),
+    ("/v1/tokens/{token_id}", "delete"): ("Revoke a token", {
+        **_TOKEN, "revoked_at": "2025-01-07T09:00:00"}),
+    ("/v1/webhooks", "get"): ("Webhook endpoints (never their secrets)", [_ENDPOINT]),
+    ("/v1/webhooks", "post"): (
+        "Add a webhook endpoint; its signing secret is shown in this answer only", {
+            **_ENDPOINT, "secret": "whsec_<secret>"}),
+    ("/v1/webhooks/{ref}", "delete"): ("Remove a webhook endpoint", {
+        **_ENDPOINT, "removed_at": "2025-01-07T09:00:00"}),
+    ("/v1/webhooks/log", "get"): ("Webhook deliveries and their status", [
+        {"message_id": "msg_1f2e", "kind": "assignment", "lead_id": "L1",
+         "endpoint_id": "wh_9b0ea415", "endpoint": "crm", "status": "delivered",
+         "attempts": 1, "last_status": 200, "last_error": None, "next_attempt_at": None,
+         "delivered_at": "2025-01-06T15:00:01", "created_at": "2025-01-06T15:00:00"}]),
+}
+
+
+def _object_body(fields: dict[str, dict[str, Any]], required: list[str],
+                 example: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "additionalProperties": False, "required": required,
+                   "properties": fields},
+        "example": example}}}
+
+
 def _text_object(field: str, description: str, example: str) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {
         "schema": {"type": "object", "additionalProperties": False, "required": [field],
@@ -131,6 +206,16 @@ def complete_openapi(document: dict[str, Any]) -> dict[str, Any]:
             "version: 2\neffective: 2025-02-01\n..."),
         ("/v1/contract/versions/{version}/signatures", "post"): _text_object(
             "name", "The signer's name.", "Dana Lee"),
+        ("/v1/tokens", "post"): _object_body(
+            {"name": {"type": "string", "minLength": 1, "pattern": r"\S"},
+             "role": {"type": "string", "enum": ["viewer", "marketing", "sales", "revops",
+                                                 "admin"]}},
+            ["name", "role"], {"name": "crm", "role": "sales"}),
+        ("/v1/webhooks", "post"): _object_body(
+            {"url": {"type": "string", "minLength": 1}, "name": {"type": "string"},
+             "slack": {"type": "boolean"},
+             "max_attempts": {"type": "integer", "minimum": 1}},
+            ["url"], {"url": "https://crm.example.com/hooks/accord", "name": "crm"}),
     }
     for path, operations in document.get("paths", {}).items():
         for method, op in operations.items():
@@ -155,11 +240,15 @@ def complete_openapi(document: dict[str, Any]) -> dict[str, Any]:
                 if code == "401":
                     responses[code]["headers"] = {"WWW-Authenticate": {
                         "schema": {"type": "string"}}}
+            if (path, method) in OPERATIONS:
+                op["summary"], example = OPERATIONS[(path, method)]
+                ok = responses.setdefault("200", {"description": "Successful Response"})
+                ok["content"] = {"application/json": {
+                    "schema": {"type": "array" if isinstance(example, list) else "object"},
+                    "example": example}}
             if path == "/v1/events":
-                responses.setdefault("200", {})["description"] = (
+                responses["200"]["description"] = (
                     "The decision (a replayed id: the first answer, `replayed: true`).")
-                responses["200"]["content"] = {"application/json": {
-                    "schema": {"type": "object"}, "example": _DECISION_EXAMPLE}}
     return document
 
 
