@@ -71,6 +71,7 @@ from accord.api.webhooks import (
 )
 from accord.contract.describe import describe
 from accord.contract.instants import naive_utc, utc_now
+from accord.dashboard.routes import install_dashboard
 from accord.engine.intake import (
     EVENT_KINDS,
     EventConflictError,
@@ -192,6 +193,35 @@ class _Service:
             return self.who(request)
         return await asyncio.to_thread(self.who, request)
 
+    def audit_row(self, who: TokenInfo, write_id: str) -> Callable[[Any], None]:
+        """The audit row of a write by `who`, written in the write's own transaction."""
+        def write(cur: Any) -> None:
+            self.store.insert_rows(cur, "audit_log", [{
+                "audit_id": write_id, "event_id": write_id, "token_name": who.name,
+                "role": who.role, "written_at": naive_utc(utc_now())}])
+        return write
+
+    def propose(self, who: TokenInfo, text: str) -> Any:
+        """Store a proposed contract version (the caller checked `who` may propose)."""
+        result = self.call(lambda: propose_version(
+            self.store, text, proposed_by=who.name, file="proposal", workspace=self.contract,
+            on_write=self.audit_row(who, f"contract-proposal:{_version_of(text)}")))
+        self.intake.versions_changed()
+        return result
+
+    def sign(self, who: TokenInfo, version: int, signer: str) -> dict[str, Any]:
+        """Sign `version` on `who`'s side (the caller checked `who.role` signs a side)."""
+        side = SIGN_SIDES[who.role]
+        sig = self.call(lambda: sign_version(
+            self.store, version, side=side, signer=signer,
+            on_write=self.audit_row(who, f"contract-signature:{version}:{side}")))
+        self.intake.versions_changed()
+        data = self.call(lambda: history(self.store))
+        row = next(r for r in data["versions"] if r["version"] == version)
+        return {"version": version, "side": sig.side, "signer": sig.signer,
+                "signed_at": sig.signed_at.isoformat(), "signed": row["signed"],
+                "effective": row["effective"], "active": data["active"]}
+
     def as_of(self, given: str | None) -> datetime:
         if given is None:
             return resolve_as_of(self.store, None).at
@@ -238,6 +268,7 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
     # -- security and OpenAPI (api/security.py, api/openapi.py): install here
     install_security(app, max_body=MAX_BODY)
     install_openapi(app)
+    install_dashboard(app)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -398,13 +429,6 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
                 raise ApiError(422, f"field {key!r}: a non-empty string is required")
         return body
 
-    def audit_row(svc: _Service, who: TokenInfo, write_id: str) -> Callable[[Any], None]:
-        def write(cur: Any) -> None:
-            svc.store.insert_rows(cur, "audit_log", [{
-                "audit_id": write_id, "event_id": write_id, "token_name": who.name,
-                "role": who.role, "written_at": naive_utc(utc_now())}])
-        return write
-
     @app.post("/v1/contract/proposals")
     async def post_proposal(request: Request) -> JSONResponse:
         svc = service(request)
@@ -413,12 +437,7 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
             raise ApiError(403, f"role {who.role!r} may not propose a contract version; "
                                 f"needs role {' or '.join(PROPOSE_ROLES)}")
         body = await json_object(request, ("text",))
-        result = svc.call(lambda: propose_version(
-            svc.store, body["text"], proposed_by=who.name, file="proposal",
-            workspace=svc.contract,
-            on_write=audit_row(svc, who, f"contract-proposal:{_version_of(body['text'])}")))
-        svc.intake.versions_changed()
-        return JSONResponse(_plain(result.as_dict()))
+        return JSONResponse(_plain(svc.propose(who, body["text"]).as_dict()))
 
     @app.post("/v1/contract/versions/{version}/signatures")
     async def post_signature(version: int, request: Request) -> JSONResponse:
@@ -429,17 +448,7 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
                                 "role marketing (the marketing side) or sales (the sales "
                                 "side)")
         body = await json_object(request, ("name",))
-        side = SIGN_SIDES[who.role]
-        sig = svc.call(lambda: sign_version(
-            svc.store, version, side=side, signer=body["name"],
-            on_write=audit_row(svc, who, f"contract-signature:{version}:{side}")))
-        svc.intake.versions_changed()
-        data = svc.call(lambda: history(svc.store))
-        row = next(r for r in data["versions"] if r["version"] == version)
-        return JSONResponse(_plain({
-            "version": version, "side": sig.side, "signer": sig.signer,
-            "signed_at": sig.signed_at.isoformat(), "signed": row["signed"],
-            "effective": row["effective"], "active": data["active"]}))
+        return JSONResponse(_plain(svc.sign(who, version, body["name"])))
 
     @app.get("/v1/contract/history")
     def get_history(request: Request) -> JSONResponse:

@@ -20,7 +20,9 @@ allocation beyond a few small tuples:
   nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`,
   `Content-Security-Policy: default-src 'self'; frame-ancestors 'none'` (the interactive
   API pages `/docs` and `/redoc` load their scripts from FastAPI's CDN and get a CSP that
-  allows exactly that), `Cache-Control: no-store` on JSON answers, and no `Server` header
+  allows exactly that; the dashboard's pages under `/dashboard` get `default-src 'none'`
+  with only the app's own scripts, styles and images), `Cache-Control: no-store` on JSON
+  answers, and no `Server` header
   from the app (uvicorn's own is turned off where `accord serve` starts it).
 
 An exception no handler answered becomes a `500` `{"error": "internal error"}` with the
@@ -60,6 +62,11 @@ _TOKEN_ID = re.compile(rb"^\s*bearer\s+acc_([0-9a-f]{12})_", re.IGNORECASE)
 _MAX_BUCKETS: Final = 50_000
 
 _CSP_API: Final = "default-src 'self'; frame-ancestors 'none'"
+#: The dashboard's pages (`dashboard/`): only the app's own scripts, styles and images,
+#: forms posting back to the app only.
+_CSP_PAGES: Final = ("default-src 'none'; script-src 'self'; style-src 'self'; "
+                     "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
+                     "base-uri 'none'")
 # FastAPI's /docs (Swagger UI) and /redoc pages: their bundle and an inline start script.
 _CSP_DOCS: Final = ("default-src 'self'; script-src 'self' 'unsafe-inline' "
                     "https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' "
@@ -187,7 +194,9 @@ class SecurityMiddleware:
                 token_id = m.group(1) if m else None
             elif name == b"content-length":
                 length = value
-        csp = _CSP_DOCS if scope["path"] in self.docs_paths else _CSP_API
+        path = scope["path"]
+        csp = _CSP_DOCS if path in self.docs_paths else \
+            _CSP_PAGES if path.startswith("/dashboard") else _CSP_API
         secured = (*_COMMON, (b"content-security-policy", csp.encode()))
         started = False
 

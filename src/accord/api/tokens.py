@@ -183,3 +183,15 @@ class TokenCheck:
                 return None
             self._verified[key] = row["token_id"]
         return TokenInfo(row["token_id"], row["name"], row["role"], row["created_at"], None)
+
+    def by_id(self, token_id: str) -> tuple[TokenInfo, bytes] | None:
+        """A dashboard session's token (`dashboard/auth.py`): its public row and the key its
+        session cookies are signed with (derived from the stored hash, which only the store
+        holds), when the token exists and is not revoked; None otherwise. Read like
+        `identify`: a revocation shows within `ttl` seconds."""
+        row = self._row(token_id)
+        if row is None or row["revoked_at"] is not None:
+            return None
+        key = hashlib.sha256(b"accord-dashboard-session:" + row["hash"].encode()).digest()
+        return (TokenInfo(row["token_id"], row["name"], row["role"], row["created_at"], None),
+                key)
