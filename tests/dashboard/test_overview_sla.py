@@ -18,6 +18,8 @@ def test_overview_and_sla_pages_equal_the_cli_json(company: Company, tmp_path: P
     for dash in _dash(root, company):
         for name, path, params in (("all", "/dashboard/", {}),
                                    ("q2", "/dashboard/", {"period": "2025-Q2"}),
+                                   ("seg", "/dashboard/", {"by": "segment",
+                                                           "view": "derived"}),
                                    ("sla", "/dashboard/sla", {})):
             r = dash.get(path, **params)
             assert r.status_code == 200, r.text
@@ -26,10 +28,12 @@ def test_overview_and_sla_pages_equal_the_cli_json(company: Company, tmp_path: P
     def cli(*args: str) -> dict:
         return json.loads(accord(*args, "--json", "-w", str(root), cwd=root))
 
-    for name, args in (("all", ()), ("q2", ("--period", "2025-Q2"))):
+    for name, args in (("all", ()), ("q2", ("--period", "2025-Q2")),
+                       ("seg", ("--by", "segment", "--view", "derived"))):
         want = cli("kpis", *args)["rows"]
         shown = table_rows(pages[name], "kpis")
         assert len(shown) == len(want) > 5
+        assert any(r["value"] is not None for r in shown)
         for got, row in zip(shown, want, strict=True):
             for key in ("kpi", "group", "value", "numerator", "denominator", "target", "unit"):
                 assert got[key] == row[key], (name, row["kpi"], key)
