@@ -32,11 +32,12 @@ def serve_command(
 ) -> None:
     """Serve the contract live: POST /v1/events answers with the decision; reads for leads,
     KPIs, SLAs, the funnel and the contract. Every request needs a token (`accord token
-    create`).
+    create`). The dashboard both teams open is at /dashboard/ (log in with a token;
+    docs/dashboard.md).
 
     Examples:
 
-      accord serve
+      accord serve                       # then open http://127.0.0.1:8765/dashboard/
 
       accord serve --port 9000 --store postgresql://127.0.0.1/accord --workers 2
     """
