@@ -360,11 +360,14 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
             return JSONResponse(_plain(svc.call(work)))
 
     @app.get("/v1/funnel")
-    def get_funnel(request: Request, view: str = "actual", by: str | None = None
-                   ) -> JSONResponse:
+    def get_funnel(request: Request, view: str = "actual", by: str | None = None,
+                   period: str | None = None) -> JSONResponse:
         with reading(request) as svc:
-            funnel = svc.call(lambda: compute_funnel(svc.store, svc.contract, by=by,
-                                                     view=check_view(view)))
+            def work() -> Any:
+                cohort = parse_period(period)
+                return compute_funnel(svc.store, svc.contract, by=by, view=check_view(view),
+                                      since=cohort.start, until=cohort.end)
+            funnel = svc.call(work)
             return JSONResponse(_plain(funnel.as_dict()))
 
     @app.get("/v1/insights")

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from accord.analytics.funnel import compute_funnel
+from accord.analytics.kpis.period import parse_period
 from accord.cli.common import (
     JsonOpt,
     StoreOpt,
@@ -121,6 +122,9 @@ def status_command(
 @guarded
 def funnel_command(
     by: Annotated[str | None, typer.Option(help="Lead column to split by, e.g. channel.")] = None,
+    period: Annotated[str | None, typer.Option(
+        help="Cohort of leads created in: 2026, 2026-Q1, 2026-03 or 2026-01-15..2026-02-14.")
+    ] = None,
     view: ViewOpt = "actual",
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
@@ -133,10 +137,12 @@ def funnel_command(
 
       accord funnel --by channel
 
-      accord funnel --view derived --json
+      accord funnel --period 2025-Q2 --view derived --json
     """
+    cohort = parse_period(period)
     with open_session(ws_path, store) as s:
-        funnel = compute_funnel(s.store, s.contract, by=by, view=check_view(view))
+        funnel = compute_funnel(s.store, s.contract, by=by, view=check_view(view),
+                                since=cohort.start, until=cohort.end)
     if as_json:
         print_json(funnel.as_dict())
     else:

@@ -29,9 +29,8 @@ def _ratio_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def build(ctx: PageContext) -> PageContent:
-    found = closed_loop_insights(ctx.store, ctx.contract, fdr=0.01, min_ratio=1.25,
-                                 min_n=40, dimensions=None, period=parse_period(ctx.period),
-                                 as_of=None, view=ctx.view)  # type: ignore[arg-type]
+    found = closed_loop_insights(ctx.store, ctx.contract, period=parse_period(ctx.period),
+                                 view=ctx.view)  # type: ignore[arg-type]
     data: dict[str, Any] = found.as_dict()
     rows = [{**i, "finding": f"{i['dimension']}={i['value']} {i['from_stage']}→"
                              f"{i['to_stage']}"} for i in data["insights"]]
