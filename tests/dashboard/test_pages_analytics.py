@@ -55,7 +55,8 @@ def test_funnel_insights_and_attribution_pages_equal_the_cli_json(
         shown = [("all", r["stage"], r["leads"], r["conversion"])
                  for r in table_rows(pages[name], "funnel-total")]
         assert shown == _funnel_rows(want["total"], stages), name
-        assert shown[0][2] > shown[-1][2] > 0 and want["total"]["group"] == "all", name  # a real funnel: leads in, customers out
+        # a real funnel: leads in, customers out
+        assert shown[0][2] > shown[-1][2] > 0 and want["total"]["group"] == "all", name
         if split:
             groups = [(r["group"], r["stage"], r["leads"], r["conversion"])
                       for r in table_rows(pages[name], "funnel-groups")]
