@@ -81,6 +81,8 @@ def test_every_page_in_chromium(live: str, company: Company) -> None:
             page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}")
                     if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+            page.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}")
+                    if r.status >= 400 else None)
             page.on("request", lambda r: foreign.append(r.url)
                     if not r.url.startswith(live + "/") else None)
 

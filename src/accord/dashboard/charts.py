@@ -73,3 +73,25 @@ def histogram(rows: Sequence[Mapping[str, Any]], *, bin_label: str, count: str,
         text=alt.Text(f"{count}:Q", format=",.0f"))
     spec: dict[str, Any] = chart.properties(width=WIDTH, height=220).to_dict()
     return spec
+
+
+def heatmap(rows: Sequence[Mapping[str, Any]], *, x: str, y: str, value: str,
+            x_title: str, y_title: str, value_title: str, value_format: str = ",.1f",
+            x_sort: Sequence[str] | None = None) -> dict[str, Any]:
+    """A grid of `y` rows by `x` columns, each cell shaded by `value` and labelled with
+    it: many series side by side without a legend to decode."""
+    base = alt.Chart(_data(rows)).encode(
+        x=alt.X(f"{x}:N", title=x_title, sort=list(x_sort) if x_sort is not None else None,
+                axis=alt.Axis(labelAngle=-30, orient="top")),
+        y=alt.Y(f"{y}:N", title=y_title))
+    cells = base.mark_rect().encode(
+        color=alt.Color(f"{value}:Q", title=value_title, scale=alt.Scale(scheme="blues"),
+                        legend=alt.Legend(orient="bottom", format=value_format)))
+    labels = base.mark_text(fontSize=11).encode(
+        text=alt.Text(f"{value}:Q", format=value_format),
+        color=alt.condition(f"datum.{value} > datum.__half",
+                            alt.value("white"), alt.value("black")))
+    top = max((float(r[value]) for r in rows), default=0.0)
+    spec: dict[str, Any] = (cells + labels).transform_calculate(
+        __half=f"{top / 2!r}").properties(width=WIDTH + 180).to_dict()
+    return spec

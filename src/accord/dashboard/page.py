@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-CellKind = Literal["text", "int", "float", "share", "minutes", "days", "money", "when"]
+CellKind = Literal["text", "int", "float", "share", "minutes", "days", "money", "when",
+                   "measure"]
+
+#: How a `measure` cell shows its value, by the row's `unit` (a KPI's unit).
+UNIT_KINDS: dict[str, CellKind] = {"share": "share", "currency": "money"}
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,19 @@ class PageContent:
     facts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
+def kind_of(column: Column, row: Mapping[str, Any]) -> CellKind:
+    """The kind a cell is shown as: a `measure` column follows the row's `unit`."""
+    if column.kind != "measure":
+        return column.kind
+    return UNIT_KINDS.get(str(row.get("unit")), "float")
+
+
 def format_cell(value: Any, kind: CellKind) -> str:
     """The text a cell shows (its exact value is kept in `data-value`)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if kind == "share":
         return f"{100 * float(value):.1f} %"
     if kind == "int":

@@ -35,7 +35,7 @@ from accord.dashboard.auth import (
     issue_cookie,
     new_login_csrf,
 )
-from accord.dashboard.page import PageContent, data_value, format_cell
+from accord.dashboard.page import PageContent, data_value, format_cell, kind_of
 from accord.dashboard.pages import NAV, PageContext, build_lead, find_page
 from accord.engine.intake import Submission
 from accord.errors import AccordError
@@ -43,9 +43,10 @@ from accord.errors import AccordError
 _HERE = Path(str(resources.files("accord.dashboard")))
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_HERE / "templates")),
                           autoescape=True, undefined=jinja2.StrictUndefined)
-_ENV.globals.update(cell=format_cell, data_value=data_value,
+_ENV.globals.update(cell=format_cell, data_value=data_value, kind_of=kind_of,
                     draw=lambda spec: Markup(charts.svg(spec)))
 _CSS = (_HERE / "static" / "accord.css").read_bytes()
+_ICON = (_HERE / "static" / "icon.svg").read_bytes()
 
 #: Who may do each dashboard write.
 SIGN_ROLES = ("marketing", "sales")
@@ -93,6 +94,11 @@ def install_dashboard(app: FastAPI) -> None:
     def css() -> Response:
         return Response(_CSS, media_type="text/css",
                         headers={"Cache-Control": "public, max-age=3600"})
+
+    @app.get("/dashboard/static/icon.svg", include_in_schema=False)
+    def icon() -> Response:
+        return Response(_ICON, media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/dashboard/login", include_in_schema=False)
     def login_page(request: Request, next: str | None = None) -> HTMLResponse:

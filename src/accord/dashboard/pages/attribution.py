@@ -26,8 +26,9 @@ def build(ctx: PageContext) -> PageContent:
     long = [{"channel": r["channel"], "model": m, "credit": r[m]}
             for r in data["rows"] for m in models]
     fmt = ",.1f" if measure == "conversions" else ",.0f"
-    chart = charts.bars(long, category="channel", value="credit", category_title="channel",
-                        value_title=f"credited {measure}", value_format=fmt, color="model")
+    chart = charts.heatmap(long, x="model", y="channel", value="credit", x_title="model",
+                           y_title="channel", value_title=f"credited {measure}",
+                           value_format=fmt, x_sort=models)
     table = Table("attribution", f"Credited {measure} per channel, one column per model",
                   (Column("channel", "Channel"),
                    *(Column(m, m.replace("_", " "), "float") for m in models)),
@@ -36,7 +37,7 @@ def build(ctx: PageContext) -> PageContent:
         "Attribution", "actual",
         "Every attribution model side by side per channel: where the models agree, the "
         "credit is robust. The same figures as accord attribution --compare --json.",
-        (Chart("attribution-chart", f"Credited {measure} by model (labels: credit)", chart,
-               "attribution"), table),
+        (Chart("attribution-chart", f"Credited {measure}: channels by model (labels: credit)",
+               chart, "attribution"), table),
         (period_picker(ctx), Picker("measure", "Measure", measure,
                                     tuple((m, m) for m in MEASURES))), freshness(ctx))

@@ -10,8 +10,11 @@ import altair as alt
 
 from accord.analytics.insights import closed_loop_insights
 from accord.analytics.kpis.period import parse_period
-from accord.dashboard.page import Chart, Column, Note, PageContent, Section, Table
+from accord.dashboard.page import CellKind, Chart, Column, Note, PageContent, Section, Table
 from accord.dashboard.pages.common import PageContext, freshness, period_picker, view_picker
+
+REJECTION_KINDS: dict[str, CellKind] = {"count": "int", "share": "share",
+                                        "overall_share": "share"}
 
 
 def _ratio_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -50,8 +53,8 @@ def build(ctx: PageContext) -> PageContent:
              f"ratio at least {data['min_ratio']}, at least {data['min_n']} leads.",
         empty="No group converts differently enough to report."))
     sections.append(Table("rejections", "Top rejection reasons", tuple(
-        Column(k, k.replace("_", " ")) for k in (data["top_rejection_reasons"][0]
-                                                  if data["top_rejection_reasons"] else {})),
+        Column(k, k.replace("_", " "), REJECTION_KINDS.get(k, "text"))
+        for k in (data["top_rejection_reasons"][0] if data["top_rejection_reasons"] else {})),
         tuple(data["top_rejection_reasons"]), empty="No rejections recorded."))
     sections += [Note(n) for n in data["notes"]]
     return PageContent(

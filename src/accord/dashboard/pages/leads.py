@@ -65,7 +65,8 @@ def build_one(ctx: PageContext, lead_id: str) -> PageContent:
     decisions = intake.lead_decisions(lead_id)
     if not known and not decisions:
         raise UnknownNameError("lead", lead_id, [], where="lead")
-    now = intake.engine.decision(lead_id).as_dict() if known else None
+    clock = intake.engine.clock()
+    now = intake.engine.decision(lead_id, clock).as_dict() if known else None
     sections: list[Section] = []
     if now is not None:
         routing = now["routing"] or {}
@@ -75,7 +76,8 @@ def build_one(ctx: PageContext, lead_id: str) -> PageContent:
             ("Pool", str(routing.get("pool") or "—")),
             ("Why this owner", str(routing.get("reason") or "—")),
             ("Fit", f"{now['fit']} (tier {now['tier']}, ICP {now['icp'] or '—'})"),
-            ("Engagement", str(now["engagement"])))))
+            (f"Engagement at {clock:%Y-%m-%d %H:%M} UTC (signals decay)",
+             f"{float(now['engagement']):,.2f}"))))
         why = now["why"]
         sections.append(Table("fit", "Fit score explained (the best ICP's criteria)", (
             Column("criterion", "Criterion"), Column("value", "Lead's value"),

@@ -31,8 +31,8 @@ def build(ctx: PageContext) -> PageContent:
                      "definition": report_definition(data, str(r["kpi"]))})
     company = [r for r in rows if r["group"] == "all"]
     table = Table("kpis", "Shared KPIs against the contract's targets", (
-        Column("kpi", "KPI"), Column("group", "Group"), Column("value", "Value", "float"),
-        Column("unit", "Unit"), Column("target", "Target", "float"),
+        Column("kpi", "KPI"), Column("group", "Group"), Column("value", "Value", "measure"),
+        Column("unit", "Unit"), Column("target", "Target", "measure"),
         Column("direction", "Target is"), Column("status_text", "Status"),
         Column("numerator", "Numerator", "float"), Column("denominator", "Denominator",
                                                            "float")),

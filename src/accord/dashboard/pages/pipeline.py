@@ -102,9 +102,9 @@ def build(ctx: PageContext) -> PageContent:
     definitions = report["definitions"]
     kpis = tuple({**r, "definition": definitions.get(r["kpi"], "")} for r in report["rows"])
     sections.append(Table("velocity-kpis", "Velocity KPIs", (
-        Column("kpi", "KPI"), Column("value", "Value", "float"), Column("unit", "Unit"),
+        Column("kpi", "KPI"), Column("value", "Value", "measure"), Column("unit", "Unit"),
         Column("numerator", "Numerator", "float"),
-        Column("denominator", "Denominator", "float"), Column("target", "Target", "float"),
+        Column("denominator", "Denominator", "float"), Column("target", "Target", "measure"),
         Column("status", "Status"), Column("definition", "Definition")), kpis,
         note=f"{report['basis_label']}; period {report['period']['label']} (the period "
              "picks these KPIs' leads; the stages above are as of now). "
