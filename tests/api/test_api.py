@@ -126,6 +126,7 @@ def test_replay_and_conflict_over_http(served_on: Served) -> None:
     ("/v1/kpis", ["kpis"]),
     ("/v1/kpis?by=channel&basis=period", ["kpis", "--by", "channel", "--basis", "period"]),
     ("/v1/sla", ["sla"]),
+    ("/v1/sla?period=2025-01&breaches=true", ["sla", "--period", "2025-01", "--breaches"]),
     ("/v1/funnel", ["funnel"]),
     ("/v1/funnel?period=2025&by=channel", ["funnel", "--period", "2025", "--by", "channel"]),
     ("/v1/insights?min_n=5", ["insights", "--min-n", "5"]),

@@ -20,7 +20,8 @@ def test_overview_and_sla_pages_equal_the_cli_json(company: Company, tmp_path: P
                                    ("q2", "/dashboard/", {"period": "2025-Q2"}),
                                    ("seg", "/dashboard/", {"by": "segment",
                                                            "view": "derived"}),
-                                   ("sla", "/dashboard/sla", {})):
+                                   ("sla", "/dashboard/sla", {}),
+                                   ("sla-q2", "/dashboard/sla", {"period": "2025-Q2"})):
             r = dash.get(path, **params)
             assert r.status_code == 200, r.text
             pages[name] = r.text
@@ -51,3 +52,10 @@ def test_overview_and_sla_pages_equal_the_cli_json(company: Company, tmp_path: P
     breaches = table_rows(pages["sla"], "breaches")
     assert [(r["lead_id"], r["overdue_minutes"]) for r in breaches] == \
         [(b["lead_id"], b["overdue_minutes"]) for b in worst["breached_leads"]]
+
+    # a quarter's clocks: what `accord sla --period` prints, and fewer than all time
+    quarter = cli("sla", "--period", "2025-Q2")
+    shown = table_rows(pages["sla-q2"], "slas")
+    assert [(r["sla"], r["met"], r["breached"], r["open"]) for r in shown] == \
+        [(s["sla"], s["met"], s["breached"], s["open"]) for s in quarter["slas"]]
+    assert 0 < sum(r["leads"] for r in shown) < sum(r["leads"] for r in slas)

@@ -181,3 +181,47 @@ def test_planted_slow_rep_tops_the_breach_ranking(tmp_path: Path) -> None:
     # and it is the speed-to-lead clock that sets it apart, by a wide margin
     first_touch = sorted((r["by_sla"].get("speed_to_lead", 0) for r in reps), reverse=True)
     assert reps[0]["by_sla"]["speed_to_lead"] == first_touch[0] >= 1.5 * first_touch[1]
+
+
+def test_period_keeps_the_clocks_that_started_in_it(tmp_path: Path) -> None:
+    """A and B (January, one met, one breached) plus C, an MQL on Mon 2025-02-03 10:00 New
+    York touched at 10:30 (met): each month shows only its own clocks, and the months add
+    up to all time."""
+    root = tmp_path / "ws"
+    init_workspace(root)
+    url = str(root / ".accord" / "accord.duckdb")
+    small_company(url)
+    st = open_store(url)
+    try:
+        st.write_facts({
+            "leads": table("leads", [{"lead_id": "C", "email": "c@x.com", "channel": "webinar",
+                                      "created_at": ny(2025, 2, 3, 9, 50)}]),
+            "stage_events": table("stage_events", [
+                {"event_id": "EC", "lead_id": "C", "from_stage": "Lead", "to_stage": "MQL",
+                 "occurred_at": ny(2025, 2, 3, 10, 0), "actor": "marketing_automation"}]),
+            "activities": table("activities", [
+                {"activity_id": "X3", "lead_id": "C", "rep_id": "r1", "kind": "call",
+                 "occurred_at": ny(2025, 2, 3, 10, 30)}]),
+        })
+    finally:
+        st.close()
+
+    def stl(*args: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        out = json.loads(invoke("-w", str(root), *args, "--json").output)
+        return next(s for s in out["slas"] if s["sla"] == "speed_to_lead"), out
+
+    everything, _ = stl()
+    january, jan = stl("--period", "2025-01")
+    february, feb = stl("--period", "2025-02")
+    assert (everything["met"], everything["breached"], everything["open"]) == (2, 1, 0)
+    assert (january["met"], january["breached"]) == (1, 1)
+    assert (february["met"], february["breached"], february["share_within"]) == (1, 0, 1.0)
+    assert jan["escalations"] == {"speed_to_lead": {"1": 1}} and feb["escalations"] == {}
+    assert [v["month"] for v in feb["volume"]] == ["2025-02"]
+    assert feb["speed_to_lead"]["human_delay"]["measured"] == 1  # C only: 30 minutes
+    assert feb["speed_to_lead"]["human_delay"]["p50"] == 30
+    breaches = json.loads(invoke("-w", str(root), "--breaches", "--period", "2025-02",
+                                 "--json").output)
+    assert breaches["breached_total"] == 0
+    bad = runner.invoke(app, ["sla", "-w", str(root), "--period", "2025-13"])
+    assert bad.exit_code == 1 and "2025-13" in bad.output  # as accord kpis --period

@@ -345,18 +345,20 @@ def create_app(workspace_root: str | Path, store_url: str | None = None, *,
     @app.get("/v1/sla")
     def get_sla(request: Request, view: str = "actual", sla: str | None = None,
                 rep: str | None = None, breaches: bool = False, limit: int = 20,
-                as_of: str | None = None) -> JSONResponse:
+                period: str | None = None, as_of: str | None = None) -> JSONResponse:
         with reading(request) as svc:
             def work() -> Any:
                 at = resolve_as_of(svc.store, svc.as_of(as_of) if as_of else None)
                 chosen = check_view(view)
+                window = parse_period(period)
                 if rep is not None:
                     check_rep(svc.store, rep)
                 if breaches:
                     return sla_breaches(svc.store, svc.contract, at, limit, view=chosen,
-                                        sla=sla, rep=rep).as_dict()
+                                        sla=sla, rep=rep, since=window.start,
+                                        until=window.end).as_dict()
                 return sla_overview(svc.store, svc.contract, at, view=chosen, sla=sla,
-                                    rep=rep).as_dict()
+                                    rep=rep, since=window.start, until=window.end).as_dict()
             return JSONResponse(_plain(svc.call(work)))
 
     @app.get("/v1/funnel")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from accord.analytics.kpis.period import parse_period
 from accord.cli.common import (
     JsonOpt,
     StoreOpt,
@@ -121,6 +122,9 @@ def sla_command(
         "--sla", help="Only this SLA (a name under `slas` in the contract).")] = None,
     rep: Annotated[str | None, typer.Option(
         "--rep", help="Only the clocks this rep is responsible for.")] = None,
+    period: Annotated[str | None, typer.Option(
+        help="Only the clocks that started in: 2026, 2026-Q1, 2026-03 or "
+             "2026-01-15..2026-02-14 (speed to lead: leads handed off in it).")] = None,
     view: ViewOpt = "actual",
     as_of: AsOfNowOpt = None,
     limit: Annotated[int, typer.Option(
@@ -144,16 +148,21 @@ def sla_command(
       accord sla --as-of 2026-03-02T17:00 --json
 
       accord sla --view derived --sla speed_to_lead
+
+      accord sla --period 2026-Q1 --rep sdr_003
     """
     chosen = check_view(view)
+    window = parse_period(period)
     with open_session(ws_path, store) as s:
         if rep is not None:
             check_rep(s.store, rep)
         at = s.as_of(as_of)
         result: SlaOverview | SlaBreaches = (
-            sla_breaches(s.store, s.contract, at, limit, view=chosen, sla=sla, rep=rep)
+            sla_breaches(s.store, s.contract, at, limit, view=chosen, sla=sla, rep=rep,
+                         since=window.start, until=window.end)
             if breaches else
-            sla_overview(s.store, s.contract, at, view=chosen, sla=sla, rep=rep))
+            sla_overview(s.store, s.contract, at, view=chosen, sla=sla, rep=rep,
+                         since=window.start, until=window.end))
     if as_json:
         print_json(result.as_dict())
         return

@@ -69,7 +69,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, assert_never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -425,6 +425,32 @@ class SlaClocks:
                 pc.fill_null(pc.equal(escalations.column("rep_id"), rep), False))
             volume = ()
         return replace(self, slas=slas, states=states, escalations=escalations, volume=volume)
+
+    def started_between(self, since: datetime | None, until: datetime | None) -> SlaClocks:
+        """Only the clocks that started in `[since, until)` (naive UTC; None leaves that side
+        open), their escalations, and the volume months that overlap the window."""
+        if since is None and until is None:
+            return self
+        states = self.states
+        start = states.column("start_at")
+        masks = []
+        if since is not None:
+            masks.append(pc.greater_equal(start, pa.scalar(naive_utc(since), pa.timestamp("us"))))
+        if until is not None:
+            masks.append(pc.less(start, pa.scalar(naive_utc(until), pa.timestamp("us"))))
+        keep = masks[0] if len(masks) == 1 else pc.and_(masks[0], masks[1])
+        states = states.filter(keep)
+        kept = pc.binary_join_element_wise(states.column("lead_id"), states.column("sla"),
+                                           "\x1f")
+        esc = self.escalations
+        esc_keys = pc.binary_join_element_wise(esc.column("lead_id"), esc.column("sla"),
+                                               "\x1f")
+        escalations = esc.filter(pc.is_in(esc_keys, value_set=kept.combine_chunks()))
+        first = f"{since:%Y-%m}" if since is not None else ""
+        last = f"{naive_utc(until) - timedelta(microseconds=1):%Y-%m}" \
+            if until is not None else "9999-99"
+        volume = tuple(m for m in self.volume if first <= m.month <= last)
+        return replace(self, states=states, escalations=escalations, volume=volume)
 
 
 def compute_sla_clocks(store: Store, contract: CompiledContract,
@@ -832,13 +858,16 @@ class SlaBreaches:
 def sla_overview(store: Store, contract: CompiledContract,
                  now: datetime | AsOf | None = None, *,
                  view: View = DEFAULT_VIEW, sla: str | None = None,
-                 rep: str | None = None) -> SlaOverview:
+                 rep: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> SlaOverview:
     """The default `accord sla` report as of `now` (default: `store.as_of`), stage moves
     read in `view`; `sla` / `rep` narrow it to one SLA / one responsible rep (speed to lead
-    then counts that rep's first touches)."""
+    then counts that rep's first touches); `since` / `until` to the clocks that started in
+    that window (speed to lead: the leads handed off in it)."""
     if sla is not None:
         contract.sla(sla)
-    clocks = compute_sla_clocks(store, contract, now, view=view).only(sla, rep)
+    clocks = compute_sla_clocks(store, contract, now, view=view).only(sla, rep) \
+        .started_between(since, until)
     esc = clocks.escalations.group_by(["sla", "step"]).aggregate([("lead_id", "count")])
     escalations: dict[str, dict[int, int]] = {}
     for row in esc.sort_by([("sla", "ascending"), ("step", "ascending")]).to_pylist():
@@ -846,19 +875,22 @@ def sla_overview(store: Store, contract: CompiledContract,
     return SlaOverview(clocks.now, clocks.now_source, summarise(clocks), clocks.volume,
                        escalations,
                        compute_speed_to_lead(store, contract, clocks.now, view=clocks.view,
-                                             rep=rep),
+                                             rep=rep, since=since, until=until),
                        clocks.view, shares_by_rep(clocks))
 
 
 def sla_breaches(store: Store, contract: CompiledContract,
                  now: datetime | AsOf | None = None, limit: int | None = 20, *,
                  view: View = DEFAULT_VIEW, sla: str | None = None,
-                 rep: str | None = None) -> SlaBreaches:
+                 rep: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> SlaBreaches:
     """The `accord sla --breaches` report: reps worst first and the `limit` most overdue
-    breached clocks (all when `limit` is None or 0); `sla` / `rep` narrow it."""
+    breached clocks (all when `limit` is None or 0); `sla` / `rep` / `since`-`until`
+    narrow it (as in `sla_overview`)."""
     if sla is not None:
         contract.sla(sla)
-    clocks = compute_sla_clocks(store, contract, now, view=view).only(sla, rep)
+    clocks = compute_sla_clocks(store, contract, now, view=view).only(sla, rep) \
+        .started_between(since, until)
     breached = breached_leads(clocks)
     unassigned = breached.column("rep_id").null_count
     rows = breached.slice(0, limit).to_pylist() if limit else breached.to_pylist()

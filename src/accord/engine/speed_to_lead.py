@@ -206,13 +206,22 @@ def speed_to_lead_table(store: Store, contract: CompiledContract, now: datetime,
 
 
 def compute_speed_to_lead(store: Store, contract: CompiledContract, now: datetime, *,
-                          view: View = DEFAULT_VIEW, rep: str | None = None) -> SpeedToLead:
+                          view: View = DEFAULT_VIEW, rep: str | None = None,
+                          since: datetime | None = None,
+                          until: datetime | None = None) -> SpeedToLead:
     """Systems and human delay as of `now`, stage moves read in `view`; with `rep`, only
-    the leads that rep touched first."""
+    the leads that rep touched first; with `since` / `until`, only the leads handed off in
+    `[since, until)`."""
     now = naive_utc(now)
     t, source, read = speed_to_lead_table(store, contract, now, view=view)
     if rep is not None:
         t = t.filter(pc.fill_null(pc.equal(t.column("rep_id"), rep), False))
+    if since is not None:
+        t = t.filter(pc.fill_null(pc.greater_equal(
+            t.column("handoff_at"), pa.scalar(naive_utc(since), pa.timestamp("us"))), False))
+    if until is not None:
+        t = t.filter(pc.fill_null(pc.less(
+            t.column("handoff_at"), pa.scalar(naive_utc(until), pa.timestamp("us"))), False))
     human = t.column("human_minutes").to_numpy(zero_copy_only=False).astype(np.float64)
     systems = t.column("systems_minutes").to_numpy(zero_copy_only=False)
     return SpeedToLead(now, source, t.num_rows, int(np.isnan(human).sum()),

@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
+from accord.analytics.kpis.period import Period, parse_period
 from accord.dashboard import charts
 from accord.dashboard.page import Chart, Column, PageContent, Section, Table
-from accord.dashboard.pages.common import PageContext, freshness, view_picker
+from accord.dashboard.pages.common import PageContext, freshness, period_picker, view_picker
 from accord.engine.sla_clock import compute_sla_clocks, sla_breaches, sla_overview
 from accord.store.as_of import resolve_as_of
 
@@ -21,11 +22,12 @@ MINUTE_BINS: tuple[tuple[float, str], ...] = (
     (120, "1–2 h"), (240, "2–4 h"), (480, "4–8 h"), (float("inf"), "> 8 h"))
 
 
-def first_touch_distribution(ctx: PageContext, at: Any) -> list[dict[str, Any]]:
-    """Per first-touch SLA, clocks that stopped (the lead was touched) by business minutes
-    to that touch, in `MINUTE_BINS`."""
+def first_touch_distribution(ctx: PageContext, at: Any,
+                             window: Period) -> list[dict[str, Any]]:
+    """Per first-touch SLA, clocks started in `window` that stopped (the lead was touched)
+    by business minutes to that touch, in `MINUTE_BINS`."""
     clocks = compute_sla_clocks(ctx.store, ctx.contract, at, view=ctx.view,  # type: ignore[arg-type]
-                                escalations=False)
+                                escalations=False).started_between(window.start, window.end)
     states = clocks.states
     touched = states.filter(pc.and_(pc.equal(states["kind"], "first_touch"),
                                     pc.is_valid(states["stopped_at"])))
@@ -42,8 +44,11 @@ def first_touch_distribution(ctx: PageContext, at: Any) -> list[dict[str, Any]]:
 
 def build(ctx: PageContext) -> PageContent:
     at = resolve_as_of(ctx.store, None)
-    overview = sla_overview(ctx.store, ctx.contract, at, view=ctx.view)  # type: ignore[arg-type]
-    worst = sla_breaches(ctx.store, ctx.contract, at, 25, view=ctx.view)  # type: ignore[arg-type]
+    window = parse_period(ctx.period)
+    overview = sla_overview(ctx.store, ctx.contract, at, view=ctx.view,  # type: ignore[arg-type]
+                            since=window.start, until=window.end)
+    worst = sla_breaches(ctx.store, ctx.contract, at, 25, view=ctx.view,  # type: ignore[arg-type]
+                         since=window.start, until=window.end)
     o: dict[str, Any] = overview.as_dict()
     b: dict[str, Any] = worst.as_dict()
     sections: list[Section] = []
@@ -58,9 +63,10 @@ def build(ctx: PageContext) -> PageContent:
         Column("sla", "SLA"), Column("kind", "Kind"), Column("within", "Within"),
         Column("leads", "Leads", "int"), Column("met", "Met", "int"),
         Column("breached", "Breached", "int"), Column("open", "Open", "int"),
-        Column("share_within", "Within SLA", "share")), slas))
+        Column("share_within", "Within SLA", "share")), slas,
+        note=f"Clocks started in {window.label}, read as of {at.at:%Y-%m-%d %H:%M} UTC."))
 
-    dist = first_touch_distribution(ctx, at)
+    dist = first_touch_distribution(ctx, at, window)
     if dist:
         order = [label for _, label in MINUTE_BINS]
         sections.append(Chart("first-touch", "Business minutes to first touch (labels: leads)",
@@ -99,4 +105,4 @@ def build(ctx: PageContext) -> PageContent:
         "Speed to lead and SLAs", ctx.view,
         "Every SLA measured by the one clock the contract defines (business hours on its "
         "calendar, or the owner's): the same figures as accord sla --json.",
-        tuple(sections), (view_picker(ctx),), freshness(ctx))
+        tuple(sections), (period_picker(ctx), view_picker(ctx)), freshness(ctx))
