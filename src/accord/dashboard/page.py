@@ -9,18 +9,13 @@ figure exactly.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, Literal
 
-CellKind = Literal["text", "int", "float", "share", "minutes", "days", "money", "when",
-                   "measure"]
+from accord.cells import CellKind, data_value, format_cell, kind_for
 
-#: How a `measure` cell shows its value, by the row's `unit` (a KPI's unit).
-UNIT_KINDS: dict[str, CellKind] = {"share": "share", "currency": "money"}
+__all__ = ["CellKind", "data_value", "format_cell"]
 
 
 @dataclass(frozen=True)
@@ -112,47 +107,7 @@ class PageContent:
 
 def kind_of(column: Column, row: Mapping[str, Any]) -> CellKind:
     """The kind a cell is shown as: a `measure` column follows the row's `unit`."""
-    if column.kind != "measure":
-        return column.kind
-    return UNIT_KINDS.get(str(row.get("unit")), "float")
-
-
-def format_cell(value: Any, kind: CellKind) -> str:
-    """The text a cell shows (its exact value is kept in `data-value`)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if kind == "share":
-        return f"{100 * float(value):.1f} %"
-    if kind == "int":
-        return f"{int(value):,}"
-    if kind == "float":
-        return f"{float(value):,.2f}"
-    if kind == "minutes":
-        return f"{float(value):,.0f} min"
-    if kind == "days":
-        return f"{float(value):,.1f} d"
-    if kind == "money":
-        return f"{float(value):,.0f}"
-    if kind == "when":
-        if isinstance(value, datetime):
-            return value.strftime("%Y-%m-%d %H:%M")
-        if isinstance(value, date):
-            return value.isoformat()
-        return str(value).replace("T", " ")[:16]
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
-
-
-def data_value(value: Any) -> str:
-    """A cell's exact value as JSON (what `--json` would print)."""
-    if isinstance(value, datetime | date):
-        return json.dumps(value.isoformat())
-    if isinstance(value, float) and math.isnan(value):
-        return "null"
-    return json.dumps(value, default=str)
+    return kind_for(column.kind, row)
 
 
 def rows_of(items: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> tuple[dict[str, Any],
