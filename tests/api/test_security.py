@@ -39,7 +39,7 @@ def received(served: Served) -> int:
 
 def secret_of(token: str) -> str:
     """The secret part of `acc_<id>_<secret>`."""
-    return token.rsplit("_", 1)[1]
+    return token.split("_", 2)[2]
 
 
 def token_id_of(token: str) -> str:

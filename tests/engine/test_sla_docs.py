@@ -42,7 +42,8 @@ def test_command_examples_run(tmp_path: Path) -> None:
     assert runner.invoke(app, ["run", "-w", str(tmp_path)]).exit_code == 0
     lines = [line.split("#")[0].strip() for block in blocks("") for line in block.splitlines()
              if line.startswith("accord sla")]
-    assert len(lines) == 6
+    assert len(lines) == 7
+    assert any("--period" in line for line in lines)
     for line in lines:
         args = shlex.split(line)[1:]
         result = runner.invoke(app, [*args, "-w", str(tmp_path)])
