@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from accord.cli import cadence as cadence_cli
 from accord.cli import contract as contract_cli
 from accord.cli import org as org_cli
 from accord.cli import scoring as scoring_cli
@@ -14,14 +15,18 @@ from accord.cli import token as token_cli
 from accord.cli import webhooks as webhooks_cli
 from accord.cli import workspace as workspace_cli
 from accord.cli.attribution import attribution_command
+from accord.cli.audit import audit_command
 from accord.cli.common import report_error
+from accord.cli.diagnose import diagnose_command
 from accord.cli.engine import run_command, score_command
 from accord.cli.insights import insights_command
 from accord.cli.kpis import effectiveness_command, kpis_command
+from accord.cli.report import report_command
 from accord.cli.route import route_command
 from accord.cli.serve import serve_command
 from accord.cli.simulate import simulate_command
 from accord.cli.sla import sla_command
+from accord.cli.whatif import whatif_command
 from accord.errors import AccordError
 
 app = typer.Typer(
@@ -49,6 +54,11 @@ app.command("insights")(insights_command)
 app.command("effectiveness")(effectiveness_command)
 app.add_typer(scoring_cli.app, name="scoring")
 app.add_typer(org_cli.app, name="org")
+app.command("report")(report_command)
+app.add_typer(cadence_cli.app, name="cadence")
+app.command("whatif")(whatif_command)
+app.command("diagnose")(diagnose_command)
+app.command("audit")(audit_command)
 app.command("serve")(serve_command)
 app.add_typer(token_cli.app, name="token")
 app.add_typer(webhooks_cli.app, name="webhooks")

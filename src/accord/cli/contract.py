@@ -20,6 +20,8 @@ from accord.cli.common import (
     open_session,
     print_json,
 )
+from accord.cli.contract_diff import diff_command as contract_diff_command
+from accord.cli.contract_render import render_command as contract_render_command
 from accord.contract.compiled import load_compiled
 from accord.contract.describe import ContractDescription, describe, validate_file
 from accord.contract.loader import CONTRACT_FILE
@@ -261,3 +263,8 @@ def history_command(
         table.add_row(str(r["version"]), r["effective"], *cells,
                       "yes" if r["signed"] else "no", "✓" if r["active"] else "")
     console.print(table)
+
+
+# The written agreement and the definition diff live in their own modules.
+app.command("render")(contract_render_command)
+app.command("diff")(contract_diff_command)
