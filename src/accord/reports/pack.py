@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from accord.cells import CellKind, data_value, format_cell, kind_for
@@ -93,6 +93,39 @@ class Pack:
 
     def agenda(self) -> tuple[tuple[str, int], ...]:
         return tuple((s.title, s.minutes) for s in self.sections if s.minutes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The pack as data (`accord report --json`): its facts, agenda and every table's
+        rows with their exact values; charts by id with the table holding their numbers."""
+        def block(b: Block) -> dict[str, Any]:
+            if isinstance(b, Table):
+                return {"type": "table", "id": b.id, "title": b.title,
+                        "columns": [{"key": c.key, "label": c.label, "kind": c.kind}
+                                    for c in b.columns],
+                        "rows": [{c.key: _plain(r.get(c.key)) for c in b.columns}
+                                 for r in b.rows], "note": b.note}
+            if isinstance(b, Figure):
+                return {"type": "figure", "id": b.id, "title": b.title, "table": b.table}
+            return {"type": "paragraph", "text": b.text}
+
+        return {"kind": self.kind, "title": self.title, "purpose": self.purpose,
+                "period": {"label": self.period_label,
+                           "start": _plain(self.period_start), "end": _plain(self.period_end)},
+                "contract_version": self.contract_version, "view": self.view,
+                "view_label": self.view_label, "as_of": _plain(self.as_of),
+                "minutes": self.minutes, "attendees": list(self.attendees),
+                "agenda": [{"item": t, "minutes": m} for t, m in self.agenda()],
+                "sections": [{"title": s.title, "minutes": s.minutes,
+                              "blocks": [block(b) for b in s.blocks]} for s in self.sections],
+                "notes": list(self.notes)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def kind_of(column: Column, row: Mapping[str, Any]) -> CellKind:
