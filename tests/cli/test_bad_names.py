@@ -101,6 +101,8 @@ CASES: tuple[Case, ...] = (
          workspace=False),
     Case("org chart", "--format", ("svg", "mermaid", "dot"),
          extra=("examples/org/chart.yaml",), workspace=False),
+    Case("contract render", "--format", ("md", "html", "pdf"),
+         extra=("src/accord/contract/starter.yaml",), workspace=False),
 )
 
 
