@@ -103,6 +103,15 @@ CASES: tuple[Case, ...] = (
          extra=("examples/org/chart.yaml",), workspace=False),
     Case("contract render", "--format", ("md", "html", "pdf"),
          extra=("src/accord/contract/starter.yaml",), workspace=False),
+    # what-if: a proposed contract replayed over the store
+    Case("whatif", "--basis", ("cohort", "period"),
+         extra=("--contract", "src/accord/contract/starter.yaml")),
+    Case("contract diff", "--basis", ("cohort", "period"),
+         extra=("src/accord/contract/starter.yaml", "src/accord/contract/starter.yaml",
+                "--impact")),
+    Case("contract diff", "--format", ("text", "md", "json"),
+         extra=("src/accord/contract/starter.yaml", "src/accord/contract/starter.yaml"),
+         workspace=False),
 )
 
 
