@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -35,6 +36,7 @@ from accord.contract.roles import StageRole
 from accord.engine.batch import run
 from accord.engine.scenario import run_scenario
 from accord.engine.sla_clock import SlaClocks
+from accord.errors import NotComputedError
 from accord.ingest.fact_folder import import_fact_folder
 from accord.sim import simulate
 from accord.store import Store, open_store
@@ -339,9 +341,9 @@ def test_a_period_narrows_every_figure_to_it(company: Company) -> None:
     assert q2 is not None and 0 < q2 < company.strict_result.figure("kpi.lead_to_mql").new.numerator
 
 
-def test_contract_impact_of_old_against_itself_equals_the_derived_view(
+def test_contract_impact_with_the_active_contract_as_old_equals_whatif(
         company: Company) -> None:
-    """Two scenarios (OLD and NEW) of the same contract: the derived view's figures."""
+    """OLD replayed as a scenario is the derived view: the same figures as `whatif`."""
     w = contract_impact(company.store, company.contract, company.strict, as_of=company.as_of)
     for f, g in zip(w.figures, company.strict_result.figures, strict=True):
         assert (f.key, f.old, f.new) == (g.key, g.old, g.new)
@@ -355,3 +357,22 @@ def test_as_dict_carries_both_sides_and_the_changes(company: Company) -> None:
     assert d["old"]["contract"]["version"] == 1 and d["new"]["contract"]["version"] == 2
     assert len(d["changes"]["changed_leads"]) == company.strict_result.changes.changed["any"]
     assert "changed_leads" not in company.strict_result.as_dict(leads=False)["changes"]
+
+
+def test_a_derived_view_of_other_facts_is_named_in_a_note(company: Company) -> None:
+    """Replayed as of mid-year, the scenario sees the leads created by then; the derived
+    view (run as of the newest fact) holds all 3,000: the note says to rerun."""
+    mid = datetime(2025, 6, 30, 23, 59)
+    (created,), = company.sql("SELECT count(*) FROM leads WHERE created_at <= ?", mid)
+    w = whatif(company.store, company.contract, company.contract, as_of=mid)
+    (note,) = [n for n in w.notes if "run `accord run`" in n]
+    assert f"holds 3,000 leads but {created:,} were created by 2025-06-30 23:59" in note
+
+
+def test_no_derived_view_is_refused_naming_accord_run(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "empty.duckdb")
+    try:
+        with pytest.raises(NotComputedError, match="accord run"):
+            whatif(store, starter_contract(), strict_contract())
+    finally:
+        store.close()
