@@ -112,6 +112,9 @@ CASES: tuple[Case, ...] = (
     Case("contract diff", "--format", ("text", "md", "json"),
          extra=("src/accord/contract/starter.yaml", "src/accord/contract/starter.yaml"),
          workspace=False),
+    # the meeting packs
+    Case("report", "--format", ("md", "html", "pdf"), extra=("weekly",)),
+    Case("report", "--view", ("actual", "derived"), extra=("weekly",)),
 )
 
 
