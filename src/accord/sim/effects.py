@@ -12,6 +12,19 @@ Each item has a `kind` and its parameters:
   times as often.
 - `landing_page_conversion`: the same for leads whose first conversion was on `landing_page`.
 
+Gaps between the agreement and what the company does (what `accord audit` finds), each with
+a `share` in (0, 1] and at most one of each kind per file:
+
+- `handoff_below_criteria`: `share` of the leads whose fit is below the handoff criteria's
+  fit threshold (so they never meet the criteria) are handed to sales anyway, one to 48
+  hours after they arrive, and go through the funnel like any other handoff.
+- `rejection_without_code`: `share` of the rejections reps record (moves by a rep into a
+  send-back stage) carry no reason code; the lead still goes where the code would have
+  sent it.
+- `owner_override`: `share` of the leads handed off are worked by another SDR than the one
+  the simulator routes them to (one of the other SDRs, picked at random, the same one
+  relative to the routed SDR in every round).
+
 `stage` is the stage entered, and `never_past` the last stage a lead may reach, each
 given by its role (`accord.contract.roles.StageRole`), so one effects file fits every
 contract whatever it calls its stages. A file may write the role (`accepted`,
@@ -106,8 +119,31 @@ class LandingPageConversion(_Effect):
     multiplier: float = Field(gt=0)
 
 
+Share = Annotated[float, Field(gt=0, le=1)]
+
+
+class HandoffBelowCriteria(_Effect):
+    kind: Literal["handoff_below_criteria"]
+    share: Share
+
+
+class RejectionWithoutCode(_Effect):
+    kind: Literal["rejection_without_code"]
+    share: Share
+
+
+class OwnerOverride(_Effect):
+    kind: Literal["owner_override"]
+    share: Share
+
+
+#: Kinds that act on the agreement's commitments; a file holds at most one of each.
+GAP_KINDS: tuple[str, ...] = ("handoff_below_criteria", "rejection_without_code",
+                              "owner_override")
+
 Effect = Annotated[
-    SegmentConversion | ChannelCeiling | SlowRep | CampaignConversion | LandingPageConversion,
+    SegmentConversion | ChannelCeiling | SlowRep | CampaignConversion | LandingPageConversion
+    | HandoffBelowCriteria | RejectionWithoutCode | OwnerOverride,
     Field(discriminator="kind"),
 ]
 

@@ -22,6 +22,13 @@ handed off:
    stage with the loss reason; a `lost` stage is not used); still open when the period
    ends otherwise.
 
+Planted gaps between the agreement and what the company does (`effects.GAP_KINDS`, each
+drawn from its own random stream, so planting one leaves every other draw as it was):
+leads below the handoff fit threshold handed off anyway (`handoff_below_criteria`, a
+funnel of their own, one to 48 hours after they arrive), rejections by reps recorded
+without a reason code (`rejection_without_code`), and leads worked by another SDR than the
+one they are routed to (`owner_override`). Their counts go into `Planted.tally`.
+
 Reps record their decisions and do their activities in working time (`work_hours.py`).
 A share of leads sent to the recycled stage are handed off again weeks later and go round
 again (at most `MAX_ROUNDS` rounds). Anything that would happen after the period ends does
@@ -53,6 +60,9 @@ B = npt.NDArray[np.bool_]
 
 MAX_ROUNDS = 3
 ACTOR_AUTOMATION = -1  # `marketing_automation`
+#: A lead below the handoff criteria handed off anyway goes over this many hours after it
+#: arrives: uniform between the two.
+BELOW_CRITERIA_LAG_HOURS = (1.0, 48.0)
 ACTIVITY_KINDS: tuple[str, ...] = ("call", "email", "meeting", "linkedin")
 WON_REASONS: tuple[str, ...] = ("product_fit", "champion", "price", "integration")
 WON_REASON_WEIGHTS = np.array([0.45, 0.25, 0.15, 0.15])
@@ -125,7 +135,8 @@ class Funnel:
 
 class _World:
     def __init__(self, leads: Leads, accounts: Accounts, team: Team, terms: ContractTerms,
-                 period: Period, planted: Planted) -> None:
+                 period: Period, planted: Planted,
+                 override: tuple[B, I64] | None = None) -> None:
         self.leads, self.accounts, self.team, self.terms = leads, accounts, team, terms
         self.period, self.planted = period, planted
         self.stage = {role: terms.code(role) for role in terms.stage_of}
@@ -137,6 +148,20 @@ class _World:
         self.is_student = np.array([t[2] for t in cat.TITLES])[leads.title]
         dest = [REJECT_DESTINATION.get(r, R.RECYCLED) for r in self.reasons]
         self.reason_dest = np.array([self.stage[d] for d in dest], dtype=np.int64)
+        # `owner_override`: per lead, whether another SDR works it, and how many places
+        # along the SDR list (1 … SDRs - 1) that SDR is from the one routed.
+        self.override = override
+
+    def override_owner(self, lead: I64, sdr: I64) -> I64:
+        """The SDR who works each lead: the routed one, or for an overridden lead the SDR
+        its offset away in the SDR list (never the routed one)."""
+        if self.override is None:
+            return sdr
+        hit, step = self.override
+        sdrs = self.team.sdr
+        other = sdrs[(self.sdr_pos[sdr] + step[lead]) % len(sdrs)]
+        out: I64 = np.where(hit[lead], other, sdr)
+        return out
 
     def assign_sdr(self, lead: I64, at: I64) -> I64:
         team = self.team
@@ -220,7 +245,7 @@ def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: StageRole,
     act_rng = np.random.default_rng(rng.integers(2**63))
 
     log.event(lead, st[from_stage], st[R.HANDOFF], at, ACTOR_AUTOMATION)
-    sdr = w.assign_sdr(lead, at)
+    sdr = w.override_owner(lead, w.assign_sdr(lead, at))
     pos = w.sdr_pos[sdr]
     business_delay = (w.team.sdr_median_delay[pos] * np.exp(bm.LEAD_DELAY_SIGMA * z_delay)
                       * w.planted.sdr_delay[pos])
@@ -320,10 +345,13 @@ def _round(w: _World, log: _Log, lead: I64, at: I64, from_stage: StageRole,
 def run_funnel(leads: Leads, accounts: Accounts, team: Team, terms: ContractTerms,
                period: Period, planted: Planted, mql_at: I64, seed_seq: np.random.SeedSequence
                ) -> Funnel:
-    w = _World(leads, accounts, team, terms, period, planted)
+    round_seqs = seed_seq.spawn(MAX_ROUNDS + 1)
+    # The gap kinds' streams come after the base model's, one per kind.
+    below_seq, uncoded_seq, override_seq = seed_seq.spawn(3)
+    w = _World(leads, accounts, team, terms, period, planted,
+               _owner_overrides(planted, leads.n, len(team.sdr), override_seq))
     log = _Log()
     st = w.stage
-    round_seqs = seed_seq.spawn(MAX_ROUNDS + 1)
     pre = np.random.default_rng(round_seqs[-1])
 
     # Marketing automation drops unusable records on arrival.
@@ -333,14 +361,33 @@ def run_funnel(leads: Leads, accounts: Accounts, team: Team, terms: ContractTerm
                   leads.created[bad] + pre.integers(1, 10, len(bad)) * US_PER_MINUTE,
                   ACTOR_AUTOMATION, terms.rejection_reasons.index("bad_data"))
 
-    first_sdr = np.full(leads.n, -1, dtype=np.int64)
-    first_delay = np.full(leads.n, np.nan)
-    first_business = np.full(leads.n, np.nan)
+    first = (np.full(leads.n, -1, dtype=np.int64), np.full(leads.n, np.nan),
+             np.full(leads.n, np.nan))
     lead = np.flatnonzero(mql_at >= 0)
-    at = mql_at[lead]
+    _rounds(w, log, lead, mql_at[lead], round_seqs[:MAX_ROUNDS], first)
+    if planted.below_criteria_share > 0:
+        below_seqs = below_seq.spawn(MAX_ROUNDS + 1)
+        lead, at = _below_criteria(w, np.random.default_rng(below_seqs[-1]))
+        _rounds(w, log, lead, at, below_seqs[:MAX_ROUNDS], first)
+    if w.override is not None:
+        handed = first[0] >= 0
+        planted.tally["owner_override"] = {
+            "leads_handed_off": int(handed.sum()),
+            "leads_affected": int((w.override[0] & handed).sum())}
+    uncoded = np.random.default_rng(uncoded_seq) if planted.uncoded_rejection_share > 0 \
+        else None
+    return _collect(log, period, *first, w, uncoded)
+
+
+def _rounds(w: _World, log: _Log, lead: I64, at: I64,
+            seqs: list[np.random.SeedSequence], first: tuple[I64, F64, F64]) -> None:
+    """Up to `MAX_ROUNDS` funnel rounds from the handoff of `lead` at `at`: recycled leads
+    come back weeks later. `first` (SDR, clock delay, business delay per lead) is filled
+    for the leads of the first round."""
+    first_sdr, first_delay, first_business = first
     from_stage = R.LEAD
     for r in range(MAX_ROUNDS):
-        rng = np.random.default_rng(round_seqs[r])
+        rng = np.random.default_rng(seqs[r])
         n_lead, n_at, sdr, delay, business = _round(w, log, lead, at, from_stage, rng)
         if r == 0:
             first_sdr[lead] = sdr
@@ -349,16 +396,44 @@ def run_funnel(leads: Leads, accounts: Accounts, team: Team, terms: ContractTerm
         back = rng.random(len(n_lead)) < bm.RECYCLE_SHARE
         back_at = n_at + ((bm.RECYCLE_MIN_DAYS + bm.RECYCLE_MEDIAN_EXTRA_DAYS * np.exp(
             0.6 * rng.normal(size=len(n_lead)))) * US_PER_DAY).astype(np.int64)
-        keep = back & (back_at < period.end_us)
+        keep = back & (back_at < w.period.end_us)
         order = np.argsort(n_lead[keep], kind="stable")
         lead, at, from_stage = n_lead[keep][order], back_at[keep][order], R.RECYCLED
         if len(lead) == 0:
             break
-    return _collect(log, period, first_sdr, first_delay, first_business)
+
+
+def _owner_overrides(planted: Planted, n: int, n_sdr: int, seq: np.random.SeedSequence
+                     ) -> tuple[B, I64] | None:
+    """`owner_override`: per lead, whether another SDR works it (a `share` of all leads)
+    and that SDR's offset in the SDR list from the routed one (uniform over the others)."""
+    share = planted.owner_override_share
+    if share <= 0 or n_sdr < 2:
+        return None
+    rng = np.random.default_rng(seq)
+    hit: B = rng.random(n) < share
+    step: I64 = rng.integers(1, n_sdr, n)
+    return hit, step
+
+
+def _below_criteria(w: _World, rng: np.random.Generator) -> tuple[I64, I64]:
+    """`handoff_below_criteria`: the leads handed off although their fit is below the
+    handoff criteria's threshold (a `share` of them; unusable records excepted), and when:
+    uniformly 1–48 hours after they arrive, within the period. Counts go to the tally."""
+    leads = w.leads
+    eligible = (leads.fit < w.terms.mql_min_fit) & ~leads.bad_data
+    u, v = rng.random((2, leads.n))
+    low, high = BELOW_CRITERIA_LAG_HOURS
+    at = leads.created + ((low + (high - low) * v) * US_PER_HOUR).astype(np.int64)
+    hit = eligible & (u < w.planted.below_criteria_share) & (at < w.period.end_us)
+    lead = np.flatnonzero(hit)
+    w.planted.tally["handoff_below_criteria"] = {
+        "leads_below_criteria": int(eligible.sum()), "leads_affected": len(lead)}
+    return lead, at[lead]
 
 
 def _collect(log: _Log, period: Period, first_sdr: I64, first_delay: F64,
-             first_business: F64) -> Funnel:
+             first_business: F64, w: _World, uncoded: np.random.Generator | None) -> Funnel:
     end = period.end_us
     ev = {
         "lead": np.concatenate(log.ev_lead), "from_stage": np.concatenate(log.ev_from),
@@ -368,6 +443,8 @@ def _collect(log: _Log, period: Period, first_sdr: I64, first_delay: F64,
     keep = ev["at"] < end
     order = np.lexsort((ev["lead"][keep], ev["at"][keep]))
     ev = {k: v[keep][order] for k, v in ev.items()}
+    if uncoded is not None:
+        ev["reason"] = _drop_reason_codes(ev, w, uncoded)
     act = {
         "lead": np.concatenate(log.act_lead), "rep": np.concatenate(log.act_rep),
         "kind": np.concatenate(log.act_kind), "at": np.concatenate(log.act_at),
@@ -382,3 +459,17 @@ def _collect(log: _Log, period: Period, first_sdr: I64, first_delay: F64,
     opp = {k: v[order] for k, v in opp.items()}
     opp["open"] = opp["closed"] >= end
     return Funnel(ev, act, opp, first_sdr, first_delay, first_business)
+
+
+def _drop_reason_codes(ev: dict[str, I64], w: _World, rng: np.random.Generator) -> I64:
+    """`rejection_without_code`: a `share` of the rejections reps record (moves by a rep
+    into the recycled or the disqualified stage) lose their reason code. Counts go to the
+    tally."""
+    send_back = np.array([w.stage[R.RECYCLED], w.stage[R.DISQUALIFIED]])
+    rejection = (ev["actor"] >= 0) & np.isin(ev["to_stage"], send_back) & (ev["reason"] >= 0)
+    hit = rejection & (rng.random(len(rejection)) < w.planted.uncoded_rejection_share)
+    w.planted.tally["rejection_without_code"] = {
+        "rejections": int(rejection.sum()), "rejections_affected": int(hit.sum()),
+        "leads_affected": len(np.unique(ev["lead"][hit]))}
+    out: I64 = np.where(hit, -1, ev["reason"])
+    return out

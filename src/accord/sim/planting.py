@@ -3,11 +3,15 @@
 Names in the effects file (industries, channels, campaigns, landing pages, reps) are checked
 against the world here; an unknown one raises `EffectsFileError` naming the file, the field
 (`effects[2].campaign`) and the values that exist.
+
+The gap kinds (`effects.GAP_KINDS`) act inside the funnel, so their lead counts are only
+known once it has run: the funnel writes them into `Planted.tally`, and `Planted.applied`
+(read after the funnel) carries them in each effect's record.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, assert_never
 
 import numpy as np
@@ -23,7 +27,10 @@ from accord.sim.effects import (
     ChannelCeiling,
     Effects,
     EffectsFileError,
+    HandoffBelowCriteria,
     LandingPageConversion,
+    OwnerOverride,
+    RejectionWithoutCode,
     SegmentConversion,
     SlowRep,
     effect_to_dict,
@@ -44,7 +51,19 @@ class Planted:
     multiplier: dict[StageRole, F64]  # role of the stage entered → per-lead multiplier
     ceiling: I64  # per lead: highest stage rank the lead may reach
     sdr_delay: F64  # per SDR (team.sdr order): response-delay multiplier
-    applied: tuple[dict[str, Any], ...]  # effect parameters, resolved, with lead counts
+    records: tuple[dict[str, Any], ...]  # effect parameters, resolved, with lead counts
+    # Gap kinds (0 = not planted): the share of below-threshold leads handed off anyway,
+    # of reps' rejections recorded without a code, of handed-off leads worked by another SDR.
+    below_criteria_share: float = 0.0
+    uncoded_rejection_share: float = 0.0
+    owner_override_share: float = 0.0
+    # Counts the funnel observed for the gap kinds, by kind (see the module docstring).
+    tally: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def applied(self) -> tuple[dict[str, Any], ...]:
+        """Each effect's record, with the funnel's counts for the gap kinds."""
+        return tuple({**r, **self.tally.get(r["kind"], {})} for r in self.records)
 
 
 def _segment_codes(field: str, leads: Leads) -> tuple[list[str], I64]:
@@ -76,6 +95,7 @@ def plant_effects(effects: Effects, leads: Leads, team: Team, period: Period,
     ceiling = np.full(n, STAGE_RANK[StageRole.WON], dtype=np.int64)
     sdr_delay = np.ones(len(team.sdr))
     applied: list[dict[str, Any]] = []
+    shares: dict[str, float] = {}
     campaign_ids = [c.campaign_id for c in campaigns_in_period(period)]
     pages = list(landing_pages(period))
     for i, effect in enumerate(effects.effects):
@@ -132,9 +152,20 @@ def plant_effects(effects: Effects, leads: Leads, team: Team, period: Period,
                 hit = leads.landing_page == pages.index(effect.landing_page)
                 mult[effect.stage] = np.where(hit, mult[effect.stage] * effect.multiplier,
                                               mult[effect.stage])
+            case HandoffBelowCriteria() | RejectionWithoutCode() | OwnerOverride():
+                if effect.kind in shares:
+                    raise EffectsFileError(
+                        f"a second {effect.kind} effect; give one, with the share wanted",
+                        source, f"{at}.kind")
+                shares[effect.kind] = effect.share
+                applied.append(record)  # lead counts come from the funnel (`tally`)
+                continue
             case _:
                 assert_never(effect)
         if not isinstance(effect, SlowRep):
             record["leads_affected"] = int(hit.sum())
         applied.append(record)
-    return Planted(mult, ceiling, sdr_delay, tuple(applied))
+    return Planted(mult, ceiling, sdr_delay, tuple(applied),
+                   below_criteria_share=shares.get("handoff_below_criteria", 0.0),
+                   uncoded_rejection_share=shares.get("rejection_without_code", 0.0),
+                   owner_override_share=shares.get("owner_override", 0.0))
