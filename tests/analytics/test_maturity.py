@@ -47,7 +47,6 @@ from accord.cli import diagnose as diagnose_cli
 from accord.contract.compiled import compile_text
 from accord.errors import UnknownNameError, UsageError
 from accord.ingest import import_facts
-from accord.reports.pack import PACK_FOR_EVERY
 from accord.sim import parse_effects, simulate
 from accord.store import Store
 from accord.store.audit import write_audit
@@ -353,10 +352,6 @@ def test_every_ladder_requirement_is_a_known_check() -> None:
         for lv in levels:
             assert set(lv.requires) <= known, lv.name
     assert {q.id for q in QUESTIONS} <= known and 6 <= len(QUESTIONS) <= 10
-
-
-def test_pack_kinds_follow_the_report_packs() -> None:
-    assert dict(maturity.PACK_KIND_FOR_EVERY) == PACK_FOR_EVERY
 
 
 def test_cadences_held_by_packs_or_by_the_answer(store: Store) -> None:

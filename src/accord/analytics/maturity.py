@@ -115,6 +115,7 @@ import pyarrow.compute as pc
 
 from accord.analytics.diagnostics import Sign, StructuralDiagnostic, structural_diagnostic
 from accord.analytics.kpis import EFFECTIVE_HANDOFF_RATE, KpiReport, Period, compute_kpis
+from accord.contract.cadences import PACK_FOR_EVERY
 from accord.contract.compiled import CompiledContract
 from accord.contract.roles import StageRole
 from accord.contract.versions import SIDES, is_signed, signed_sides
@@ -150,11 +151,9 @@ CADENCE_HELD_SHARE: Final = 0.75
 HEALTHY_MQL_TO_SAL: Final = 0.70  # the SMB vs enterprise article: healthy above 70%
 RESPONSE_MINUTES: Final = 120  # the operating-model article: qualified inbound under 2 hours
 
-#: The pack `accord report` prepares for a cadence, by the cadence's `every` (the same
-#: table as `reports.pack.PACK_FOR_EVERY`; analytics cannot import an edge, a test keeps
-#: the two equal).
-PACK_KIND_FOR_EVERY: Final[Mapping[str, str]] = {
-    "week": "weekly", "two_weeks": "biweekly", "month": "monthly", "quarter": "quarterly"}
+#: The pack `accord report` prepares for a cadence, by the cadence's `every` (the
+#: contract's one table, `contract.cadences`).
+PACK_KIND_FOR_EVERY: Final[Mapping[str, str]] = PACK_FOR_EVERY
 #: Days one cadence period spans (how far back before the quarter a pack may start).
 CADENCE_DAYS: Final[Mapping[str, int]] = {"week": 7, "two_weeks": 14, "month": 31,
                                           "quarter": 92}

@@ -18,7 +18,7 @@ becomes one VEVENT (iCalendar, RFC 5545, written with the `icalendar` package):
 - ATTENDEE per owner key (CN: the owner's title; `urn:x-accord:owner:<key>`, since the
   contract names titles, not addresses), and a DESCRIPTION naming every attendee by
   team and title, the agenda and the pack to bring (`accord report <pack> --format pdf`,
-  the pack of its rhythm: `reports.pack.PACK_FOR_EVERY`).
+  the pack of its rhythm: `contract.cadences.PACK_FOR_EVERY`).
 
 Deterministic: UID from the cadence name and contract version, DTSTAMP the contract's
 effective date at 00:00 UTC, never the clock; same contract and start → same bytes.

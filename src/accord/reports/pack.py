@@ -13,14 +13,10 @@ from datetime import date, datetime
 from typing import Any
 
 from accord.cells import CellKind, data_value, format_cell, kind_for
+from accord.contract.cadences import PACK_FOR_EVERY, PACK_KINDS
 
-__all__ = ["CellKind", "Column", "data_value", "format_cell"]
+__all__ = ["PACK_FOR_EVERY", "PACK_KINDS", "CellKind", "Column", "data_value", "format_cell"]
 
-#: The packs `accord report` prepares, one per cadence rhythm.
-PACK_KINDS: tuple[str, ...] = ("weekly", "biweekly", "monthly", "quarterly")
-#: The pack a contract cadence brings, by its `every` (`accord cadence ics` names it).
-PACK_FOR_EVERY: dict[str, str] = {
-    "week": "weekly", "two_weeks": "biweekly", "month": "monthly", "quarter": "quarterly"}
 
 @dataclass(frozen=True)
 class Column:
