@@ -147,7 +147,14 @@ OPPORTUNITIES = _t(
     ("closed_at", "timestamp", False, "When it was won or lost (UTC)."),
     ("close_reason", "string", False, "Why it was won or lost."),
     ("source", "string", False, "`marketing`, `sales` or `partner` (who sourced it)."),
+    ("type", "string", False, "`new_business` (also when empty), `renewal` or `expansion`; "
+                              "a lost renewal is a churned customer."),
+    ("prior_amount", "float", False, "Renewals: the value of the contract up for renewal "
+                                     "(empty: the same as `amount`)."),
 )
+
+#: The values of `opportunities.type`, in this order: an empty type is `new_business`.
+OPPORTUNITY_TYPES: tuple[str, ...] = ("new_business", "renewal", "expansion")
 
 REPS = _t(
     "reps", "rep_id", "Sales people: SDRs, AEs and their managers.",

@@ -33,4 +33,10 @@ KPI_VOCABULARY: dict[str, tuple[Direction, str]] = {
     "cac": ("at_most", "marketing spend per won customer"),
     "ltv_to_cac": ("at_least", "lifetime value per customer ÷ CAC (seeds: healthy at 3+)"),
     "handoff_rate": ("at_least", "share of marketing-engaged contacts sales followed up (≥35%)"),
+    "renewal_revenue": ("at_least", "value of renewals won in the period"),
+    "expansion_revenue": ("at_least", "value of expansions won in the period"),
+    "gross_revenue_retention": ("at_least", "share of the value up for renewal kept, without "
+                                            "expansion (at most 100%)"),
+    "net_revenue_retention": ("at_least", "value renewed plus expansion ÷ value up for "
+                                          "renewal"),
 }

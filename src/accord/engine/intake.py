@@ -79,7 +79,7 @@ from accord.engine.live import (
     store_events,
 )
 from accord.errors import AccordError, EngineError, StoreError, UsageError
-from accord.facts import FACT_TABLES
+from accord.facts import FACT_TABLES, OPPORTUNITY_TYPES
 from accord.store.base import Store
 from accord.store.contract_versions import VersionBook, load_book, written_here
 
@@ -194,6 +194,17 @@ class OpportunityCreatedBody(_Body):
     owner_rep_id: Text | None = None
     account_id: Text | None = None
     source: Text | None = None
+    type: Text | None = Field(default=None, description="`new_business` (the default), "
+                              "`renewal` or `expansion` (docs/facts.md)")
+    prior_amount: Amount | None = Field(default=None, description="A renewal's value up for "
+                                        "renewal")
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str | None) -> str | None:
+        if value is not None and value not in OPPORTUNITY_TYPES:
+            raise ValueError(f"expected one of {', '.join(OPPORTUNITY_TYPES)}")
+        return value
 
 
 class OpportunityUpdatedBody(_Body):
@@ -644,7 +655,9 @@ class EventIntake:
                     "opportunity_id": event.opportunity_id, "lead_id": event.lead_id,
                     "account_id": event.account_id, "owner_rep_id": event.owner_rep_id,
                     "created_at": event.at, "amount": event.amount, "status": "open",
-                    "closed_at": None, "close_reason": None, "source": event.source})
+                    "closed_at": None, "close_reason": None, "source": event.source,
+                    "type": b.type, "prior_amount": None if b.prior_amount is None
+                    else float(b.prior_amount)})
             case OpportunityUpdated():
                 changed = {k: v for k, v in (("amount", event.amount),
                                              ("owner_rep_id", event.owner_rep_id),

@@ -4,7 +4,8 @@ Output folder:
 - `<table>.parquet` (or `.csv`) for each of the ten fact tables of `accord.facts`,
   columns and Arrow types exactly as there (timestamps UTC, naive, microseconds);
 - `effects_applied.yaml`: the seed, the arguments and every planted effect with its
-  parameters (the ground truth an insight finder should recover);
+  parameters (the ground truth an insight finder should recover), and under `retention`
+  the planted churn, downsell, uplift and expansion of the customers (`renewals.py`);
 - `_truth/` (ignored by the importer): `lead_accounts.parquet` (lead_id, true account_id),
   `duplicate_leads.parquet` (lead_id, duplicate_of) and `lead_latent.parquet` (fit, intent,
   first SDR, first-touch delay per lead).
@@ -17,6 +18,8 @@ store: the fact schema is `accord.facts`.
 Deterministic: one `SeedSequence(seed)` is split into independent streams per component, so
 the same seed and arguments give byte-identical files, and two runs that differ only in
 effects share the company, the leads, the touches and the random numbers of each decision.
+The renewals and expansions (`renewals.py`) draw from a stream of their own, the last one:
+the opportunities table is the funnel's new-business rows, unchanged, followed by them.
 """
 
 from __future__ import annotations
@@ -48,8 +51,9 @@ from accord.sim.funnel import ACTIVITY_KINDS, WON_REASONS, Funnel, run_funnel
 from accord.sim.leads import Leads, build_leads
 from accord.sim.period import make_period
 from accord.sim.planting import plant_effects
+from accord.sim.renewals import plant_customer_deals
 from accord.sim.spend import build_spend
-from accord.sim.touches import build_touches, mql_moments, touches_table
+from accord.sim.touches import Touches, build_touches, mql_moments, touches_table
 
 Format = Literal["parquet", "csv"]
 ProgressHook = Callable[[str, int, int], None]
@@ -61,7 +65,7 @@ STEPS: tuple[str, ...] = (
     "company", "leads", "touches", "funnel", "spend",
     *facts.FACT_TABLES, "ground truth",
 )
-_STREAMS = ("team", "accounts", "leads", "touches", "funnel", "spend")
+_STREAMS = ("team", "accounts", "leads", "touches", "funnel", "spend", "renewals")
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,9 @@ def simulate(out: Path, leads: int = 20_000, seed: int = 7, effects: EffectsArg 
                         seqs["funnel"])
     step("funnel")
     spend = build_spend(lead_frame, period, rngs["spend"])
+    customers = plant_customer_deals(accounts, funnel.opportunities, period,
+                                     _latest_fact_us(lead_frame, touches, funnel),
+                                     rngs["renewals"])
     step("spend")
 
     rows: dict[str, int] = {}
@@ -152,8 +159,9 @@ def simulate(out: Path, leads: int = 20_000, seed: int = 7, effects: EffectsArg 
         "leads": lambda: lead_frame.table,
         "activities": lambda: _activities_table(funnel, lead_frame, team.rep_ids),
         "stage_events": lambda: _stage_events_table(funnel, lead_frame, team.rep_ids, terms),
-        "opportunities": lambda: _opportunities_table(funnel, lead_frame, accounts.table,
-                                                      team.rep_ids, terms),
+        "opportunities": lambda: pa.concat_tables([
+            _opportunities_table(funnel, lead_frame, accounts.table, team.rep_ids, terms),
+            customers.table]),
         "reps": lambda: team.table,
         "rep_availability": lambda: team.availability,
         "campaigns": lambda: build_campaigns(period),
@@ -181,6 +189,7 @@ def simulate(out: Path, leads: int = 20_000, seed: int = 7, effects: EffectsArg 
         "months": months, "effects_mode": mode,
         "description": chosen.description,
         "effects": list(applied),
+        "retention": customers.truth,
         "base_model": {**_base_model_summary(terms), "sdr_median_delay_business_minutes": {
             team.rep_ids[r]: round(float(m), 2)
             for r, m in zip(team.sdr, team.sdr_median_delay, strict=True)}},
@@ -260,7 +269,20 @@ def _opportunities_table(funnel: Funnel, leads: Leads, accounts: pa.Table,
         "close_reason": ac.strings_at(close_labels, close_code),
         "source": ac.strings_at(("marketing", "sales", "partner"),
                                 np.asarray(o["source"], dtype=np.int64)),
+        "type": ac.strings_at(facts.OPPORTUNITY_TYPES, np.zeros(n, dtype=np.int64)),
+        "prior_amount": ac.nulls(n, pa.float64()),
     })
+
+
+def _latest_fact_us(leads: Leads, touches: Touches, funnel: Funnel) -> int:
+    """The latest time among the leads, touches, stage events, activities and opportunity
+    creations and closes: the store's "now" (`store/as_of.py`), which the renewals and
+    expansions stay before."""
+    o = funnel.opportunities
+    closed = np.asarray(o["closed"], dtype=np.int64)[~np.asarray(o["open"], dtype=bool)]
+    parts = [leads.created, touches.at, funnel.events["at"], funnel.activities["at"],
+             np.asarray(o["created"], dtype=np.int64), closed]
+    return max(int(p.max()) for p in parts if len(p))
 
 
 def _write_truth(folder: Path, leads: Leads, accounts: pa.Table, funnel: Funnel,

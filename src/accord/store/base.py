@@ -113,6 +113,14 @@ class Store(ABC):
             if name not in existing:
                 self.con.create_table(name, schema=ibis_schema(fact))
                 self._after_create(fact)
+            else:  # a store made before an optional column was added to the fact format
+                have = set(self.con.get_schema(name).names)
+                added = [c for c in fact.columns if c.name not in have]
+                if added:
+                    with self.transaction() as cur:
+                        for c in added:
+                            self._exec(cur, f"ALTER TABLE {name} ADD COLUMN {c.name} "
+                                            f"{SQL_TYPES[c.type]}")
         if META_TABLE not in existing:
             self.con.create_table(META_TABLE, schema=ibis.schema({"key": "string",
                                                                   "value": "string"}))

@@ -26,6 +26,12 @@ from accord.analytics.kpis.context import (
     KpiContext,
     in_period,
 )
+from accord.analytics.kpis.deals import (
+    CUSTOMER_TYPES,
+    NEW_BUSINESS,
+    retention_base,
+    unknown_types,
+)
 from accord.analytics.kpis.definitions import (
     DEFAULT_HANDOFF_DAYS,
     KPIS,
@@ -36,6 +42,7 @@ from accord.analytics.kpis.definitions import (
 )
 from accord.analytics.kpis.dimensions import (
     ALL_LABEL,
+    CUSTOMER_DIMENSIONS,
     check_dimension,
     group_activities,
     group_leads,
@@ -50,6 +57,7 @@ from accord.contract.compiled import CompiledContract
 from accord.engine.sla_clock import compute_sla_clocks
 from accord.engine.views import DEFAULT_VIEW, VIEW_LABELS, View, check_view
 from accord.errors import UnknownNameError
+from accord.facts import OPPORTUNITY_TYPES
 from accord.store import Store
 from accord.store.as_of import resolve_as_of
 
@@ -92,10 +100,21 @@ def compute_kpis(store: Store, contract: CompiledContract, *,
         if missing:
             notes.append(f"{d.name} has no value: the contract has no stage with "
                          + " or ".join(f"`role: {r.value}`" for r in missing))
+    unknown = unknown_types(store.table("opportunities"))
+    if unknown:
+        n = sum(unknown.values())
+        notes.append(f"{n} {'opportunity has' if n == 1 else 'opportunities have'} a type "
+                     "accord does not know ("
+                     + ", ".join(f"{t!r}: {k}" for t, k in unknown.items())
+                     + "); they count in no KPI (types: " + ", ".join(OPPORTUNITY_TYPES)
+                     + "; empty is new_business)")
     if by is not None:
-        unsupported = [d.name for d in selected if by not in d.dimensions]
-        if unsupported:
-            notes.append(f"not split by {by}: {', '.join(unsupported)} ({_why_not(by)})")
+        why: dict[str, list[str]] = defaultdict(list)
+        for d in selected:
+            if by not in d.dimensions:
+                why[_why_not(by, d)].append(d.name)
+        for reason, names in why.items():
+            notes.append(f"not split by {by}: {', '.join(names)} ({reason})")
     rows: list[KpiRow] = []
     for ctx, label, total in kpi_contexts(store, contract, per, by, basis, view, handoff_days,
                                           clocks):
@@ -195,12 +214,15 @@ def build_context(store: Store, contract: CompiledContract, timeline: ir.Table, 
     if basis == "cohort":
         leads = leads.filter(in_period(per, leads.created_at))
         opps = opps.filter(in_period(per, opps.cohort_at))
+    retention = retention_base(opps.filter(opps.deal_type.isin(CUSTOMER_TYPES)), basis, per)
+    opps = opps.filter(opps.deal_type == NEW_BUSINESS)
     if spend is not None:
         spend = spend.filter(in_period(per, spend.month.cast("timestamp")))
     return KpiContext(contract=contract, basis=basis, view=view, period=per,
                       months=bounded.months() if bounded is not None else 0.0, by=by,
                       leads=leads, opportunities=opps, activities=acts, spend=spend,
-                      handoff_days=handoff_days, lead_groups=everyone, clocks=clocks)
+                      handoff_days=handoff_days, lead_groups=everyone, retention=retention,
+                      clocks=clocks)
 
 
 def measure_kpis(selected: list[KpiDefinition], ctx: KpiContext, *, total: bool,
@@ -282,7 +304,10 @@ def _clock_note(contract: CompiledContract, as_of: datetime) -> str:
             f"within {sla.within}")
 
 
-def _why_not(by: str) -> str:
+def _why_not(by: str, d: KpiDefinition) -> str:
     if by == "rejection_reason":
         return "only the rejection rate splits by reason"
+    if d.dimensions == CUSTOMER_DIMENSIONS:
+        return ("renewals and expansions belong to accounts: they split by the account's "
+                "industry, segment and region, by rep and by month")
     return f"spend is recorded by month, channel and campaign, not by {by}"

@@ -35,8 +35,8 @@ BASIS_LABELS: dict[Basis, str] = {
 }
 
 
-Base = Literal["leads", "opportunities", "activities", "spend"]
-BASES: tuple[Base, ...] = ("leads", "opportunities", "activities", "spend")
+Base = Literal["leads", "opportunities", "activities", "spend", "retention"]
+BASES: tuple[Base, ...] = ("leads", "opportunities", "activities", "spend", "retention")
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,10 @@ class KpiContext:
       period.
     - `lead_groups`: every lead's id, creation time and `group`, whatever the basis (to
       give an SLA clock its lead's group).
-    - `opportunities`: with `cohort_at`; cohort basis: only those of the cohort.
+    - `opportunities`: the new-business opportunities (`deals.py`), with `cohort_at`;
+      cohort basis: only those of the cohort.
+    - `retention`: the renewals and expansions, as `deals.retention_base` lays them out
+      (cohort basis: only those of the cohort).
     - `activities`: every sales activity, with its lead's group.
     - `spend`: spend rows of the period; None when spend has no such dimension.
     - `clocks`: the speed-to-lead SLA's clock states (`engine/sla_clock.py`); None when
@@ -68,6 +71,7 @@ class KpiContext:
     spend: ir.Table | None
     handoff_days: float
     lead_groups: ir.Table
+    retention: ir.Table | None = None
     clocks: pa.Table | None = None
     memo: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -84,7 +88,12 @@ class KpiContext:
     def happened(self, col: ir.Value) -> ir.BooleanValue:
         """Did the event at `col` count? Cohort basis: it happened at all (the row is already
         in the cohort); period basis: it happened in the period."""
-        return col.notnull() if self.basis == "cohort" else self.in_period(col)
+        return happened(self.basis, self.period, col)
+
+
+def happened(basis: Basis, period: Period, col: ir.Value) -> ir.BooleanValue:
+    """`KpiContext.happened` for a basis and period (before there is a context)."""
+    return col.notnull() if basis == "cohort" else in_period(period, col)
 
 
 def in_period(period: Period, col: ir.Value) -> ir.BooleanValue:

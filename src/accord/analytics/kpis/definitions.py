@@ -21,6 +21,11 @@ Conventions shared by every KPI:
 - A ratio's numerator and denominator are counts (or amounts); a median's numerator is
   empty and its denominator is how many items were measured; a total's numerator is the
   total and its denominator is empty.
+- Opportunity KPIs read new business only (`type` empty or `new_business`, `deals.py`):
+  win rate, pipeline, marketing share, sales cycle, velocity and CAC mean what they meant
+  before renewals and expansions were recorded. The customer KPIs (renewal and expansion
+  revenue, gross and net revenue retention) read only renewals and expansions, from the
+  `retention` base (`deals.retention_base`).
 - Speed-to-lead reads the one clock of the contract's speed-to-lead SLA (the first
   `first_touch` SLA; `engine/sla_clock.py`, the clock `accord sla` reports): within-SLA
   is met ÷ (met + breached), open clocks left out; median and p90 are over the stopped
@@ -41,8 +46,10 @@ import pandas as pd
 import pyarrow as pa
 
 from accord.analytics.kpis.context import Base, KpiContext, count_if
+from accord.analytics.kpis.deals import EXPANSION, RENEWAL
 from accord.analytics.kpis.dimensions import (
     ALL_LABEL,
+    CUSTOMER_DIMENSIONS,
     LEAD_DIMENSIONS,
     NONE_LABEL,
     SPEND_DIMENSIONS,
@@ -369,6 +376,36 @@ def _finish_ltv_to_cac(row: Mapping[str, Any], ctx: KpiContext) -> Measure:
     return Measure(value, ltv, cac)
 
 
+# --- customers: renewals and expansions (the `retention` base, `deals.retention_base`) --------
+
+def _customer_revenue(kind: str) -> MeasureBuilder:
+    def measures(ctx: KpiContext) -> Measures:
+        t = ctx.table("retention")
+        return {"retention": {
+            "numerator": t.amount.sum(where=t.won & (t.deal_type == kind)).fill_null(0)}}
+    return measures
+
+
+def _up_for_renewal(t: ir.Table) -> ir.FloatingScalar:
+    """The prior value of the renewals decided (won or lost): the retention denominator."""
+    return t.prior.sum(where=t.decided & (t.deal_type == RENEWAL)).fill_null(0)
+
+
+def _gross_retention(ctx: KpiContext) -> Measures:
+    t = ctx.table("retention")
+    kept = ibis.least(t.amount, t.prior)  # a renewal won above its prior value keeps it all
+    return {"retention": {
+        "numerator": kept.sum(where=t.won & (t.deal_type == RENEWAL)).fill_null(0),
+        "denominator": _up_for_renewal(t)}}
+
+
+def _net_retention(ctx: KpiContext) -> Measures:
+    t = ctx.table("retention")
+    counted = (t.deal_type == RENEWAL) | ((t.deal_type == EXPANSION) & t.renewing)
+    return {"retention": {"numerator": t.amount.sum(where=t.won & counted).fill_null(0),
+                          "denominator": _up_for_renewal(t)}}
+
+
 # --- the registry -------------------------------------------------------------------------
 
 def _kpi(name: str, definition: str, unit: Unit, measures: MeasureBuilder | PerLead,
@@ -394,8 +431,8 @@ KPIS: dict[str, KpiDefinition] = {k.name: k for k in (
          _conversion(_A, _Q), roles=(_A, _Q)),
     _kpi("sql_to_opportunity", "{qualified}s that reached {opportunity} ÷ {qualified}s.",
          "share", _conversion(_Q, _O), roles=(_Q, _O)),
-    _kpi("win_rate", "Opportunities won ÷ opportunities closed (won or lost).", "share",
-         _win_rate),
+    _kpi("win_rate", "Opportunities won ÷ opportunities closed (won or lost); new "
+                     "business only.", "share", _win_rate),
     _kpi("lead_to_opportunity", "Leads that reached {opportunity} ÷ leads.", "share",
          _conversion(_L, _O), roles=(_O,)),
     _kpi("mql_to_won", "{handoff}s that reached {won} (a won opportunity or a move into "
@@ -423,23 +460,38 @@ KPIS: dict[str, KpiDefinition] = {k.name: k for k in (
          _volume(_H), per_month, roles=(_H,)),
     _kpi("sql_volume", "Leads reaching {qualified} per month of the period.", "per month",
          _volume(_Q), per_month, roles=(_Q,)),
-    _kpi("pipeline_created", "Sum of the amounts of opportunities created.", "currency",
-         _pipeline_created, total),
+    _kpi("pipeline_created", "Sum of the amounts of opportunities created; new business "
+                             "only.", "currency", _pipeline_created, total),
     _kpi("marketing_sourced_pipeline_share", "Amount of opportunities with source "
                                              "`marketing` ÷ amount of all opportunities "
-                                             "created.", "share", _marketing_share),
-    _kpi("sales_cycle_days", "Median days from opportunity creation to its win.", "days",
-         _sales_cycle, measured),
+                                             "created; new business only.", "share",
+         _marketing_share),
+    _kpi("sales_cycle_days", "Median days from opportunity creation to its win; new "
+                             "business only.", "days", _sales_cycle, measured),
     _kpi("pipeline_velocity", "Opportunities created × win rate × average won deal ÷ median "
-                              "sales-cycle days.", "currency per day", _velocity,
-         _finish_velocity),
+                              "sales-cycle days; new business only.", "currency per day",
+         _velocity, _finish_velocity),
     _kpi("cpl", "Marketing spend ÷ leads created.", "currency", _cpl, _spend_ratio,
          dimensions=SPEND_DIMENSIONS),
     _kpi("cac", "Marketing spend ÷ new customers won (distinct accounts of won "
-                "opportunities).", "currency", _cac, _spend_ratio, dimensions=SPEND_DIMENSIONS),
+                "new-business opportunities).", "currency", _cac, _spend_ratio,
+         dimensions=SPEND_DIMENSIONS),
     _kpi("ltv_to_cac", "Contract `economics.ltv_per_customer` ÷ CAC; healthy at 3 or more.",
          "ratio", _cac, _finish_ltv_to_cac, dimensions=SPEND_DIMENSIONS),
     _kpi("handoff_rate", "Marketing-engaged leads (any marketing touch) with a sales activity "
                          "within N days (default 14) of their first touch ÷ engaged leads; "
                          "effective at 35% or more (seed 000).", "share", _handoff_rate),
+    _kpi("renewal_revenue", "Sum of the amounts of renewals won (the value renewed).",
+         "currency", _customer_revenue(RENEWAL), total, dimensions=CUSTOMER_DIMENSIONS),
+    _kpi("expansion_revenue", "Sum of the amounts of expansions won.", "currency",
+         _customer_revenue(EXPANSION), total, dimensions=CUSTOMER_DIMENSIONS),
+    _kpi("gross_revenue_retention", "Renewals won, each counted at most at its prior value "
+                                    "÷ prior value of the renewals won or lost (up for "
+                                    "renewal); churn and downsell lower it, expansion does "
+                                    "not count, so it is at most 100%.",
+         "share", _gross_retention, dimensions=CUSTOMER_DIMENSIONS),
+    _kpi("net_revenue_retention", "(Renewals won + expansions won by the accounts up for "
+                                  "renewal) ÷ prior value of the renewals won or lost; above "
+                                  "100% when expansion outgrows churn and downsell.",
+         "share", _net_retention, dimensions=CUSTOMER_DIMENSIONS),
 )}

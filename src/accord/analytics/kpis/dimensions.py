@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
+from accord.analytics.kpis.deals import deal_type
 from accord.analytics.kpis.errors import KpiError
 from accord.analytics.kpis.timeline import first_reps
 from accord.errors import UnknownNameError
@@ -52,6 +53,8 @@ DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
 
 LEAD_DIMENSIONS = frozenset(DIMENSIONS) - {"rejection_reason"}
 SPEND_DIMENSIONS = frozenset({"channel", "campaign", "month"})
+#: Renewals and expansions are about accounts (they need no lead).
+CUSTOMER_DIMENSIONS = frozenset({"industry", "segment", "region", "rep", "month"})
 _LEAD_COLUMN = {"channel": "channel", "campaign": "campaign_id", "landing_page": "landing_page"}
 _ACCOUNT_COLUMN = {"industry": "industry", "segment": "segment", "region": "region"}
 
@@ -90,9 +93,10 @@ def group_leads(store: Store, timeline: ir.Table, by: str | None) -> ir.Table:
 
 
 def group_opportunities(store: Store, leads: ir.Table, by: str | None) -> ir.Table:
-    """Opportunities with `group` and `cohort_at` (the lead's creation time when linked,
-    else the opportunity's own creation time)."""
+    """Opportunities with `deal_type` (`deals.py`), `group` and `cohort_at` (the lead's
+    creation time when linked, else the opportunity's own creation time)."""
     opp = store.table("opportunities")
+    opp = opp.mutate(deal_type=deal_type(opp))
     lj = leads.select(lead_id_=leads.lead_id, lead_created_at=leads.created_at,
                       lead_group=leads.group, lead_account_id=leads.account_id)
     j = opp.left_join(lj, opp.lead_id == lj.lead_id_)
