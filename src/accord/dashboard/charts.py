@@ -47,11 +47,14 @@ def bars(rows: Sequence[Mapping[str, Any]], *, category: str, value: str,
          category_title: str, value_title: str, value_format: str = ",.0f",
          color: str | None = None, sort: Sequence[str] | None = None) -> dict[str, Any]:
     """Horizontal bars, one per `category`, labelled with their value (`value_format`: a
-    d3 format such as `.0%`). `color`: a field splitting bars into side-by-side groups."""
+    d3 format such as `.0%`; the default, whole numbers, keeps ticks a whole step apart).
+    `color`: a field splitting bars into side-by-side groups."""
     base = alt.Chart(_data(rows)).encode(
         y=alt.Y(f"{category}:N", title=category_title,
                 sort=list(sort) if sort is not None else None),
-        x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)))
+        x=alt.X(f"{value}:Q", title=value_title,
+                axis=alt.Axis(format=value_format, tickMinStep=1) if value_format == ",.0f"
+                else alt.Axis(format=value_format)))
     if color is not None:
         base = base.encode(yOffset=alt.YOffset(f"{color}:N"),
                            color=alt.Color(f"{color}:N", title=None,

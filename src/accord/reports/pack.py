@@ -131,12 +131,13 @@ def kind_of(column: Column, row: Mapping[str, Any]) -> CellKind:
 
 def time_boxes(total: int, weights: Sequence[int]) -> list[int]:
     """`total` minutes split over sections by `weights`, whole minutes, summing to `total`
-    (largest remainders get the spare minutes)."""
+    (largest remainders get the spare minutes; a section of weight 0 gets none)."""
     whole = sum(weights)
     exact = [total * w / whole for w in weights]
     out = [math.floor(x) for x in exact]
     spare = total - sum(out)
-    order = sorted(range(len(exact)), key=lambda i: (out[i] - exact[i], i))
+    order = sorted((i for i in range(len(exact)) if weights[i] > 0),
+                   key=lambda i: (out[i] - exact[i], i))
     for i in order[:spare]:
         out[i] += 1
     return out

@@ -19,7 +19,7 @@ _CODE = re.compile(r"`([^`]+)`")
 
 
 def _facts_md(pack: Pack) -> list[str]:
-    out = ["| | |", "|---|---|"]
+    out = ["| This pack | |", "|---|---|"]
     out += [f"| **{cell(k)}** | {cell(v)} |" for k, v in pack.facts()]
     return out
 

@@ -28,7 +28,7 @@ def quarterly_sections(store: Store, contract: CompiledContract, period: Period,
             (_retention(store, contract, period, at, view), 1),
             (_maturity(store, contract, period, at, view), 2),
             (_structure(store, contract, period, at, view), 1),
-            (_next_review(contract, period), 1)]
+            (_next_review(contract, period), 0)]  # a date: no time box
 
 
 def _icp(store: Store, contract: CompiledContract, period: Period, at: datetime,
@@ -58,8 +58,9 @@ def _icp(store: Store, contract: CompiledContract, period: Period, at: datetime,
     blocks.append(Table("icp-tiers", "Leads by ICP tier: won and not won", (
         Column("tier", "Tier"), Column("leads", "Leads", "int"), Column("won", "Won", "int"),
         Column("not_won", "Not won", "int"), Column("won_rate", "Won rate", "share")), bands,
-        note=f"{fb.cohort}, decided by {d['observed_until'] or 'now'}: the same bands as "
-             "`accord scoring feedback --outcome won`."))
+        note=f"Leads created before {_day(period.end)}, outcomes observed until "
+             f"{_when(fb.observed_until)}: the same bands as `accord scoring feedback "
+             "--outcome won`."))
     if auc is not None:
         blocks.append(Para(
             f"Fit + engagement ranks won leads with a held-out AUC of "
@@ -73,6 +74,14 @@ def _icp(store: Store, contract: CompiledContract, period: Period, at: datetime,
                                                              "share")), changed,
         empty="The evidence proposes no change of points."))
     return Section("ICP fit against won and lost", tuple(blocks))
+
+
+def _day(t: datetime | None) -> str:
+    return "now" if t is None else f"{t:%Y-%m-%d}"
+
+
+def _when(t: datetime | None) -> str:
+    return "now" if t is None else f"{t:%Y-%m-%d %H:%M} UTC"
 
 
 def _num(v: float | None) -> str:
