@@ -11,6 +11,7 @@ from accord.cli import cadence as cadence_cli
 from accord.cli import contract as contract_cli
 from accord.cli import org as org_cli
 from accord.cli import scoring as scoring_cli
+from accord.cli import sync as sync_cli
 from accord.cli import token as token_cli
 from accord.cli import webhooks as webhooks_cli
 from accord.cli import workspace as workspace_cli
@@ -42,6 +43,7 @@ app.command("init")(workspace_cli.init_command)
 app.add_typer(contract_cli.app, name="contract")
 app.command("simulate")(simulate_command)
 app.command("import")(workspace_cli.import_command)
+app.add_typer(sync_cli.app, name="sync")
 app.command("status")(workspace_cli.status_command)
 app.command("funnel")(workspace_cli.funnel_command)
 app.command("run")(run_command)
