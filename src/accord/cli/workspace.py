@@ -27,8 +27,10 @@ from accord.cli.common import (
 from accord.cli.render import counts_table, funnel_table
 from accord.engine.outcome import EngineOutcome, run_with_outcome
 from accord.engine.views import check_view
+from accord.errors import UsageError, WorkspaceError
 from accord.ingest import import_facts
 from accord.ingest.fact_folder import import_fact_folder
+from accord.ingest.vendors import VENDOR_FORMATS, detect_format, import_vendor
 from accord.workspace import init_workspace, workspace_status
 
 
@@ -53,20 +55,29 @@ def init_command(
 
 @guarded
 def import_command(
-    path: Annotated[Path, typer.Argument(help="Folder of fact files: <table>.csv or .parquet.")],
+    path: Annotated[Path, typer.Argument(help="Folder of files to import: fact files "
+                                              "(<table>.csv or .parquet) or a CRM export.")],
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="facts | mapped | hubspot | salesforce (default: detected from the "
+                         "files; the summary names what was detected and why).")] = None,
     mapping: Annotated[Path | None, typer.Option(
         help="A column-mapping YAML for files not in the canonical format (see docs/kpis.md)."
     )] = None,
+    stage_map: Annotated[Path | None, typer.Option(
+        help="HubSpot or Salesforce: a YAML file changing which stage role a CRM stage value "
+             "plays (see docs/import.md).")] = None,
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Import a folder of fact files (format: docs/facts.md) in one transaction.
+    """Import a folder of fact files (format: docs/facts.md) or a HubSpot or Salesforce
+    export (docs/import.md) in one transaction.
 
     Every file is checked before anything is written; any problem names the file, row and
     column and leaves the store as it was (exit code 4). Importing the same facts again
-    changes nothing. The contract is not read: facts can be imported while accord.yaml is
-    being edited.
+    changes nothing. For fact files and mappings the contract is not read: facts can be
+    imported while accord.yaml is being edited. A HubSpot or Salesforce export needs the
+    contract: its stage values become the contract's stage names through their roles.
 
     Examples:
 
@@ -75,16 +86,41 @@ def import_command(
       accord import data/ --store postgresql://127.0.0.1/test?schema=acme --json
 
       accord import olist-export/ --mapping mappings/olist.yaml
+
+      accord import hubspot-export/ --format hubspot
+
+      accord import salesforce-export/ --stage-map stage-map.yaml
     """
-    with open_session(ws_path, store, contract=None) as s, console.status("importing…"):
-        result = import_facts(s.store, path, mapping)
-        location = s.workspace.store_label
+    detection = detect_format(path, fmt, mapping)
+    if detection.format in VENDOR_FORMATS:
+        if not workspace(ws_path, store).has_contract():
+            raise WorkspaceError(
+                f"a {detection.format} import needs the contract (its stage names): no "
+                f"accord.yaml in {ws_path.resolve()}; run `accord init` or pass --workspace")
+        with open_session(ws_path, store) as s, console.status("importing…"):
+            done = import_vendor(s.store, s.contract, path, detection.format, stage_map,
+                                 detection)
+            location = s.workspace.store_label
+        result, summary = done.result, done.as_dict()
+    else:
+        if stage_map is not None:
+            raise UsageError("--stage-map is for --format hubspot or salesforce")
+        with open_session(ws_path, store, contract=None) as s, console.status("importing…"):
+            result = import_facts(s.store, path, mapping)
+            location = s.workspace.store_label
+        summary = {**detection.as_dict(), **result.as_dict()}
+        done = None
     if as_json:
-        print_json({"store": location, **result.as_dict()})
+        print_json({"store": location, **summary})
         return
+    how = "detected" if detection.detected else "given"
+    console.print(f"format    {detection.format} ({how}: {escape(detection.reason)})",
+                  highlight=False)
     console.print(counts_table(dict(result.write.added), f"Imported into {location}"))
     console.print(f"{result.write.total_added:,} new facts; {result.already_stored:,} already "
                   "stored.")
+    for note in done.notes if done is not None else ():
+        console.print(f"[yellow]note[/yellow] {escape(note)}", highlight=False)
 
 
 @guarded
