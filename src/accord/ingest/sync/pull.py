@@ -157,6 +157,15 @@ def _flat(vendor: str, item: dict[str, Any]) -> dict[str, Any]:
             for k, v in row.items()}
 
 
+def _keeper(vendor: str, into: list[dict[str, Any]]
+            ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A map step that keeps each record as a CSV row (dlt passes items through it)."""
+    def keep(item: dict[str, Any]) -> dict[str, Any]:
+        into.append(_flat(vendor, item))
+        return item
+    return keep
+
+
 def _merge(path: Path, id_column: str, columns: Sequence[str],
            records: list[dict[str, Any]]) -> int:
     """Merge `records` over the CSV at `path` (latest wins by id); write it sorted by id.
@@ -177,6 +186,22 @@ def _merge(path: Path, id_column: str, columns: Sequence[str],
     frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n", na_rep="")
     tmp.replace(path)
     return len(frame)
+
+
+def _failure(exc: BaseException) -> str:
+    """What went wrong, from the innermost cause: `HTTP <status>` when the API answered,
+    else the error's class (its message could quote a request)."""
+    seen: BaseException | None = exc
+    last = exc
+    while seen is not None:
+        status = getattr(getattr(seen, "response", None), "status_code", None)
+        if status:
+            return f"HTTP {status}"
+        last = seen
+        seen = seen.__cause__ or seen.__context__ or getattr(seen, "exception", None)
+        if seen is last:
+            break
+    return type(last).__name__
 
 
 def pull(vendor: str, out: Path, credentials: Credentials, *,
@@ -211,11 +236,7 @@ def pull(vendor: str, out: Path, credentials: Credentials, *,
         "resources": resources})  # type: ignore[typeddict-item]
     received: dict[str, list[dict[str, Any]]] = {n: [] for n in chosen}
     for name, resource in source.resources.items():
-        def keep(item: dict[str, Any], _into: list[dict[str, Any]] = received[name]
-                 ) -> dict[str, Any]:
-            _into.append(_flat(vendor, item))
-            return item
-        resource.add_map(keep)
+        resource.add_map(_keeper(vendor, received[name]))
     pipeline = dlt.pipeline(pipeline_name=pipeline_name, pipelines_dir=str(state_dir),
                             destination=dlt.destinations.dummy(completed_prob=1.0))
     if progress:
@@ -223,9 +244,7 @@ def pull(vendor: str, out: Path, credentials: Credentials, *,
     try:
         pipeline.run(source)
     except PipelineStepFailed as exc:
-        cause = exc.__cause__ or exc.exception
-        status = getattr(getattr(cause, "response", None), "status_code", None)
-        what = f"HTTP {status}" if status else type(cause).__name__
+        what = _failure(exc)
         raise SyncError(f"{vendor}: the pull failed ({what}) at {credentials.base_url}; "
                         "nothing was written to " f"{out}") from None
     finally:

@@ -164,6 +164,8 @@ def _payload(vendor: str, batch: list[dict[str, str]], api_version: str
     for r in batch:
         values: dict[str, Any] = {names[c]: (r[c] or None) for c in DECISIONS}
         values[names["sla_breached"]] = r["sla_breached"] == "true"
+        values[names["fit"]] = int(r["fit"]) if r["fit"] else None
+        values[names["engagement"]] = float(r["engagement"]) if r["engagement"] else None
         kind = "Contact" if r["lead_id"].startswith("003") else "Lead"
         records.append({"attributes": {"type": kind}, "id": r["lead_id"], **values})
     return ("PATCH", f"services/data/{api_version}/composite/sobjects",
