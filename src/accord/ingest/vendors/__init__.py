@@ -74,7 +74,7 @@ def detect_format(folder: str | Path, given: str | None = None,
         if (given == "mapped") != (mapping is not None):
             raise UsageError("--format mapped goes with --mapping FILE (and --mapping with "
                              "--format mapped or no --format)")
-        return Detection(given, "given by --format", False)
+        return Detection(given, f"--format {given}", False)
     if mapping is not None:
         return Detection("mapped", f"--mapping {mapping}", True)
     root = Path(folder)
@@ -114,7 +114,7 @@ def import_vendor(store: Store, contract: CompiledContract, folder: str | Path,
     write = store.write_facts(batch)
     objects = {k: str(v.path) for k, v in objs.items()}
     tables = {t: objects[o] for t, o in _SOURCES[vendor].items() if o in objects and t in batch}
-    return VendorImport(detection or Detection(vendor, "given by --format", False),
+    return VendorImport(detection or Detection(vendor, f"--format {vendor}", False),
                         ImportResult(tables, write), objects, tuple(notes))
 
 
