@@ -27,8 +27,9 @@ from accord.errors import UsageError
 from accord.ingest.sync.credentials import load_credentials
 from accord.ingest.sync.pull import pull
 from accord.ingest.sync.push import PUSHED_TABLE, push
+from accord.ingest.vendors import import_vendor
 from accord.store import Store
-from accord.workspace import Workspace
+from accord.workspace import Workspace, init_workspace
 
 runner = CliRunner()
 TOKEN = "pat-na1-SECRET-0f9e8d7c"  # what must never appear in output, logs or files
@@ -270,6 +271,43 @@ def test_a_429_is_waited_out_for_its_retry_after(fake: tuple[Fake, str],
     assert len(calls) == 2 and calls[0]["body"] == calls[1]["body"]  # the same request again
     assert waited >= 1.0  # Retry-After: 1 honoured
     assert result.objects[0].received == 3
+
+
+def test_pulled_files_import_as_a_hubspot_export(fake: tuple[Fake, str],
+                                                 tmp_path: Path) -> None:
+    """What a pull writes is what `accord import --format hubspot` reads: one lead per
+    contact under its record id, a stage move per filled MQL date, the company."""
+    state, base = fake
+    contacts = hubspot_contacts(6)
+    for i, c in enumerate(contacts):
+        c["properties"].update(hs_analytics_source="ORGANIC_SEARCH",
+                               hs_lifecyclestage_lead_date="2025-01-02T00:00:00.000Z")
+        if i % 2:
+            c["properties"].update(lifecyclestage="marketingqualifiedlead",
+                                   hs_lifecyclestage_marketingqualifiedlead_date=(
+                                       "2025-01-05T00:00:00.000Z"))
+    state.hubspot = {"contacts": contacts, "deals": [], "companies": [
+        {"id": "77", "properties": {"name": "Acme", "domain": "acme0.com",
+                                    "createdate": "2024-12-01T00:00:00.000Z",
+                                    "hs_lastmodifieddate": "2025-01-01T00:00:00.000Z"}}]}
+    out = tmp_path / "export"
+    pull("hubspot", out, load_credentials("hubspot", base_url=base, environ=env(base)))
+    assert sorted(p.name for p in out.glob("*.csv")) == ["companies.csv", "contacts.csv"]
+    root = tmp_path / "ws"
+    init_workspace(root)
+    with Workspace(root).session() as s:
+        result = import_vendor(s.store, s.contract, out, "hubspot")
+        leads = s.store.table("leads").to_pyarrow().to_pylist()
+        events = s.store.table("stage_events").count().execute()
+        accounts = s.store.table("accounts").to_pyarrow().to_pylist()
+    assert result.result.write.total_added > 0
+    assert sorted(r["lead_id"] for r in leads) == [c["id"] for c in contacts]
+    assert {r["lead_id"]: r["email"] for r in leads} == {
+        c["id"]: c["properties"]["email"] for c in contacts}
+    # the three MQL dates became stage moves (entering the first stage is the lead's
+    # creation, no move): the pull asked for the lifecycle-stage date properties
+    assert events == 3
+    assert [a["domain"] for a in accounts] == ["acme0.com"]
 
 
 # -- credentials --------------------------------------------------------------------------

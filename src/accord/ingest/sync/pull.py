@@ -17,7 +17,10 @@ the latest one seen (a record at the cursor itself is asked again and merged, ne
 Each object is one CSV in DIR (`contacts.csv`, `Lead.csv`, …) with the vendor's own
 field names (HubSpot internal property names with `hs_object_id` first; Salesforce API
 names with `Id` first), merged over the file a previous pull left: the latest version of
-each record wins; rows are sorted by id, so the same records give the same bytes.
+each record wins; rows are sorted by id, so the same records give the same bytes. An
+object that never returned a record gets no file. Salesforce's history objects
+(`LeadHistory`, `OpportunityHistory`) and `User` are pulled too (LeadHistory's cursor is
+its `CreatedDate`: history rows are only ever created).
 """
 
 from __future__ import annotations
@@ -49,9 +52,13 @@ HUBSPOT_OBJECTS: dict[str, tuple[str, ...]] = {
     "contacts": ("email", "firstname", "lastname", "company", "jobtitle", "phone",
                  "lifecyclestage", "hs_lead_status", "hubspot_owner_id",
                  "associatedcompanyid", "hs_analytics_source", "country", "industry",
-                 "numemployees", "annualrevenue", "createdate", "hs_lastmodifieddate"),
-    "companies": ("name", "domain", "industry", "numberofemployees", "annualrevenue",
-                  "country", "hubspot_owner_id", "lifecyclestage", "createdate",
+                 "numemployees", "annualrevenue", "createdate",
+                 *(f"hs_lifecyclestage_{stage}_date" for stage in (
+                     "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead",
+                     "opportunity", "customer", "evangelist", "other")),
+                 "hs_lastmodifieddate"),
+    "companies": ("name", "domain", "website", "industry", "numberofemployees", "annualrevenue",
+                  "country", "hubspot_owner_id", "createdate",
                   "hs_lastmodifieddate"),
     "deals": ("dealname", "amount", "dealstage", "pipeline", "closedate", "dealtype",
               "hubspot_owner_id", "createdate", "hs_lastmodifieddate"),
@@ -65,13 +72,21 @@ SALESFORCE_OBJECTS: dict[str, tuple[str, ...]] = {
              "ConvertedContactId", "ConvertedOpportunityId", "CreatedDate",
              "SystemModstamp"),
     "Contact": ("Id", "FirstName", "LastName", "Email", "Title", "AccountId", "OwnerId",
-                "LeadSource", "CreatedDate", "SystemModstamp"),
+                "LeadSource", "MailingCountry", "CreatedDate", "SystemModstamp"),
     "Account": ("Id", "Name", "Website", "Industry", "NumberOfEmployees", "AnnualRevenue",
                 "BillingCountry", "OwnerId", "CreatedDate", "SystemModstamp"),
     "Opportunity": ("Id", "Name", "AccountId", "Amount", "StageName", "CloseDate", "Type",
                     "IsClosed", "IsWon", "LeadSource", "OwnerId", "CreatedDate",
                     "SystemModstamp"),
+    "OpportunityHistory": ("Id", "OpportunityId", "StageName", "Amount", "CloseDate",
+                           "CreatedDate", "SystemModstamp"),
+    "LeadHistory": ("Id", "LeadId", "Field", "OldValue", "NewValue", "CreatedDate"),
+    "User": ("Id", "Username", "Name", "Email", "Title", "IsActive", "ManagerId",
+             "Division", "CreatedDate", "SystemModstamp"),
 }
+#: The field a Salesforce object's cursor is on (SystemModstamp unless listed here:
+#: history rows are never modified, only created).
+SALESFORCE_CURSOR: dict[str, str] = {"LeadHistory": "CreatedDate"}
 
 _ID = {"hubspot": "hs_object_id", "salesforce": "Id"}
 
@@ -133,15 +148,16 @@ def _hubspot_resource(name: str, properties: Sequence[str], since: str) -> dict[
 
 def _salesforce_resource(name: str, fields: Sequence[str], since: str,
                          version: str) -> dict[str, Any]:
-    soql = (f"SELECT {', '.join(fields)} FROM {name} WHERE SystemModstamp >= "
-            "{incremental.start_value} ORDER BY SystemModstamp ASC")
+    on = SALESFORCE_CURSOR.get(name, "SystemModstamp")
+    soql = (f"SELECT {', '.join(fields)} FROM {name} WHERE {on} >= "
+            f"{{incremental.start_value}} ORDER BY {on} ASC")
     return {
         "name": name, "primary_key": "Id", "write_disposition": "merge",
         "endpoint": {
             "path": f"services/data/{version}/query", "method": "GET",
             "params": {"q": soql}, "data_selector": "records",
             "paginator": {"type": "json_link", "next_url_path": "nextRecordsUrl"},
-            "incremental": {"cursor_path": "SystemModstamp", "initial_value": since,
+            "incremental": {"cursor_path": on, "initial_value": since,
                             "convert": _soql_instant},
         },
     }
@@ -174,11 +190,10 @@ def _merge(path: Path, id_column: str, columns: Sequence[str],
     old = (pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
            .astype("string") if path.exists() else None)
     frames = [f for f in (old, new) if f is not None]
-    if not frames:
-        frame = pd.DataFrame(columns=list(columns))
-    else:
-        frame = pd.concat(frames, ignore_index=True)
-        frame = frame.drop_duplicates(subset=[id_column], keep="last")
+    if not frames:  # nothing ever received: no file (an empty export is no export)
+        return 0
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame.drop_duplicates(subset=[id_column], keep="last")
     extra = sorted(c for c in frame.columns if c not in columns)
     frame = frame.reindex(columns=[*columns, *extra])
     frame = frame.sort_values(id_column, kind="stable")
