@@ -115,7 +115,7 @@ def pull_command(
         table.add_column(col, justify="right" if col in ("received", "rows in file")
                          else "left")
     for o in result.objects:
-        table.add_row(o.name, f"{o.received:,}", f"{o.rows:,}", o.cursor or "—", o.file)
+        table.add_row(o.name, f"{o.received:,}", f"{o.rows:,}", o.cursor or "—", o.file or "—")
     console.print(table)
     console.print(f"Next: accord import {result.out} --format {chosen}", highlight=False)
 
@@ -169,6 +169,10 @@ def push_command(
         return
     plan = result.plan
     names = PROPERTY_NAMES[chosen]
+    if not plan.records:
+        console.print(f"{chosen}: nothing to send — all {plan.unchanged:,} record(s) as last "
+                      "pushed (derived view).", highlight=False)
+        return
     table = Table(title=f"{chosen}: {len(plan.records):,} record(s) to send, "
                         f"{plan.unchanged:,} as last pushed (derived view)"
                         + (" — dry run, nothing sent" if dry_run else ""),

@@ -97,7 +97,7 @@ class ObjectPull:
 
     name: str
     received: int
-    file: str
+    file: str | None  # None: no record ever came, no file
     rows: int
     cursor: str | None
 
@@ -276,6 +276,7 @@ def pull(vendor: str, out: Path, credentials: Credentials, *,
         cursor: dict[str, Any] = (state.get(name) or {}).get("incremental") or {}
         first: dict[str, Any] = next(iter(cursor.values()), {})
         last = first.get("last_value")
-        results.append(ObjectPull(name, len(unique), str(path), rows,
+        results.append(ObjectPull(name, len(unique), str(path) if path.exists() else None,
+                                  rows,
                                   None if last is None else str(last)))
     return PullResult(vendor, str(out), str(state_dir / pipeline_name), tuple(results))
