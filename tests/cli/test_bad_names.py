@@ -114,6 +114,7 @@ CASES: tuple[Case, ...] = (
          workspace=False),
     # the meeting packs
     Case("report", "--format", ("md", "html", "pdf"), extra=("weekly",)),
+    Case("import", "--format", ("facts", "mapped", "hubspot", "salesforce"), extra=("{tmp}",)),
     Case("report", "--view", ("actual", "derived"), extra=("weekly",)),
 )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from accord.contract.compiled import CompiledContract
-from accord.errors import ImportFactsError, UsageError
+from accord.errors import ImportFactsError, UnknownNameError, UsageError
 from accord.facts import FACT_TABLES
 from accord.ingest.fact_folder import DATA_SUFFIXES, ImportResult
 from accord.ingest.vendors import hubspot, salesforce
@@ -70,7 +70,7 @@ def detect_format(folder: str | Path, given: str | None = None,
     names what is wrong with each file)."""
     if given is not None:
         if given not in FORMATS:
-            raise UsageError(f"unknown format {given!r}; expected one of {', '.join(FORMATS)}")
+            raise UnknownNameError("import format", given, FORMATS, where="--format")
         if (given == "mapped") != (mapping is not None):
             raise UsageError("--format mapped goes with --mapping FILE (and --mapping with "
                              "--format mapped or no --format)")
