@@ -223,6 +223,9 @@ def test_hubspot_pull_pages_then_sends_the_saved_cursor(fake: tuple[Fake, str],
     assert by_id["1003"]["email"] == "new@acme3.com"
     assert by_id["1003"]["hs_lastmodifieddate"] == "2025-03-15T09:30:00.000Z"
     assert second.objects[0].cursor == "2025-03-15T09:30:00.000Z"
+    # the state folder keeps the cursors, not a second copy of the records
+    kept = [p.read_bytes() for p in (out / ".accord-sync").rglob("*") if p.is_file()]
+    assert kept and not [b for b in kept if b"@acme" in b or b[:2] == b"\x1f\x8b"]
     # same records, same bytes: a pull that brings nothing new leaves the file as it was
     before = (out / "contacts.csv").read_bytes()
     pull("hubspot", out, creds, objects=["contacts"])

@@ -11,8 +11,9 @@ Paging, the saved cursor and retries are dlt's (`dlt.sources.rest_api`), not acc
 
 A 429 (or a 5xx) is retried after the response's `Retry-After` (else an exponential
 wait), up to five attempts. The cursor of each object is dlt's pipeline state, kept in
-`DIR/.accord-sync/accord_<vendor>/`: the next pull asks only for records modified since
-the latest one seen (a record at the cursor itself is asked again and merged, never lost).
+`DIR/.accord-sync/accord_<vendor>/` (no copy of the records stays there): the next pull
+asks only for records modified since the latest one seen (a record at the cursor itself
+is asked again and merged, never lost).
 
 Each object is one CSV in DIR (`contacts.csv`, `Lead.csv`, …) with the vendor's own
 field names (HubSpot internal property names with `hs_object_id` first; Salesforce API
@@ -264,6 +265,9 @@ def pull(vendor: str, out: Path, credentials: Credentials, *,
                         "nothing was written to " f"{out}") from None
     finally:
         pipeline.deactivate()
+    # dlt keeps a copy of every loaded package (the records themselves); DIR's files are
+    # the copy kept, so only the cursors stay in the state folder
+    shutil.rmtree(Path(pipeline.working_dir) / "load" / "loaded", ignore_errors=True)
     sources: dict[str, Any] = dict(pipeline.state).get("sources") or {}  # type: ignore[assignment]
     state: dict[str, Any] = (sources.get(source.name) or {}).get("resources") or {}
     results = []
