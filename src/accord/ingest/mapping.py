@@ -21,7 +21,9 @@ tables:
 
 Column forms: a bare name (rename); `column` with optional `format` (strptime, for
 timestamps and dates), `timezone` (IANA zone of naive source times; default UTC),
-`default` (for empty cells) and `map` (value → value); `value` (a constant); `template`
+`default` (for empty cells), `nulls` (source spellings of "no value", e.g. `[NA, "-"]`;
+otherwise only an empty cell is empty) and `map` (value → value; every non-empty value
+must be mapped, an unmapped one is refused naming it); `value` (a constant); `template`
 (text with `{column}` fields). A join's `key` is a column name present in both sources,
 or `{from_column: joined_column}` (not `on`, which YAML 1.1 reads as `true`). Joined
 columns are written `<source>.<column>`; an unmatched row gets empty joined columns.
@@ -39,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,7 +55,9 @@ from accord.ingest.fact_folder import (
     _first_bad,
     _from_strings,
     _read_csv_as_strings,
+    check_table,
     utc_timestamps,
+    write_checked,
 )
 from accord.store.base import Store
 
@@ -83,6 +88,7 @@ class ColumnSpec:
     timezone: str | None = None
     default: str | None = None
     map: tuple[tuple[str, str], ...] = ()
+    nulls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -231,7 +237,8 @@ def _column_spec(r: _Reader, target: str, spec: Any, path: YamlPath,
                  fact: FactTable) -> ColumnSpec:
     if not isinstance(spec, dict):
         return ColumnSpec(target, column=r.text(spec, path))
-    r.keys(spec, path, ("column", "value", "template", "format", "timezone", "default", "map"))
+    r.keys(spec, path, ("column", "value", "template", "format", "timezone", "default", "map",
+                        "nulls"))
     kinds = [k for k in ("column", "value", "template") if k in spec]
     if len(kinds) != 1:
         raise r.fail(path, "give exactly one of `column`, `value` or `template`")
@@ -249,6 +256,11 @@ def _column_spec(r: _Reader, target: str, spec: Any, path: YamlPath,
         m = r.mapping(spec["map"], (*path, "map"), "`map`")
         mapping = tuple((r.text(k, (*path, "map")), r.text(v, (*path, "map", k)))
                         for k, v in m.items())
+    nulls: tuple[str, ...] = ()
+    if "nulls" in spec:
+        raw = spec["nulls"]
+        items = raw if isinstance(raw, list) else [raw]
+        nulls = tuple(r.text(v, (*path, "nulls", i)) for i, v in enumerate(items))
     template = r.text(spec["template"], (*path, "template")) if "template" in spec else None
     if template is not None and not _FIELD.search(template):
         raise r.fail((*path, "template"), "a template needs at least one {column} field",
@@ -259,7 +271,7 @@ def _column_spec(r: _Reader, target: str, spec: Any, path: YamlPath,
         value=r.text(spec["value"], (*path, "value")) if "value" in spec else None,
         template=template, format=fmt, timezone=tz,
         default=r.text(spec["default"], (*path, "default")) if "default" in spec else None,
-        map=mapping,
+        map=mapping, nulls=nulls,
     )
 
 
@@ -293,11 +305,13 @@ def map_sources(mapping: ColumnMapping, data_dir: str | Path | None = None) -> d
             raise ImportFactsError(f"source {name!r}: no such file {files[name]}",
                                    file=str(mapping.path))
         raw[name] = _read_csv_as_strings(files[name])
-    out: dict[str, pa.Table] = {}
-    for tname, spec in mapping.tables.items():
-        frame = _frame(spec, raw, files)
-        out[tname] = _build_table(FACT_TABLES[tname], spec, frame)
-    return out
+        if raw[name].num_rows == 0:
+            raise ImportFactsError(f"source {name!r} has a header but no data rows; a mapped "
+                                   "source needs at least one row", file=str(files[name]))
+    # every join is checked (a unique key) before any table is built and checked
+    frames = {tname: _frame(spec, raw, files) for tname, spec in mapping.tables.items()}
+    return {tname: _build_table(FACT_TABLES[tname], spec, frames[tname])
+            for tname, spec in mapping.tables.items()}
 
 
 def import_mapping(store: Store, mapping_path: str | Path,
@@ -307,8 +321,8 @@ def import_mapping(store: Store, mapping_path: str | Path,
     mapping = load_mapping(mapping_path)
     batch = map_sources(mapping, data_dir)
     folder = Path(data_dir) if data_dir is not None else mapping.path.parent
-    files = {t: str(folder / mapping.sources[s.source]) for t, s in mapping.tables.items()}
-    return ImportResult(files, store.write_facts(batch))
+    files = {t: folder / mapping.sources[s.source] for t, s in mapping.tables.items()}
+    return write_checked(store, batch, files)
 
 
 def _frame(spec: TableSpec, raw: dict[str, pa.Table], files: dict[str, Path]) -> _Frame:
@@ -343,6 +357,7 @@ def _check_unique(keys: pa.Array, file: Path, column: str) -> None:
 def _build_table(fact: FactTable, spec: TableSpec, frame: _Frame) -> pa.Table:
     by_target = {c.target: c for c in spec.columns}
     arrays = []
+    blame: dict[str, str] = {}
     for col in fact.columns:
         c = by_target.get(col.name)
         if c is None:
@@ -350,6 +365,7 @@ def _build_table(fact: FactTable, spec: TableSpec, frame: _Frame) -> pa.Table:
             continue
         where = f"{fact.name}.{col.name}"
         text, source_col = _text(c, frame, where)
+        blame[col.name] = source_col
         if c.format is not None:
             typed = _parse_with_format(frame.file, source_col, col.type, text, c.format)
         else:
@@ -365,7 +381,8 @@ def _build_table(fact: FactTable, spec: TableSpec, frame: _Frame) -> pa.Table:
                     "`default` in the mapping", file=str(frame.file), row=row,
                     column=source_col)
         arrays.append(typed)
-    return pa.Table.from_arrays(arrays, schema=fact.arrow_schema())
+    table = pa.Table.from_arrays(arrays, schema=fact.arrow_schema())
+    return check_table(frame.file, fact, table, blame)
 
 
 def _text(c: ColumnSpec, frame: _Frame, where: str) -> tuple[pa.Array, str]:
@@ -389,10 +406,15 @@ def _text(c: ColumnSpec, frame: _Frame, where: str) -> tuple[pa.Array, str]:
         return joined, c.template
     assert c.column is not None
     arr = frame.get(c.column, where).cast(pa.string())
+    if c.nulls:
+        named = pc.is_in(pc.utf8_trim_whitespace(arr), value_set=pa.array(c.nulls, pa.string()))
+        arr = pc.if_else(named, pa.scalar(None, pa.string()), arr)
     if c.map:
         keys = pa.array([k for k, _ in c.map], pa.string())
         vals = pa.array([v for _, v in c.map], pa.string())
         idx = pc.index_in(arr, value_set=keys)
+        unmapped = pc.and_(pc.is_null(idx), pc.not_equal(pc.utf8_trim_whitespace(arr), ""))
+        _unmapped(frame.file, c, where, unmapped, arr)
         arr = pc.if_else(pc.is_valid(idx), vals.take(idx), arr)
     if c.default is not None:
         empty = pc.or_kleene(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), ""))
@@ -400,12 +422,34 @@ def _text(c: ColumnSpec, frame: _Frame, where: str) -> tuple[pa.Array, str]:
     return arr, c.column
 
 
+def _unmapped(file: Path, c: ColumnSpec, where: str, unmapped: pa.Array,
+              arr: pa.Array) -> None:
+    idx = np.flatnonzero(unmapped.fill_null(False).to_numpy(zero_copy_only=False))
+    if len(idx):
+        i = int(idx[0])
+        others = pc.unique(arr.take(pa.array(idx)))
+        table, column = where.split(".", 1)
+        shown = ", ".join(repr(k) for k, _ in c.map[:20]) + (" …" if len(c.map) > 20 else "")
+        raise ImportFactsError(
+            f"value {arr[i].as_py()!r} is not in the `map` of {where} (mapped: {shown}); "
+            f"{len(idx)} rows, {len(others)} unmapped value(s). Add it under "
+            f"tables.{table}.columns.{column}.map in the mapping file", file=str(file),
+            row=i + 1, column=c.column)
+
+
 def _parse_with_format(file: Path, column: str, kind: str, arr: pa.Array,
                        fmt: str) -> pa.Array:
     trimmed = pc.utf8_trim_whitespace(arr)
     blank = pc.equal(trimmed, "")
     trimmed = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed)
-    parsed = pc.strptime(trimmed, format=fmt, unit="us", error_is_null=True)
+    if "%f" in fmt or "%z" in fmt:  # Arrow's strptime reads neither fractions nor offsets
+        times = pd.to_datetime(pd.Series(trimmed.to_pandas(), dtype="object"), format=fmt,
+                               errors="coerce", utc="%z" in fmt)
+        parsed = (utc_timestamps(times) if "%z" in fmt
+                  else pa.array(times.astype("datetime64[us]"), pa.timestamp("us"),
+                                from_pandas=True))
+    else:
+        parsed = pc.strptime(trimmed, format=fmt, unit="us", error_is_null=True)
     bad = pc.and_(pc.is_valid(trimmed), pc.is_null(parsed)).to_numpy(zero_copy_only=False)
     _first_bad(file, column, bad, f"a time in the format {fmt!r}", arr)
     return parsed.cast(pa.date32()) if kind == "date" else parsed.cast(pa.timestamp("us"))
