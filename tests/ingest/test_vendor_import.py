@@ -115,14 +115,39 @@ def test_salesforce_export_imports_every_object(
     ws, summary = salesforce_ws
     assert summary["format"] == "salesforce" and summary["detected"] is True
     # 12 leads + the 2 contacts no lead was converted into; 12 moves by hand (see below)
+    # 8 tasks and events, less the task about no one and the one neither call nor email
     assert summary["added"] == {"accounts": 6, "reps": 5, "leads": 14, "opportunities": 9,
-                                "stage_events": 12}
+                                "activities": 6, "stage_events": 12}
     # the starter contract has no stage with role `lost`: 006A3's Closed Lost is left out
-    assert len(summary["notes"]) == 1 and "'lost'" in summary["notes"][0]
+    assert [n.split(" left out")[0] for n in summary["notes"]] == [
+        "2 Task records", "1 move into role 'lost'"]
     reps = _rows(ws, "select rep_id, role, active, region from reps order by rep_id")
     assert [(r[1], r[2]) for r in reps] == [("manager", True), ("ae", True), ("ae", True),
                                             ("sdr", True), ("sdr", False)]
     assert reps[0][3] == "north_america"
+
+
+def test_salesforce_tasks_and_events_are_the_leads_activities(
+        salesforce_ws: tuple[Path, dict[str, Any]]) -> None:
+    ws, _ = salesforce_ws
+    rows = _rows(ws, "select activity_id, lead_id, rep_id, kind, occurred_at from activities "
+                     "order by activity_id")
+    assert rows == [
+        ("salesforce:00TA00000001AAA", "00QA00000001AAA", "005A00000004AAA", "call",
+         datetime(2026, 2, 1, 15, 0)),
+        # a converted lead's contact is that lead
+        ("salesforce:00TA00000002AAA", "00QA00000002AAA", "005A00000003AAA", "email",
+         datetime(2026, 3, 2, 10, 0)),
+        # no TaskSubtype kind: the Type; not completed: when it was logged
+        ("salesforce:00TA00000003AAA", "00QA00000009AAA", "005A00000004AAA", "call",
+         datetime(2026, 3, 16, 11, 0)),
+        # a contact no lead became is a lead of its own
+        ("salesforce:00TA00000004AAA", "003A00000006AAA", "005A00000002AAA", "email",
+         datetime(2026, 3, 11, 9, 30)),
+        ("salesforce:00UA00000001AAA", "00QA00000003AAA", "005A00000004AAA", "meeting",
+         datetime(2026, 2, 8, 15, 0)),
+        ("salesforce:00UA00000002AAA", "00QA00000001AAA", "005A00000002AAA", "meeting",
+         datetime(2026, 3, 3, 16, 0))]
 
 
 def test_salesforce_history_gives_each_leads_moves_at_their_times(

@@ -123,7 +123,8 @@ _SOURCES: Mapping[str, Mapping[str, str]] = {
     "hubspot": {"accounts": "companies", "leads": "contacts", "stage_events": "contacts",
                 "opportunities": "deals"},
     "salesforce": {"accounts": "Account", "reps": "User", "leads": "Lead",
-                   "opportunities": "Opportunity", "stage_events": "OpportunityHistory"},
+                   "opportunities": "Opportunity", "stage_events": "OpportunityHistory",
+                   "activities": "Task"},
 }
 
 __all__ = ["FORMATS", "VENDOR_FORMATS", "Detection", "VendorImport", "detect_format",

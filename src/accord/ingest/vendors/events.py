@@ -25,9 +25,10 @@ def stage_event_table(events: pd.DataFrame, names: Mapping[str, str], actor: str
                 & events["occurred_at"].notna()].copy()
     missing = ev[~ev["role"].isin(list(names))]
     for role, count in missing["role"].value_counts().sort_index().items():
-        notes.append(f"{count} moves into role {role!r} left out: the contract has no stage "
-                     f"with `role: {role}` (add one to accord.yaml, or map the values to "
-                     f"another role with {hint})")
+        moves = "move" if count == 1 else "moves"
+        notes.append(f"{count} {moves} into role {role!r} left out: the contract has no "
+                     f"stage with `role: {role}` (add one to accord.yaml, or map the values "
+                     f"to another role with {hint})")
     ev = ev[ev["role"].isin(list(names))].copy()
     ev["to_stage"] = ev["role"].map(dict(names))
     ev["order"] = ev["role"].map(_ORDER)

@@ -11,7 +11,12 @@ and opportunities imports those:
 - Opportunity → `opportunities`: status from `IsClosed`/`IsWon` (else the stage's role),
   `closed_at` from `CloseDate`, the lead converted into it, the type from `Type`;
 - LeadHistory (`Field` = `Status`) and OpportunityHistory → `stage_events` at their
-  `CreatedDate`, for leads (an opportunity's moves count for the lead converted into it).
+  `CreatedDate`, for leads (an opportunity's moves count for the lead converted into it);
+- Task and Event → `activities` of the rep who owns them with the lead they are about
+  (`WhoId`: a lead, or a contact a lead was converted into): a task's kind from its
+  `TaskSubtype` (else `Type`), at `CompletedDateTime` (else `CreatedDate`); an event is a
+  meeting at its `StartDateTime`. Those about no lead, or of another kind, are left out
+  and counted in the notes.
 """
 
 from __future__ import annotations
@@ -24,19 +29,21 @@ import pyarrow as pa
 
 from accord.contract.roles import StageRole
 from accord.errors import ImportFactsError
-from accord.facts import ACCOUNTS, LEADS, OPPORTUNITIES, REPS
+from accord.facts import ACCOUNTS, ACTIVITIES, LEADS, OPPORTUNITIES, REPS
 from accord.ingest.vendors.common import VendorFile, fact_table, key, snake
 from accord.ingest.vendors.events import stage_event_table
 from accord.ingest.vendors.stage_maps import StageMap
 
 OBJECTS = ("Lead", "Contact", "Account", "Opportunity", "OpportunityHistory", "LeadHistory",
-           "User")
+           "User", "Task", "Event")
 
 #: Fields that tell an object's file apart when it is not named after the object.
 SIGNATURES: Mapping[str, tuple[str, ...]] = {
     "OpportunityHistory": ("OpportunityId", "StageName"),
     "LeadHistory": ("LeadId", "Field", "NewValue"),
     "Opportunity": ("StageName", "IsWon"),
+    "Event": ("WhoId", "StartDateTime"),
+    "Task": ("WhoId", "TaskSubtype"),
     "Lead": ("IsConverted", "Status"),
     "User": ("Username", "IsActive"),
     "Contact": ("AccountId", "Email"),
@@ -81,6 +88,7 @@ def classify(paths: list[Path]) -> dict[str, VendorFile]:
 
 def read(files: Mapping[str, VendorFile], stage_map: StageMap,
          names: Mapping[str, str], notes: list[str]) -> dict[str, pa.Table]:
+    """The canonical tables of the exports in `files` (object → file)."""
     out: dict[str, pa.Table] = {}
     lead = files.get("Lead")
     if "Account" in files:
@@ -101,6 +109,16 @@ def read(files: Mapping[str, VendorFile], stage_map: StageMap,
         converted_opp = frame.drop_duplicates("opp").set_index("opp")["lead"]
     if "Opportunity" in files:
         out["opportunities"] = _opportunities(files["Opportunity"], stage_map, converted_opp)
+    person = pd.Series(dtype=object)
+    if lead is not None:
+        frame = pd.DataFrame({"contact": lead.text(("ConvertedContactId",)),
+                              "lead": lead.text(("Id",))}).dropna()
+        person = frame.drop_duplicates("contact").set_index("contact")["lead"]
+    lead_ids = (set(pa.concat_tables(leads).column("lead_id").to_pylist()) if leads
+                else None)
+    activities = _activities(files, person, lead_ids, notes)
+    if activities is not None:
+        out["activities"] = activities
     events = _events(files, stage_map, converted_opp)
     if events is not None:
         hint = stage_map.override or "--stage-map FILE"
@@ -225,3 +243,50 @@ def _events(files: Mapping[str, VendorFile], stage_map: StageMap,
     events = pd.concat(parts, ignore_index=True)
     events["occurred_at"] = pd.to_datetime(events["occurred_at"], utc=True)
     return events
+
+
+#: Task `TaskSubtype` / `Type` values → activity kind (compared by `common.key`).
+ACTIVITY_KINDS: Mapping[str, str] = {"call": "call", "email": "email", "listemail": "email",
+                                     "linkedin": "linkedin", "meeting": "meeting"}
+
+
+def _activities(files: Mapping[str, VendorFile], person: pd.Series,
+                lead_ids: set[str] | None, notes: list[str]) -> pa.Table | None:
+    """Tasks and events about a lead: a lead or contact imported (a converted lead's
+    contact is that lead), or any `WhoId` when the export has no leads or contacts."""
+    parts = []
+    if "Task" in files:
+        vf = files["Task"]
+        sub = vf.text(("TaskSubtype",)).map(key, na_action="ignore").map(dict(ACTIVITY_KINDS))
+        typ = vf.text(("Type",)).map(key, na_action="ignore").map(dict(ACTIVITY_KINDS))
+        at = vf.times(("CompletedDateTime",)).fillna(vf.times(("CreatedDate",), required=True))
+        parts.append(("Task", pd.DataFrame({
+            "activity_id": "salesforce:" + vf.text(("Id",), required=True),
+            "who": vf.text(("WhoId",)), "rep_id": vf.text(("OwnerId",)),
+            "kind": sub.fillna(typ), "occurred_at": at})))
+    if "Event" in files:
+        vf = files["Event"]
+        at = vf.times(("StartDateTime", "ActivityDateTime"), required=True)
+        parts.append(("Event", pd.DataFrame({
+            "activity_id": "salesforce:" + vf.text(("Id",), required=True),
+            "who": vf.text(("WhoId",)), "rep_id": vf.text(("OwnerId",)),
+            "kind": "meeting", "occurred_at": at})))
+    if not parts:
+        return None
+    frames = []
+    for obj, frame in parts:
+        own = frame["who"] if lead_ids is None else frame["who"].where(
+            frame["who"].isin(list(lead_ids)))
+        frame["lead_id"] = frame["who"].map(person).fillna(own)
+        keep = frame["lead_id"].notna() & frame["kind"].notna() & frame["rep_id"].notna()
+        if (~keep).any():
+            n = int((~keep).sum())
+            records = "record" if n == 1 else "records"
+            notes.append(f"{n} {obj} {records} left out: about no lead or contact of the "
+                         "export (WhoId), without an owner, or not a call, email, meeting or "
+                         "LinkedIn message")
+        frames.append(frame[keep])
+    act = pd.concat(frames, ignore_index=True)
+    act["occurred_at"] = pd.to_datetime(act["occurred_at"], utc=True)
+    return fact_table(ACTIVITIES, {c: act[c] for c in ("activity_id", "lead_id", "rep_id",
+                                                       "kind", "occurred_at")}, len(act))
