@@ -6,11 +6,15 @@ table is checked against the classes' `exit_code` attributes."""
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 import accord
@@ -164,3 +168,66 @@ def test_a_missing_contract_exits_6_through_main(
         main(["contract", "show", str(tmp_path / "missing.yaml")])
     assert done.value.code == 6
     assert "no contract at" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("exc", "fields"), [
+    (errors.ImportFactsError("not a time", file="touches.csv", row=3, column="occurred_at"),
+     {"type": "ImportFactsError", "message": "not a time", "exit_code": 4,
+      "file": "touches.csv", "row": 3, "column": "occurred_at"}),
+    (errors.UnknownNameError("stage", "MQLL", ["MQL"]),
+     {"type": "UnknownNameError", "exit_code": 2,
+      "message": "unknown stage 'MQLL'; did you mean 'MQL'?; known: MQL"}),
+    (errors.StoreError("cannot connect to PostgreSQL at db:5432"),
+     {"type": "StoreError", "exit_code": 5, "message": "cannot connect to PostgreSQL at db:5432"}),
+    (errors.ContractError(["accord.yaml:4 stages.MQL: bad", "accord.yaml:9 slas: worse"],
+                          "accord.yaml"),
+     {"type": "ContractError", "exit_code": 3, "path": "accord.yaml",
+      "issues": ["accord.yaml:4 stages.MQL: bad", "accord.yaml:9 slas: worse"]}),
+])
+def test_under_json_an_error_is_one_json_object_on_stdout(
+        exc: AccordError, fields: dict[str, object], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: object, **__: object) -> None:
+        raise exc
+
+    monkeypatch.setattr(workspace_cli, "workspace_status", boom)
+    r = runner.invoke(app, ["status", "-w", str(tmp_path), "--json"])
+    assert r.exit_code == fields["exit_code"]
+    body = json.loads(r.stdout)["error"]  # the whole of stdout is one object
+    assert {k: body[k] for k in fields} == fields
+    assert r.stderr == ""
+
+
+def test_a_refused_import_under_json_names_file_row_and_column(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "accounts.csv").write_text(f"account_id,name,employees\nA1,Acme,12\nA2,Glob,{2**63}\n")
+    r = runner.invoke(app, ["import", str(data), "-w", str(ws), "--json"])
+    assert r.exit_code == 4
+    body = json.loads(r.stdout)["error"]
+    assert (Path(body["file"]).name, body["row"], body["column"]) == ("accounts.csv", 2,
+                                                                     "employees")
+    assert "out of range for a 64-bit integer" in body["message"]
+    status = runner.invoke(app, ["status", "-w", str(ws), "--json"])
+    assert json.loads(status.stdout)["counts"]["accounts"] == 0  # nothing was written
+
+
+def _commands(group: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for name, cmd in group.commands.items():
+        if hasattr(cmd, "commands"):  # a group of commands
+            yield from _commands(cmd, f"{prefix}{name} ")
+        else:
+            yield f"{prefix}{name}", cmd
+
+
+def test_every_json_flag_reaches_the_json_error_object() -> None:
+    """`guarded` prints the JSON error object when the command's `as_json` is set, so every
+    command's `--json` flag must be that parameter."""
+    root = typer.main.get_command(app)
+    commands = dict(_commands(root))
+    assert "import" in commands and "status" in commands
+    wrong = [name for name, cmd in commands.items() for p in cmd.params
+             if "--json" in getattr(p, "opts", ()) and p.name != "as_json"]
+    assert wrong == []

@@ -120,15 +120,42 @@ def report_error(exc: AccordError) -> int:
     return exc.exit_code
 
 
+def error_object(exc: AccordError) -> dict[str, Any]:
+    """`exc` as the JSON a script reads under `--json`: `{"error": {"type", "message",
+    "exit_code", and "file", "row", "column", "line", "issues" when known}}`."""
+    body: dict[str, Any] = {"type": type(exc).__name__,
+                            "message": getattr(exc, "message", None) or str(exc),
+                            "exit_code": exc.exit_code}
+    if isinstance(exc, ImportFactsError):
+        body["message"] = exc.message
+    for key in ("file", "row", "column", "line", "path"):
+        value = getattr(exc, key, None)
+        if value is not None and not callable(value):
+            body[key] = value if isinstance(value, int | str) else str(value)
+    if isinstance(exc, ContractError):
+        body["message"] = str(exc)
+    issues = getattr(exc, "issues", None)
+    if isinstance(issues, list) and issues:
+        body["issues"] = [str(i) for i in issues]
+    return {"error": body}
+
+
 def guarded(func: F) -> F:
     """Turn accord's own errors into a message on stderr and the exit code of their class
-    (`report_error`); other exceptions go on to `accord.cli.main`'s last resort."""
+    (`report_error`); other exceptions go on to `accord.cli.main`'s last resort.
+
+    A command called with `--json` (its `as_json` parameter) prints the error as one JSON
+    object on stdout instead (`error_object`), so a script reads the same stream whether
+    the command worked or not; the exit code is the same."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except AccordError as exc:
+            if kwargs.get("as_json") is True:
+                print_json(error_object(exc))
+                raise typer.Exit(exc.exit_code) from None
             raise typer.Exit(report_error(exc)) from None
 
     return wrapper  # type: ignore[return-value]
