@@ -7,7 +7,10 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -339,6 +342,17 @@ def test_credentials_never_in_output_logs_or_files(fake: tuple[Fake, str], tmp_p
     assert res.exit_code == 1 and "HTTP 401" in res.output
     texts.append(res.output)
     texts.append(caplog.text)
+    # a separate process with dlt's own logging (which does not reach the root logger)
+    # at DEBUG: the token in neither stream
+    monkeypatch.setenv("ACCORD_HUBSPOT_TOKEN", TOKEN)
+    proc = subprocess.run(
+        [sys.executable, "-c", "from accord.cli import main; main()", "sync", "pull",
+         "hubspot", "--out", str(out), "--base-url", base, "--reset"],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "RUNTIME__LOG_LEVEL": "DEBUG"})
+    assert proc.returncode == 0, proc.stderr
+    assert "contacts" in proc.stdout and "DEBUG" in proc.stderr  # dlt did log
+    texts += [proc.stdout, proc.stderr]
     texts += [p.read_bytes().decode("latin-1") for p in out.rglob("*") if p.is_file()]
     assert not [t for t in texts if TOKEN in t]
     assert str(load_credentials("hubspot", environ=env(base)).token) == "***"
