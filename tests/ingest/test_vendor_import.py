@@ -7,7 +7,7 @@ import csv
 import json
 import shlex
 import shutil
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +116,8 @@ def test_salesforce_export_imports_every_object(
     assert summary["format"] == "salesforce" and summary["detected"] is True
     # 12 leads + the 2 contacts no lead was converted into; 12 moves by hand (see below)
     # 8 tasks and events, less the task about no one and the one neither call nor email
-    assert summary["added"] == {"accounts": 6, "reps": 5, "leads": 14, "opportunities": 9,
-                                "activities": 6, "stage_events": 12}
+    assert summary["added"] == {"accounts": 6, "reps": 5, "campaigns": 3, "leads": 14,
+                                "opportunities": 9, "activities": 6, "stage_events": 12}
     # the starter contract has no stage with role `lost`: 006A3's Closed Lost is left out
     assert [n.split(" left out")[0] for n in summary["notes"]] == [
         "2 Task records", "1 move into role 'lost'"]
@@ -125,6 +125,18 @@ def test_salesforce_export_imports_every_object(
     assert [(r[1], r[2]) for r in reps] == [("manager", True), ("ae", True), ("ae", True),
                                             ("sdr", True), ("sdr", False)]
     assert reps[0][3] == "north_america"
+
+
+def test_salesforce_campaigns_and_each_leads_first_campaign(
+        salesforce_ws: tuple[Path, dict[str, Any]]) -> None:
+    ws, _ = salesforce_ws
+    first = dict(_rows(ws, "select lead_id, campaign_id from leads where campaign_id is not "
+                           "null"))
+    # 00QA1 joined Search Ads before the webinar; 003A2 is 00QA2's contact; 00QA99 is no lead
+    assert first == {"00QA00000001AAA": "701A00000002AAA", "00QA00000002AAA": "701A00000003AAA",
+                     "00QA00000003AAA": "701A00000001AAA", "003A00000006AAA": "701A00000003AAA"}
+    assert _rows(ws, "select channel, started_at, ended_at from campaigns where campaign_id = "
+                     "'701A00000001AAA'") == [("webinar", date(2026, 2, 1), date(2026, 2, 28))]
 
 
 def test_salesforce_tasks_and_events_are_the_leads_activities(

@@ -101,6 +101,10 @@ def import_vendor(store: Store, contract: CompiledContract, folder: str | Path,
     file is refused)."""
     smap = load_stage_map(vendor, stage_map)
     files = _data_files(Path(folder))
+    others = [p for p in files if p.suffix.lower() != ".csv"]
+    if others:
+        raise ImportFactsError(f"a {vendor} export is CSV files; this is not",
+                               file=str(others[0]))
     if not files:
         raise ImportFactsError(f"no .csv files in {folder}")
     names = stage_names(contract)
@@ -124,7 +128,7 @@ _SOURCES: Mapping[str, Mapping[str, str]] = {
                 "opportunities": "deals"},
     "salesforce": {"accounts": "Account", "reps": "User", "leads": "Lead",
                    "opportunities": "Opportunity", "stage_events": "OpportunityHistory",
-                   "activities": "Task"},
+                   "activities": "Task", "campaigns": "Campaign"},
 }
 
 __all__ = ["FORMATS", "VENDOR_FORMATS", "Detection", "VendorImport", "detect_format",

@@ -160,6 +160,9 @@ def fact_table(fact: FactTable, columns: Mapping[str, pd.Series], rows: int,
                                    file=str(where.path) if where else None, row=i + 1)
         if col.type == "timestamp":
             arrays.append(utc_timestamps(pd.to_datetime(values, utc=True)))
+        elif col.type == "date":
+            dates = pd.to_datetime(values, utc=True).dt.date
+            arrays.append(pa.array(dates, type=arrow_type, from_pandas=True))
         elif col.type == "int":
             arrays.append(pa.array(values.astype("Int64"), type=arrow_type, from_pandas=True))
         else:

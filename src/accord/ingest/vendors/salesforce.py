@@ -16,7 +16,9 @@ and opportunities imports those:
   (`WhoId`: a lead, or a contact a lead was converted into): a task's kind from its
   `TaskSubtype` (else `Type`), at `CompletedDateTime` (else `CreatedDate`); an event is a
   meeting at its `StartDateTime`. Those about no lead, or of another kind, are left out
-  and counted in the notes.
+  and counted in the notes;
+- Campaign → `campaigns` (channel from `Type`); CampaignMember gives each lead the
+  campaign it joined first (`leads.campaign_id`).
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ import pyarrow as pa
 
 from accord.contract.roles import StageRole
 from accord.errors import ImportFactsError
-from accord.facts import ACCOUNTS, ACTIVITIES, LEADS, OPPORTUNITIES, REPS
+from accord.facts import ACCOUNTS, ACTIVITIES, CAMPAIGNS, LEADS, OPPORTUNITIES, REPS
 from accord.ingest.vendors.common import VendorFile, fact_table, key, snake
 from accord.ingest.vendors.events import stage_event_table
 from accord.ingest.vendors.stage_maps import StageMap
 
 OBJECTS = ("Lead", "Contact", "Account", "Opportunity", "OpportunityHistory", "LeadHistory",
-           "User", "Task", "Event")
+           "User", "Task", "Event", "Campaign", "CampaignMember")
 
 #: Fields that tell an object's file apart when it is not named after the object.
 SIGNATURES: Mapping[str, tuple[str, ...]] = {
@@ -43,6 +45,8 @@ SIGNATURES: Mapping[str, tuple[str, ...]] = {
     "LeadHistory": ("LeadId", "Field", "NewValue"),
     "Opportunity": ("StageName", "IsWon"),
     "Event": ("WhoId", "StartDateTime"),
+    "CampaignMember": ("CampaignId", "HasResponded"),
+    "Campaign": ("NumberOfLeads", "StartDate"),
     "Task": ("WhoId", "TaskSubtype"),
     "Lead": ("IsConverted", "Status"),
     "User": ("Username", "IsActive"),
@@ -70,6 +74,8 @@ def looks_like(path: Path, header: list[str]) -> bool:
 
 
 def classify(paths: list[Path]) -> dict[str, VendorFile]:
+    """Object → file for every CSV of a Salesforce export; a file of no object, or two
+    of one, is refused naming it."""
     from accord.ingest.vendors.common import read_header
 
     found: dict[str, VendorFile] = {}
@@ -100,8 +106,11 @@ def read(files: Mapping[str, VendorFile], stage_map: StageMap,
         converted = lead.text(("ConvertedContactId",)) if lead is not None else pd.Series(
             [], dtype=object)
         leads.append(_contacts(files["Contact"], set(converted.dropna())))
+    if "Campaign" in files:
+        out["campaigns"] = _campaigns(files["Campaign"])
     if leads:
-        out["leads"] = pa.concat_tables(leads)
+        out["leads"] = _first_campaign(pa.concat_tables(leads), files.get("CampaignMember"),
+                                       lead)
     converted_opp = pd.Series(dtype=object)
     if lead is not None and lead.has(("ConvertedOpportunityId",)):
         frame = pd.DataFrame({"opp": lead.text(("ConvertedOpportunityId",)),
@@ -290,3 +299,36 @@ def _activities(files: Mapping[str, VendorFile], person: pd.Series,
     act["occurred_at"] = pd.to_datetime(act["occurred_at"], utc=True)
     return fact_table(ACTIVITIES, {c: act[c] for c in ("activity_id", "lead_id", "rep_id",
                                                        "kind", "occurred_at")}, len(act))
+
+
+def _campaigns(vf: VendorFile) -> pa.Table:
+    return fact_table(CAMPAIGNS, {
+        "campaign_id": vf.text(("Id",), required=True),
+        "name": vf.text(("Name",), required=True),
+        "channel": _channel(vf.text(("Type",))),
+        "started_at": vf.times(("StartDate",)), "ended_at": vf.times(("EndDate",))},
+        vf.rows, vf)
+
+
+def _first_campaign(leads: pa.Table, members: VendorFile | None,
+                    lead: VendorFile | None) -> pa.Table:
+    """`leads` with `campaign_id`: the campaign each lead (or its contact) joined first."""
+    if members is None:
+        return leads
+    person = members.text(("LeadId",)).fillna(members.text(("ContactId",)))
+    if lead is not None and lead.has(("ConvertedContactId",)):
+        frame = pd.DataFrame({"contact": lead.text(("ConvertedContactId",)),
+                              "lead": lead.text(("Id",))}).dropna()
+        to_lead = frame.drop_duplicates("contact").set_index("contact")["lead"]
+        person = person.map(to_lead).fillna(person)
+    joined = pd.DataFrame({"person": person,
+                           "campaign": members.text(("CampaignId",), required=True),
+                           "at": members.times(("CreatedDate",), required=True),
+                           "id": members.text(("Id",))}).dropna(subset=["person"])
+    first = joined.sort_values(["person", "at", "id"], kind="stable").drop_duplicates(
+        "person").set_index("person")["campaign"]
+    ids = pd.Series(leads.column("lead_id").to_pylist(), dtype=object)
+    campaign = ids.map(first)
+    at = leads.schema.get_field_index("campaign_id")
+    return leads.set_column(at, leads.schema.field(at), pa.array(
+        campaign.astype(object).where(campaign.notna(), None), type=pa.string()))
