@@ -336,3 +336,19 @@ def test_the_worked_examples_in_docs_import_md_run(tmp_path: Path) -> None:
             args = [str(tmp_path / a) if (tmp_path / a).exists() else a for a in args]
             result = _run(*args, "--workspace", tmp_path)
             assert result.exit_code == 0, (line, result.output)
+
+
+def test_times_without_an_offset_are_read_in_the_given_zone(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path / "ws")
+    _import(ws, FIXTURES / "hubspot", "--timezone", "Europe/Berlin")
+    # companies.csv writes "2026-01-20 10:00" (no offset): 10:00 in Berlin is 09:00 UTC;
+    # contacts.csv writes "...Z", which stays as written
+    assert _rows(ws, "select created_at from accounts where account_id = '5001'") == [
+        (datetime(2026, 1, 20, 9, 0),)]
+    assert _rows(ws, "select created_at from leads where lead_id = '101'") == [
+        (datetime(2026, 2, 2, 9, 15),)]
+    # a deal closed at 2026-06-10 15:30 Berlin summer time (UTC+2)
+    assert _rows(ws, "select closed_at from opportunities where opportunity_id = '7005'") == [
+        (datetime(2026, 6, 10, 13, 30),)]
+    bad = _run("import", FIXTURES / "hubspot", "--workspace", ws, "--timezone", "Mars/Base")
+    assert bad.exit_code == 2 and "Mars/Base" in bad.output

@@ -66,6 +66,9 @@ def import_command(
     stage_map: Annotated[Path | None, typer.Option(
         help="HubSpot or Salesforce: a YAML file changing which stage role a CRM stage value "
              "plays (see docs/import.md).")] = None,
+    timezone: Annotated[str, typer.Option(
+        help="HubSpot or Salesforce: the IANA zone of times written without an offset "
+             "(HubSpot's export writes the account's zone), e.g. Europe/Berlin.")] = "UTC",
     ws_path: WorkspaceOpt = Path("."),
     store: StoreOpt = None,
     as_json: JsonOpt = False,
@@ -90,6 +93,8 @@ def import_command(
       accord import hubspot-export/ --format hubspot
 
       accord import salesforce-export/ --stage-map stage-map.yaml
+
+      accord import hubspot-export/ --timezone Europe/Berlin
     """
     detection = detect_format(path, fmt, mapping)
     if detection.format in VENDOR_FORMATS:
@@ -99,12 +104,13 @@ def import_command(
                 f"accord.yaml in {ws_path.resolve()}; run `accord init` or pass --workspace")
         with open_session(ws_path, store) as s, console.status("importing…"):
             done = import_vendor(s.store, s.contract, path, detection.format, stage_map,
-                                 detection)
+                                 detection, timezone)
             location = s.workspace.store_label
         result, summary = done.result, done.as_dict()
     else:
-        if stage_map is not None:
-            raise UsageError("--stage-map is for --format hubspot or salesforce")
+        if stage_map is not None or timezone != "UTC":
+            raise UsageError("--stage-map and --timezone are for --format hubspot or "
+                             "salesforce")
         with open_session(ws_path, store, contract=None) as s, console.status("importing…"):
             result = import_facts(s.store, path, mapping)
             location = s.workspace.store_label

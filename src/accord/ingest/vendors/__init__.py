@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from accord.contract.compiled import CompiledContract
 from accord.errors import ImportFactsError, UnknownNameError, UsageError
@@ -96,9 +97,15 @@ def detect_format(folder: str | Path, given: str | None = None,
 
 def import_vendor(store: Store, contract: CompiledContract, folder: str | Path,
                   vendor: str, stage_map: str | Path | None = None,
-                  detection: Detection | None = None) -> VendorImport:
+                  detection: Detection | None = None, timezone: str = "UTC"
+                  ) -> VendorImport:
     """Import a `vendor` export folder in one transaction (nothing is written when any
-    file is refused)."""
+    file is refused). Times written without an offset are in `timezone` (IANA)."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"unknown time zone {timezone!r}; expected an IANA name such as "
+                         "Europe/Berlin or America/New_York") from None
     smap = load_stage_map(vendor, stage_map)
     files = _data_files(Path(folder))
     others = [p for p in files if p.suffix.lower() != ".csv"]
@@ -109,11 +116,12 @@ def import_vendor(store: Store, contract: CompiledContract, folder: str | Path,
         raise ImportFactsError(f"no .csv files in {folder}")
     names = stage_names(contract)
     notes: list[str] = []
+    objs = hubspot.classify(files) if vendor == "hubspot" else salesforce.classify(files)
+    for vf in objs.values():
+        vf.zone = timezone
     if vendor == "hubspot":
-        objs = hubspot.classify(files)
         batch = hubspot.read(objs, smap, names, notes)
     else:
-        objs = salesforce.classify(files)
         batch = salesforce.read(objs, smap, names, notes)
     write = store.write_facts(batch)
     objects = {k: str(v.path) for k, v in objs.items()}

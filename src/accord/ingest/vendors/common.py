@@ -49,6 +49,7 @@ class VendorFile:
 
     path: Path
     frame: pd.DataFrame
+    zone: str = "UTC"  # IANA zone of times written without an offset
 
     @classmethod
     def read(cls, path: Path) -> VendorFile:
@@ -107,10 +108,19 @@ class VendorFile:
                                    column=self.find(names))
 
     def times(self, names: Iterable[str], *, required: bool = False) -> pd.Series:
-        """UTC times; a time without a zone is UTC, a date is its midnight UTC."""
+        """UTC times; a time without an offset is in `zone` (a date: its midnight there)."""
         names = tuple(names)
         series = self.text(names, required=required)
-        parsed = pd.to_datetime(series, utc=True, format="ISO8601", errors="coerce")
+        if self.zone == "UTC":
+            parsed = pd.to_datetime(series, utc=True, format="ISO8601", errors="coerce")
+        else:
+            has_offset = series.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
+            aware = pd.to_datetime(series.where(has_offset), utc=True, format="ISO8601",
+                                   errors="coerce")
+            naive = pd.to_datetime(series.where(~has_offset), format="ISO8601",
+                                   errors="coerce")
+            local = naive.dt.tz_localize(self.zone, ambiguous="NaT", nonexistent="NaT")
+            parsed = aware.where(has_offset, local.dt.tz_convert("UTC"))
         self._bad(series, parsed, names, "an ISO 8601 time such as 2026-03-01T14:30:00Z")
         return parsed
 
