@@ -40,10 +40,10 @@ DEAL_STAGE = ("Deal Stage", "dealstage")
 EMAIL = ("Email", "email")
 COMPANY_NAME = ("Company name", "name")
 DOMAIN = ("Company Domain Name", "domain", "Website URL", "website")
-COMPANY_IDS = ("Associated Company IDs", "Associated Company ID", "associatedcompanyid",
-               "associatedcompanyids")
-CONTACT_IDS = ("Associated Contact IDs", "Associated Contact ID", "associatedcontactid",
-               "associatedcontactids")
+COMPANY_IDS = ("Associated Company IDs", "Associated Company IDs (Primary)",
+               "Associated Company ID", "associatedcompanyid", "associatedcompanyids")
+CONTACT_IDS = ("Associated Contact IDs", "Associated Contact IDs (Primary)",
+               "Associated Contact ID", "associatedcontactid", "associatedcontactids")
 
 #: `hs_analytics_source` (Original Source) → channel, by value or label.
 CHANNELS: Mapping[str, str] = {
