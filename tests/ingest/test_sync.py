@@ -390,12 +390,13 @@ def lead_id(i: int) -> str:
 def seed_decisions(store: Store, n: int = N_LEADS) -> None:
     """Hand-made derived tables: lead i has fit 10·(i mod 10), tier A/B/C by i mod 3, an
     owner on even leads only, stage MQL, and two SLA clocks on lead 0 (the later one,
-    breached, is the one pushed)."""
+    breached, is the one pushed); and one lead of accord's own fact files (`L0000001`, no
+    HubSpot id)."""
     ids = [lead_id(i) for i in range(n)]
     store.write_derived("scores", pa.table({
-        "lead_id": ids, "fit": [10 * (i % 10) for i in range(n)],
-        "tier": ["ABC"[i % 3] for i in range(n)],
-        "engagement": [0.25 + i / 1000 for i in range(n)]}))
+        "lead_id": [*ids, "L0000001"], "fit": [*(10 * (i % 10) for i in range(n)), 90],
+        "tier": [*("ABC"[i % 3] for i in range(n)), "A"],
+        "engagement": [*(0.25 + i / 1000 for i in range(n)), 0.9]}))
     store.write_derived("assignments", pa.table({
         "lead_id": ids[::2], "owner": [f"rep_{i % 4}" for i in range(0, n, 2)]}))
     store.write_derived("stages", pa.table({"lead_id": ids, "stage": ["MQL"] * n}))
@@ -429,6 +430,7 @@ def test_push_dry_run_then_push_then_nothing_then_only_the_change(
     assert res.exit_code == 0, res.output
     planned = json.loads(res.output)
     assert state.requests == [] and planned["to_send"] == N_LEADS and planned["sent"] == 0
+    assert planned["other_ids"] == 1  # L0000001 is no HubSpot record: never planned
     res = runner.invoke(app, [*args, "--dry-run"])
     assert res.exit_code == 0 and "accord_fit_score" in res.output and state.requests == []
 

@@ -143,8 +143,9 @@ def push_command(
     store's accord_sync_pushed table), so a second push with nothing changed sends
     nothing. A lead's id is the CRM record's id (leads imported from a CRM export keep
     it). Batches of 100 (HubSpot contacts batch update) or 200 (Salesforce composite
-    sobjects; ids starting 003 are Contacts, others Leads); every push is in the audit
-    log. The properties (HubSpot) or custom fields (Salesforce) must exist in the CRM:
+    sobjects; ids starting 003 are Contacts, 00Q Leads); a lead whose id is not the
+    CRM's (digits for HubSpot) is not sent. Every push is in the audit log. The
+    properties (HubSpot) or custom fields (Salesforce) must exist in the CRM:
     accord_owner, accord_fit_score, … (HubSpot) and Accord_Owner__c, … (Salesforce).
 
     Examples:
@@ -169,12 +170,14 @@ def push_command(
         return
     plan = result.plan
     names = PROPERTY_NAMES[chosen]
+    other = (f"; {plan.other_ids:,} lead(s) without a {chosen} record id not sent"
+             if plan.other_ids else "")
     if not plan.records:
         console.print(f"{chosen}: nothing to send — all {plan.unchanged:,} record(s) as last "
-                      "pushed (derived view).", highlight=False)
+                      f"pushed (derived view){other}.", highlight=False)
         return
     table = Table(title=f"{chosen}: {len(plan.records):,} record(s) to send, "
-                        f"{plan.unchanged:,} as last pushed (derived view)"
+                        f"{plan.unchanged:,} as last pushed (derived view){other}"
                         + (" — dry run, nothing sent" if dry_run else ""),
                   title_justify="left")
     for col in ("record", "property", "was", "now"):

@@ -26,7 +26,6 @@ its `CreatedDate`: history rows are only ever created).
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from accord.errors import UsageError
-from accord.ingest.sync import SyncError
+from accord.ingest.sync import SyncError, no_usage_reports
 from accord.ingest.sync.credentials import Credentials
 
 __all__ = ["HUBSPOT_OBJECTS", "SALESFORCE_API_VERSION", "SALESFORCE_OBJECTS", "STATE_DIR",
@@ -227,7 +226,7 @@ def pull(vendor: str, out: Path, credentials: Credentials, *,
     """Pull `objects` (default: every object of the vendor, module docstring) modified
     since the saved cursor (the first pull: since `since`, else everything) into `out`.
     `reset` forgets the cursors first (the next pull is a full one)."""
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # no call home, ever
+    no_usage_reports()
     import dlt
     from dlt.pipeline.exceptions import PipelineStepFailed
     from dlt.sources.rest_api import rest_api_source

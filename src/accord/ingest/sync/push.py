@@ -5,7 +5,8 @@ The decisions come from the derived view (the tables `accord run` writes): the o
 the SLA due time and breach flag of the lead's latest clock (`sla_states`, the clock that
 started last). A lead imported from a CRM export keeps the CRM's record id as its
 `lead_id`, so that id is the record written; in Salesforce an id starting `003` is a
-Contact, any other a Lead.
+Contact, `00Q` a Lead. A lead whose id does not have the CRM's id shape (`RECORD_ID`:
+an id of accord's own fact files, or of the other CRM) is counted, never sent.
 
 Records go in batches — HubSpot `POST /crm/v3/objects/contacts/batch/update` (100
 inputs `{id, properties}`), Salesforce `PATCH /services/data/vXX.X/composite/sobjects`
@@ -28,14 +29,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from accord.contract.instants import naive_utc, utc_now
-from accord.ingest.sync import SyncError
+from accord.ingest.sync import SyncError, no_usage_reports
 from accord.ingest.sync.credentials import Credentials
 from accord.ingest.sync.pull import SALESFORCE_API_VERSION
 from accord.store.audit import write_audit
 from accord.store.base import Store
 
-__all__ = ["BATCH_SIZE", "DECISIONS", "PROPERTY_NAMES", "PUSHED_TABLE", "PushPlan",
-           "PushResult", "decision_table", "plan_push", "push"]
+__all__ = ["BATCH_SIZE", "DECISIONS", "PROPERTY_NAMES", "PUSHED_TABLE", "RECORD_ID",
+           "PushPlan", "PushResult", "decision_table", "plan_push", "push"]
 
 PUSHED_TABLE = "accord_sync_pushed"
 #: The decisions pushed, in order (column names of `decision_table`).
@@ -52,6 +53,11 @@ PROPERTY_NAMES: dict[str, dict[str, str]] = {
                    "sla_breached": "Accord_SLA_Breached__c"},
 }
 BATCH_SIZE = {"hubspot": 100, "salesforce": 200}
+#: The shape of a record id in each CRM: a lead whose id has another shape did not come
+#: from that CRM and is not sent (HubSpot: digits; Salesforce: a Lead `00Q` or Contact
+#: `003` id of 15 or 18 letters and digits).
+RECORD_ID = {"hubspot": r"^[0-9]+$",
+             "salesforce": r"^00[3Q][0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?$"}
 
 
 def decision_table(store: Store) -> pa.Table:
@@ -111,10 +117,11 @@ class PushPlan:
     records: list[dict[str, str]]
     changes: list[dict[str, tuple[str | None, str]]]
     unchanged: int
+    other_ids: int = 0  # leads whose id is not this CRM's (RECORD_ID): never sent
 
     def as_dict(self) -> dict[str, Any]:
         return {"vendor": self.vendor, "to_send": len(self.records),
-                "unchanged": self.unchanged,
+                "unchanged": self.unchanged, "other_ids": self.other_ids,
                 "records": [{"id": r["lead_id"],
                              "changes": {k: {"from": a, "to": b} for k, (a, b) in c.items()}}
                             for r, c in zip(self.records, self.changes, strict=True)]}
@@ -138,7 +145,9 @@ def plan_push(store: Store, vendor: str) -> PushPlan:
     """The records to send: the derived decisions compared with what was last pushed
     (all columns, vectorised); a record never pushed is sent whole."""
     _ensure_pushed_table(store)
-    now = decision_table(store).to_pandas()
+    table = decision_table(store)
+    ours = pc.match_substring_regex(table["lead_id"], RECORD_ID[vendor])
+    now = table.filter(ours).to_pandas()
     before = _last_pushed(store, vendor).rename(columns={c: f"{c}_was" for c in DECISIONS})
     j = now.merge(before, how="left", left_on="lead_id", right_on="record_id")
     differs = pd.DataFrame({c: j[c].astype(object) != j[f"{c}_was"].astype(object)
@@ -150,7 +159,8 @@ def plan_push(store: Store, vendor: str) -> PushPlan:
                 for c in DECISIONS if d[c]}
                for row, d in zip(sent.to_dict("records"),
                                  differs[changed].to_dict("records"), strict=True)]
-    return PushPlan(vendor, records, changes, int((~changed).sum()))
+    return PushPlan(vendor, records, changes, int((~changed).sum()),
+                    table.num_rows - len(now))
 
 
 def _payload(vendor: str, batch: list[dict[str, str]], api_version: str
@@ -201,6 +211,7 @@ def push(store: Store, vendor: str, credentials: Credentials | None, *,
     if credentials is None:
         raise SyncError(f"{vendor}: no credentials to push with")
     store.ensure_service_tables()
+    no_usage_reports()
     from dlt.sources.helpers.requests import Client
 
     session = Client(request_max_attempts=5, request_backoff_factor=1, request_max_retry_delay=30,
