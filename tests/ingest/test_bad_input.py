@@ -91,7 +91,8 @@ def test_a_file_that_is_not_utf8_csv_is_named(stocked: Store, tmp_path: Path,
         "binary": b"lead_id,email\x00\x01\x02\xff\n",
         "latin1": "lead_id,émail\n".encode("latin-1"),
     }[kind]
-    folder = _folder(tmp_path / "f", **{"touches.csv": TOUCHES, "leads.csv": content})
+    files: dict[str, str | bytes] = {"touches.csv": TOUCHES, "leads.csv": content}
+    folder = _folder(tmp_path / "f", **files)
     err = _refused(stocked, folder)
     assert Path(err.file or "").name == "leads.csv"
     assert "not a UTF-8 CSV file" in err.message and "UTF-8 CSV" in err.message
@@ -366,3 +367,20 @@ def test_a_header_only_source_is_named(stocked: Store, tmp_path: Path) -> None:
     folder, mapping = _mapped(tmp_path, EXPORT.splitlines()[0] + "\n")
     err = _refused(stocked, folder, mapping)
     assert Path(err.file or "").name == "people.csv" and "no data rows" in err.message
+
+
+def test_bytes_that_are_not_utf8_below_the_header_name_their_line(stocked: Store,
+                                                                  tmp_path: Path) -> None:
+    leads = LEADS.encode() + "L3,zoë@x.de,webinar,2025-03-05T09:00:00Z,DE\n".encode("latin-1")
+    err = _refused(stocked, _folder(tmp_path / "f", **{"leads.csv": leads}))
+    assert Path(err.file or "").name == "leads.csv"
+    assert "not a UTF-8 CSV file" in err.message and "(line 4)" in err.message
+
+
+def test_an_empty_parquet_table_is_accepted(stocked: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    schema = pa.schema([("absence_id", pa.string()), ("rep_id", pa.string()),
+                        ("starts_at", pa.timestamp("us")), ("ends_at", pa.timestamp("us"))])
+    pq.write_table(schema.empty_table(), folder / "rep_availability.parquet")
+    assert import_fact_folder(stocked, folder).write.added["rep_availability"] == 0

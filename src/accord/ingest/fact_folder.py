@@ -106,7 +106,7 @@ def read_fact_file(path: Path, fact: FactTable) -> pa.Table:
     else:
         raw = _read_parquet(path)
         converters = _from_typed
-    if raw.num_rows == 0:
+    if raw.num_rows == 0 and converters is _from_strings:  # a typed, empty Parquet is clear
         raise ImportFactsError(f"no data rows: the file has a header but no {fact.name}; "
                                "leave the file out when a table has nothing to import",
                                file=str(path))
@@ -281,11 +281,13 @@ def _read_header(path: Path) -> list[str]:
             raise ImportFactsError(f"not a UTF-8 CSV file: this is {what} ({expected})",
                                    file=str(path))
     if b"\x00" in head:
-        raise ImportFactsError(f"not a UTF-8 CSV file: it holds binary data ({expected})",
+        raise ImportFactsError(f"not a UTF-8 CSV file: it holds NUL bytes (binary data, or "
+                               f"UTF-16 text without a byte-order mark; {expected})",
                                file=str(path))
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            header = next(csv.reader(fh), [])
+        with path.open("rb") as fh:
+            first = fh.readline()
+        header = next(csv.reader([first.decode("utf-8-sig")]), [])
     except UnicodeDecodeError as exc:
         raise ImportFactsError(f"not a UTF-8 CSV file: byte {exc.start} of the header is not "
                                f"UTF-8 (a Latin-1 or Windows export?); {expected}",
@@ -327,9 +329,22 @@ def _csv_problem(path: Path, convert: pacsv.ConvertOptions, text: str) -> Import
                 f"(an unquoted comma in a value?): {bad.text[:80]!r}", file=str(path),
                 row=row)
     if "invalid UTF8" in text:
-        return ImportFactsError("not a UTF-8 CSV file: a row holds bytes that are not UTF-8; "
-                                "save it as CSV UTF-8", file=str(path))
+        line = _first_non_utf8_line(path)
+        at = f" (line {line})" if line is not None else ""
+        return ImportFactsError(f"not a UTF-8 CSV file: a row holds bytes that are not "
+                                f"UTF-8{at}; save it as CSV UTF-8", file=str(path))
     return ImportFactsError(f"cannot read CSV: {text}", file=str(path))
+
+
+def _first_non_utf8_line(path: Path) -> int | None:
+    """The 1-based line of the first bytes that are not UTF-8 (after a failure only)."""
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
 
 
 def _read_parquet(path: Path) -> pa.Table:
