@@ -121,6 +121,7 @@ def test_salesforce_export_imports_every_object(
     # the starter contract has no stage with role `lost`: 006A3's Closed Lost is left out
     assert [n.split(" left out")[0] for n in summary["notes"]] == [
         "2 Task records", "1 move into role 'lost'"]
+    assert sum(_import(ws, FIXTURES / "salesforce")["added"].values()) == 0
     reps = _rows(ws, "select rep_id, role, active, region from reps order by rep_id")
     assert [(r[1], r[2]) for r in reps] == [("manager", True), ("ae", True), ("ae", True),
                                             ("sdr", True), ("sdr", False)]
