@@ -260,6 +260,11 @@ def test_salesforce_pull_follows_next_records_url_and_keeps_the_cursor(
     pull("salesforce", out, creds, objects=["Lead"])
     (call,) = state.of("/services/data/v60.0/query")
     assert "SystemModstamp >= 2025-01-05T10:00:00Z" in call["query"]["q"][0]
+    with pytest.raises(UsageError, match="--reset"):  # --since would be ignored: refused
+        pull("salesforce", out, creds, objects=["Lead"], since=datetime(2025, 1, 3))
+    state.requests.clear()
+    pull("salesforce", out, creds, objects=["Lead"], since=datetime(2025, 1, 3), reset=True)
+    assert "SystemModstamp >= 2025-01-03T00:00:00Z" in state.requests[0]["query"]["q"][0]
     rows = {r["Id"]: r for r in read_csv(out / "Lead.csv")}
     assert len(rows) == 5 and rows["00Q000000000001"]["Email"] == "moved@y.com"
 

@@ -68,8 +68,9 @@ def pull_command(
                                            f"the cursors are kept in its {STATE_DIR}/.")],
     since: Annotated[datetime | None, typer.Option(
         "--since", parser=parse_instant, metavar="TIME",
-        help="First pull only: records modified since this time (ISO, UTC unless it has "
-             "an offset). Later pulls continue from the saved cursor.")] = None,
+        help="Where a first pull (or one with --reset) starts: records modified since this "
+             "time (ISO, UTC unless it has an offset). Later pulls continue from the saved "
+             "cursor; --since with a saved cursor and no --reset is refused.")] = None,
     objects: Annotated[str | None, typer.Option(
         "--objects", help="Comma-separated objects (default all): HubSpot contacts, "
                           "companies, deals; Salesforce Lead, Contact, Account, "

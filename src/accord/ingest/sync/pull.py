@@ -242,6 +242,9 @@ def pull(vendor: str, out: Path, credentials: Credentials, *,
     pipeline_name = f"accord_{vendor}"
     if reset:
         shutil.rmtree(state_dir / pipeline_name, ignore_errors=True)
+    elif since is not None and (state_dir / pipeline_name / "state.json").exists():
+        raise UsageError(f"{vendor}: {out} already has saved cursors, and --since only sets "
+                         "where a first pull starts; add --reset to pull again from it")
     start = _since_value(vendor, since)
     resources = [_hubspot_resource(n, known[n], start) if vendor == "hubspot"
                  else _salesforce_resource(n, known[n], start, api_version) for n in chosen]
