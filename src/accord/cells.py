@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -60,3 +61,32 @@ def data_value(value: Any) -> str:
     if isinstance(value, float) and math.isnan(value):
         return "null"
     return json.dumps(value, default=str)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a shown table: the row key, its label, how its cells are formatted,
+    and (on the dashboard) a page path the cell's value links to."""
+
+    key: str
+    label: str
+    kind: CellKind = "text"
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of plain values shown as a table (dashboard page or meeting pack); `id` names
+    it (`<table id=...>`) and is what its chart twin, if any, points at."""
+
+    id: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[Mapping[str, Any], ...]
+    note: str | None = None
+    empty: str = "Nothing to show."
+
+
+def kind_of(column: Column, row: Mapping[str, Any]) -> CellKind:
+    """The kind a cell is shown as: a `measure` column follows the row's `unit`."""
+    return kind_for(column.kind, row)

@@ -13,29 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from accord.cells import CellKind, data_value, format_cell, kind_for
+from accord.cells import CellKind, Column, Table, data_value, format_cell, kind_of
 
-__all__ = ["CellKind", "data_value", "format_cell"]
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    kind: CellKind = "text"
-    link: str | None = None  # a page path the cell's value is appended to
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table; `id` is what its chart twin (if any) names."""
-
-    id: str
-    title: str
-    columns: tuple[Column, ...]
-    rows: tuple[Mapping[str, Any], ...]
-    note: str | None = None
-    empty: str = "Nothing to show for this choice."
+__all__ = ["CellKind", "Column", "Table", "data_value", "format_cell", "kind_of"]
 
 
 @dataclass(frozen=True)
@@ -103,11 +83,6 @@ class PageContent:
     sections: tuple[Section, ...]
     pickers: tuple[Picker, ...] = ()
     facts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
-
-
-def kind_of(column: Column, row: Mapping[str, Any]) -> CellKind:
-    """The kind a cell is shown as: a `measure` column follows the row's `unit`."""
-    return kind_for(column.kind, row)
 
 
 def rows_of(items: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> tuple[dict[str, Any],

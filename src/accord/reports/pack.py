@@ -12,29 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from accord.cells import CellKind, data_value, format_cell, kind_for
+from accord.cells import CellKind, Column, Table, data_value, format_cell, kind_of
 from accord.contract.cadences import PACK_FOR_EVERY, PACK_KINDS
 
-__all__ = ["PACK_FOR_EVERY", "PACK_KINDS", "CellKind", "Column", "data_value", "format_cell"]
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    kind: CellKind = "text"
-
-
-@dataclass(frozen=True)
-class Table:
-    """Rows of plain values; `id` names the table in HTML (`<table id=...>`)."""
-
-    id: str
-    title: str
-    columns: tuple[Column, ...]
-    rows: tuple[Mapping[str, Any], ...]
-    note: str | None = None
-    empty: str = "Nothing to show."
+__all__ = ["PACK_FOR_EVERY", "PACK_KINDS", "CellKind", "Column", "Table", "data_value",
+           "format_cell", "kind_of"]
 
 
 @dataclass(frozen=True)
@@ -122,11 +104,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
-
-
-def kind_of(column: Column, row: Mapping[str, Any]) -> CellKind:
-    """The kind a cell is shown as: a `measure` column follows the row's `unit`."""
-    return kind_for(column.kind, row)
 
 
 def time_boxes(total: int, weights: Sequence[int]) -> list[int]:
