@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from accord.cli.sync import app
 from accord.errors import UsageError
 from accord.ingest.sync.credentials import load_credentials
-from accord.ingest.sync.pull import pull
+from accord.ingest.sync.pull import SALESFORCE_OBJECTS, pull
 from accord.ingest.sync.push import PUSHED_TABLE, push
 from accord.ingest.vendors import import_vendor
 from accord.store import Store
@@ -129,17 +129,17 @@ class Handler(BaseHTTPRequestHandler):
         """REST query: `?q=SOQL` first, then `/query/<locator>-<offset>` pages."""
         if url.path.endswith("/query"):
             soql = parse_qs(url.query)["q"][0]
-            m = re.fullmatch(r"SELECT (.+) FROM (\w+) WHERE SystemModstamp >= (\S+) "
-                             r"ORDER BY SystemModstamp ASC", soql)
+            m = re.fullmatch(r"SELECT (.+) FROM (\w+) WHERE (\w+) >= (\S+) "
+                             r"ORDER BY \3 ASC", soql)
             assert m, soql
-            fields, obj, since = m.group(1).split(", "), m.group(2), m.group(3)
+            fields, obj, since = m.group(1).split(", "), m.group(2), m.group(4)
             start = 0
         else:
             locator = url.path.rsplit("/", 1)[1]
             obj, since, offset = locator.split("~")
             fields, start = None, int(offset)
         since_key = since.replace("Z", "")
-        rows = sorted((r for r in self.fake.salesforce[obj]
+        rows = sorted((r for r in self.fake.salesforce.get(obj, [])
                        if r["SystemModstamp"][:19] >= since_key),
                       key=lambda r: r["SystemModstamp"])
         page = rows[start:start + self.fake.sf_page]
@@ -319,6 +319,38 @@ def test_pulled_files_import_as_a_hubspot_export(fake: tuple[Fake, str],
     # creation, no move): the pull asked for the lifecycle-stage date properties
     assert events == 3
     assert [a["domain"] for a in accounts] == ["acme0.com"]
+
+
+def test_pulled_files_import_as_a_salesforce_export(fake: tuple[Fake, str],
+                                                    tmp_path: Path) -> None:
+    """Every Salesforce object pulled (one query each); those with records are files that
+    `accord import --format salesforce` reads: leads under their Salesforce ids."""
+    state, base = fake
+    stamp = "2025-01-02T10:00:00.000+0000"
+    state.salesforce = {
+        "Lead": [{"Id": f"00Q5g00000AbCd{i}", "FirstName": f"F{i}", "LastName": f"L{i}",
+                  "Email": f"f{i}@globex.com", "Company": "Globex",
+                  "Status": "Open - Not Contacted",
+                  "LeadSource": "Web", "IsConverted": False, "OwnerId": "0055g00000Xy001",
+                  "CreatedDate": "2025-01-01T09:00:00.000+0000", "SystemModstamp": stamp}
+                 for i in range(3)],
+        "User": [{"Id": "0055g00000Xy001", "Username": "sam@globex.com", "Name": "Sam Rep",
+                  "Email": "sam@globex.com", "Title": "SDR", "IsActive": True,
+                  "CreatedDate": "2024-01-01T00:00:00.000+0000", "SystemModstamp": stamp}]}
+    out = tmp_path / "sf"
+    pull("salesforce", out, load_credentials("salesforce", environ=env(base)))
+    queried = [re.search(r"FROM (\w+)", c["query"]["q"][0]).group(1)  # type: ignore[union-attr]
+               for c in state.of("/services/data/v60.0/query") if "q" in c["query"]]
+    assert sorted(queried) == sorted(SALESFORCE_OBJECTS)
+    assert sorted(p.name for p in out.glob("*.csv")) == ["Lead.csv", "User.csv"]
+    root = tmp_path / "ws"
+    init_workspace(root)
+    with Workspace(root).session() as s:
+        import_vendor(s.store, s.contract, out, "salesforce")
+        leads = s.store.table("leads").to_pyarrow().to_pylist()
+        reps = s.store.table("reps").to_pyarrow().to_pylist()
+    assert sorted(r["lead_id"] for r in leads) == [f"00Q5g00000AbCd{i}" for i in range(3)]
+    assert [r["rep_id"] for r in reps] == ["0055g00000Xy001"]
 
 
 # -- credentials --------------------------------------------------------------------------

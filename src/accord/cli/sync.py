@@ -74,7 +74,8 @@ def pull_command(
     objects: Annotated[str | None, typer.Option(
         "--objects", help="Comma-separated objects (default all): HubSpot contacts, "
                           "companies, deals; Salesforce Lead, Contact, Account, "
-                          "Opportunity, OpportunityHistory, LeadHistory, User.")] = None,
+                          "Opportunity, OpportunityHistory, LeadHistory, User, Task, "
+                          "Event, Campaign, CampaignMember.")] = None,
     reset: Annotated[bool, typer.Option(
         "--reset", help="Forget the saved cursors: pull everything again (merged over the "
                         "files).")] = False,

@@ -20,7 +20,8 @@ field names (HubSpot internal property names with `hs_object_id` first; Salesfor
 names with `Id` first), merged over the file a previous pull left: the latest version of
 each record wins; rows are sorted by id, so the same records give the same bytes. An
 object that never returned a record gets no file. Salesforce's history objects
-(`LeadHistory`, `OpportunityHistory`) and `User` are pulled too (LeadHistory's cursor is
+(`LeadHistory`, `OpportunityHistory`), `User`, the activities (`Task`, `Event`) and
+the campaigns (`Campaign`, `CampaignMember`) are pulled too (LeadHistory's cursor is
 its `CreatedDate`: history rows are only ever created).
 """
 
@@ -83,6 +84,14 @@ SALESFORCE_OBJECTS: dict[str, tuple[str, ...]] = {
     "LeadHistory": ("Id", "LeadId", "Field", "OldValue", "NewValue", "CreatedDate"),
     "User": ("Id", "Username", "Name", "Email", "Title", "IsActive", "ManagerId",
              "Division", "CreatedDate", "SystemModstamp"),
+    "Task": ("Id", "WhoId", "OwnerId", "Subject", "Type", "TaskSubtype", "Status",
+             "CompletedDateTime", "CreatedDate", "SystemModstamp"),
+    "Event": ("Id", "WhoId", "OwnerId", "Subject", "Type", "StartDateTime",
+              "ActivityDateTime", "CreatedDate", "SystemModstamp"),
+    "Campaign": ("Id", "Name", "Type", "Status", "StartDate", "EndDate", "NumberOfLeads",
+                 "CreatedDate", "SystemModstamp"),
+    "CampaignMember": ("Id", "CampaignId", "LeadId", "ContactId", "HasResponded", "Status",
+                       "CreatedDate", "SystemModstamp"),
 }
 #: The field a Salesforce object's cursor is on (SystemModstamp unless listed here:
 #: history rows are never modified, only created).
