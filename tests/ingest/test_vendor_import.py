@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from doc_blocks import fenced_blocks
 from typer.testing import CliRunner
 
 from accord.cli import app
 from accord.ingest.vendors import detect_format
 from accord.store import open_store
-from tests.doc_blocks import fenced_blocks
 
 runner = CliRunner()
 FIXTURES = Path(__file__).parent / "fixtures"
