@@ -21,12 +21,12 @@ pack's rhythm (`PACK_FOR_EVERY`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from accord.analytics.diagnostics import STALL_DAYS, pipeline_stalled_by_stage
-from accord.analytics.insights import closed_loop_insights
+from accord.analytics.insights import Insight, find_insights
 from accord.analytics.kpis import KPIS, KpiReport, Period, compute_kpis, parse_period
 from accord.analytics.kpis.compute import data_span
 from accord.analytics.kpis.period import _add_months
@@ -46,9 +46,11 @@ from accord.reports.pack import (
     Table,
     time_boxes,
 )
+from accord.reports.quarterly import quarterly_sections
 from accord.store.as_of import resolve_as_of
 from accord.store.audit import write_audit
 from accord.store.base import Store
+from accord.store.contract_versions import history
 
 __all__ = ["PACK_KINDS", "build_pack", "default_period", "pack_cadence"]
 
@@ -61,8 +63,6 @@ SPEED_KPIS = ("speed_to_lead_median_minutes", "speed_to_lead_within_sla")
 ALIGNMENT_KPIS = ("mql_volume", "mql_to_sal", "sal_to_sql", "win_rate",
                   "speed_to_lead_median_minutes", "pipeline_created",
                   "marketing_sourced_pipeline_share")
-RETENTION_KPIS = ("renewal_revenue", "expansion_revenue", "gross_revenue_retention",
-                  "net_revenue_retention")
 
 _TITLES = {"weekly": "Weekly pipeline review", "biweekly": "Biweekly alignment check",
            "monthly": "Monthly SLA review", "quarterly": "Quarterly ICP and structure review"}
@@ -77,7 +77,6 @@ _PURPOSE = {
                  "working as written, and does the structure still fit?",
 }
 _DEFAULT_MINUTES = {"weekly": 30, "biweekly": 60, "monthly": 60, "quarterly": 90}
-_SIDE_WORDS = {"marketing": "marketing", "sales": "sales"}
 
 KPI_COLUMNS = (Column("kpi", "KPI"), Column("value", "Value", "measure"),
                Column("unit", "Unit"), Column("target", "Target", "measure"),
@@ -86,21 +85,21 @@ KPI_COLUMNS = (Column("kpi", "KPI"), Column("value", "Value", "measure"),
 
 
 @dataclass(frozen=True)
-class Cadence:
+class PackCadence:
     name: str | None
     minutes: int
     attendees: tuple[str, ...]
 
 
-def pack_cadence(contract: CompiledContract, kind: str) -> Cadence:
+def pack_cadence(contract: CompiledContract, kind: str) -> PackCadence:
     """The contract's cadence whose rhythm brings this pack (minutes, attendees by owner
     title); the seeds' defaults when the contract has none of that rhythm."""
     owners = contract.source.owners
     for name, c in sorted(contract.source.cadences.items()):
         if PACK_FOR_EVERY.get(c.every) == kind:
-            return Cadence(name, c.minutes, tuple(f"{owners.get(k, k)} ({k})"
+            return PackCadence(name, c.minutes, tuple(f"{owners.get(k, k)} ({k})"
                                                   for k in c.with_))
-    return Cadence(None, _DEFAULT_MINUTES[kind], ())
+    return PackCadence(None, _DEFAULT_MINUTES[kind], ())
 
 
 def default_period(kind: str, as_of: datetime) -> Period:
@@ -231,21 +230,19 @@ def _stalled(store: Store, contract: CompiledContract, at: datetime, view: View)
                           "health` and the dashboard's pipeline page.")
 
 
-def _insight_key(i: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    return (str(i["dimension"]), str(i["value"]), str(i["from_stage"]), str(i["to_stage"]))
+def _insight_key(i: Insight) -> tuple[str, str, str | None, str, str]:
+    return (i.dimension, i.value, i.stratum, i.from_stage, i.to_stage)
 
 
-def _new_insights(store: Store, contract: CompiledContract, period: Period, at: datetime,
+def _new_insights(store: Store, contract: CompiledContract, period: Period,
                   view: View) -> Table:
-    now: dict[str, Any] = closed_loop_insights(
-        store, contract, period=Period("to date", None, period.end), as_of=at,
-        view=view).as_dict()
-    before: dict[str, Any] = closed_loop_insights(
-        store, contract, period=Period("before", None, period.start), as_of=at,
-        view=view).as_dict()
-    known = {_insight_key(i) for i in before["insights"]}
-    rows = tuple({**i, "finding": i["sentence"]} for i in now["insights"]
-                 if _insight_key(i) not in known)
+    now = find_insights(store, contract, period=Period("to date", None, period.end),
+                        view=view)
+    before = find_insights(store, contract, period=Period("before", None, period.start),
+                           view=view)
+    known = {_insight_key(i) for i in before.insights}
+    rows = tuple({**asdict(i), "rate": i.rate, "rest_rate": i.rest_rate,
+                  "finding": i.sentence} for i in now.insights if _insight_key(i) not in known)
     return Table("new-insights", "Insights new since the last review", (
         Column("finding", "Finding"), Column("n", "Leads", "int"),
         Column("rate", "Rate", "share"), Column("rest_rate", "Rest", "share"),
@@ -253,8 +250,8 @@ def _new_insights(store: Store, contract: CompiledContract, period: Period, at: 
         Column("ci_high", "CI high", "float")), rows,
         note=f"Findings of `accord insights` over the leads created before "
              f"{_day(period.end)} that were not found over those created before "
-             f"{_day(period.start)} ({now['tests']} comparisons, false discovery rate "
-             f"{now['fdr']}).", empty="No new finding since the last review.")
+             f"{_day(period.start)} ({now.tests} comparisons, false discovery rate "
+             f"{now.fdr}).", empty="No new finding since the last review.")
 
 
 def _day(t: datetime | None) -> str:
@@ -325,7 +322,7 @@ def _weekly(store: Store, contract: CompiledContract, period: Period, at: dateti
         _kpi_table("pipeline-kpis", "Pipeline", report, PIPELINE_KPIS),
         _stalled(store, contract, at, view)))
     insights = Section("Insights new since last week", (
-        _new_insights(store, contract, period, at, view),))
+        _new_insights(store, contract, period, view),))
     return [(volume_section, 3), (rejections, 1), (speed_section, 2), (pipeline, 2),
             (insights, 1)]
 
@@ -389,12 +386,7 @@ def _decisions(store: Store, kpi_rows: Sequence[Mapping[str, Any]],
                           "why": f"{m['entered']:,} MQLs against {m['per_month']:,} agreed, "
                                  f"acceptance {_pct(m['acceptance'])}",
                           "ask": "keep the commitment or change it in the contract"})
-    from accord.store.contract_versions import history
-    try:
-        versions = history(store, at)["versions"]
-    except Exception:  # a store without the service tables has no versions
-        versions = []
-    for v in versions:
+    for v in history(store, at)["versions"]:
         if not v["signed"]:
             missing = [s for s, g in v["signatures"].items() if g is None]
             items.append({"topic": f"contract version {v['version']}",
@@ -417,13 +409,13 @@ def _monthly(store: Store, contract: CompiledContract, period: Period, at: datet
     rows = []
     for s in overview["slas"]:
         owner = contract.slas[s["sla"]].owner
-        rows.append({"sla": s["sla"], "side": _SIDE_WORDS.get(owner or "", owner or "—"),
+        rows.append({"sla": s["sla"], "side": owner or "—",
                      "kind": s["kind"], "within": s["within"], "leads": s["leads"],
                      "met": s["met"], "breached": s["breached"], "open": s["open"],
                      "share_within": s["share_within"]})
     rows.sort(key=lambda r: (r["side"], r["sla"]))
-    volume = tuple({"sla": m["sla"], "side": _SIDE_WORDS.get(
-        contract.slas[m["sla"]].owner or "", "—"), "month": m["month"], "entered": m["entered"],
+    volume = tuple({"sla": m["sla"], "side": contract.slas[m["sla"]].owner or "—",
+        "month": m["month"], "entered": m["entered"],
         "per_month": m["per_month"], "accepted": m["accepted"], "rejected": m["rejected"],
         "acceptance": m["acceptance"], "min_acceptance": m["min_acceptance"],
         "status": m["status"]} for m in overview["volume"])
@@ -465,16 +457,9 @@ def _monthly(store: Store, contract: CompiledContract, period: Period, at: datet
     return [(compliance, 3), (worst, 2), (log, 1)]
 
 
-def _quarterly(store: Store, contract: CompiledContract, period: Period, at: datetime,
-               view: View) -> list[tuple[Section, int]]:
-    from accord.reports.quarterly import quarterly_sections
-
-    return quarterly_sections(store, contract, period, at, view)
-
-
 _BUILDERS: dict[str, Callable[[Store, CompiledContract, Period, datetime, View],
                               list[tuple[Section, int]]]] = {
-    "weekly": _weekly, "biweekly": _biweekly, "monthly": _monthly, "quarterly": _quarterly}
+    "weekly": _weekly, "biweekly": _biweekly, "monthly": _monthly, "quarterly": quarterly_sections}
 
 
 def build_pack(store: Store, contract: CompiledContract, kind: str, *,
@@ -511,18 +496,7 @@ def build_pack(store: Store, contract: CompiledContract, kind: str, *,
                 attendees=cadence.attendees, sections=sections, notes=tuple(notes))
 
 
-def next_review(contract: CompiledContract, after: date) -> date:
-    """The first working day of the contract's calendar on or after `after`."""
-    cal = contract.calendar
-    day = after
-    for _ in range(40):
-        if cal.is_working_day(day):
-            return day
-        day += timedelta(days=1)
-    return after
-
-
-__all__ += ["next_review", "previous_period"]
+__all__ += ["previous_period"]
 
 
 def record_pack(store: Store, pack: Pack) -> str:

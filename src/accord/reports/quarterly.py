@@ -5,7 +5,7 @@ scoring proposal (`accord scoring feedback --outcome won`), retention and expans
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from accord.analytics.diagnostics import structural_diagnostic
@@ -16,6 +16,7 @@ from accord.dashboard import charts
 from accord.engine.views import View
 from accord.org.health import structure_health
 from accord.reports.pack import PACK_FOR_EVERY, Column, Figure, Para, Section, Table
+from accord.reports.quarterly_maturity import maturity_blocks
 from accord.store.base import Store
 
 RETENTION_KPIS = ("renewal_revenue", "expansion_revenue", "gross_revenue_retention",
@@ -111,8 +112,6 @@ def _retention(store: Store, contract: CompiledContract, period: Period, at: dat
 
 def _maturity(store: Store, contract: CompiledContract, period: Period, at: datetime,
               view: View) -> Section:
-    from accord.reports.quarterly_maturity import maturity_blocks
-
     return Section("Maturity and the audit gap", maturity_blocks(store, contract, period, at,
                                                                  view))
 
@@ -146,9 +145,17 @@ def _structure(store: Store, contract: CompiledContract, period: Period, at: dat
     return Section("Structure signals", tuple(blocks))
 
 
-def _next_review(contract: CompiledContract, period: Period) -> Section:
-    from accord.reports.packs import next_review
+def next_review(contract: CompiledContract, after: date) -> date:
+    """The first working day of the contract's calendar on or after `after`."""
+    day = after
+    for _ in range(40):  # no calendar has 40 days off in a row
+        if contract.calendar.is_working_day(day):
+            return day
+        day += timedelta(days=1)
+    return after
 
+
+def _next_review(contract: CompiledContract, period: Period) -> Section:
     assert period.end is not None
     day = next_review(contract, period.end.date())
     cadence = next((name for name, c in sorted(contract.source.cadences.items())
