@@ -15,7 +15,7 @@ from accord.contract.compiled import load_compiled
 from accord.contract.loader import CONTRACT_FILE
 from accord.errors import UsageError
 from accord.reports.agreement import SECTIONS, agreement_markdown, agreement_title
-from accord.reports.render import FORMATS, Format, format_from_path, render
+from accord.reports.render import Format, chosen_format, render
 
 STDOUT = Path("-")
 
@@ -23,13 +23,7 @@ STDOUT = Path("-")
 def output_format(out: Path | None, fmt: str | None) -> Format:
     """The format asked for: `--format`, else the `--out` suffix (`.html`, `.pdf`; any
     other suffix, or stdout, is Markdown). A PDF is never written to the terminal."""
-    if fmt is not None:
-        chosen = fmt.strip().lower()
-        if chosen not in FORMATS:
-            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-        resolved: Format = chosen
-    else:
-        resolved = "md" if out is None or out == STDOUT else format_from_path(out)
+    resolved = chosen_format(fmt, out)
     if resolved == "pdf" and (out is None or out == STDOUT):
         raise UsageError("a PDF is not written to standard output; give --out FILE.pdf, "
                          "e.g. --out agreement.pdf")

@@ -24,7 +24,7 @@ from accord.errors import UnknownNameError, UsageError
 from accord.reports.pack import PACK_KINDS
 from accord.reports.pack_render import write_pack
 from accord.reports.packs import build_pack, record_pack
-from accord.reports.render import FORMATS, Format, format_from_path
+from accord.reports.render import chosen_format
 
 
 @guarded
@@ -71,13 +71,7 @@ def report_command(
     if kind not in PACK_KINDS:
         raise UnknownNameError("pack", kind, PACK_KINDS)
     chosen_view = check_view(view)
-    chosen: Format
-    if fmt is not None:
-        if fmt not in FORMATS:
-            raise UnknownNameError("format", fmt, FORMATS)
-        chosen = fmt
-    else:
-        chosen = format_from_path(out) if out is not None else "md"
+    chosen = chosen_format(fmt, out)
     with open_session(ws_path, store) as s:
         pack = build_pack(s.store, s.contract, kind, period=period, view=chosen_view,
                           as_of=s.as_of(as_of).at if as_of else None)

@@ -14,6 +14,8 @@ from typing import Literal
 
 from markdown_it import MarkdownIt
 
+from accord.errors import UsageError
+
 Format = Literal["md", "html", "pdf"]
 FORMATS: tuple[Format, ...] = ("md", "html", "pdf")
 
@@ -80,6 +82,19 @@ def format_from_path(path: Path, default: Format = "md") -> Format:
     if suffix == "pdf":
         return "pdf"
     return default
+
+
+def chosen_format(fmt: str | None, out: Path | None) -> Format:
+    """The format a command is asked for: `--format` (an unknown one is refused naming
+    the known ones), else the `--out` file's suffix, else Markdown (also for `-`)."""
+    if fmt is not None:
+        name = fmt.strip().lower()
+        if name not in FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        return name
+    if out is None or str(out) == "-":
+        return "md"
+    return format_from_path(out)
 
 
 def cell(value: object) -> str:
